@@ -1,0 +1,58 @@
+//===- WaferBase.td - wafer dialect definition -------------*- tablegen -*-===//
+//
+// The wafer dialect: one dialect, several levels, lowered in turn by the
+// compiler's passes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WAFER_BASE_TD
+#define WAFER_BASE_TD
+
+include "mlir/IR/OpBase.td"
+
+def Wafer_Dialect : Dialect {
+  let name = "wafer";
+  let cppNamespace = "::wafer";
+  let summary = "Transformers on wafer-scale dataflow machines";
+  let description = [{
+    The `wafer` dialect models a transformer from its ONNX graph down to an
+    executable plan for a wafer-scale engine: a 2-D mesh of processing
+    elements (PEs), each with its own SRAM, linked to its four neighbours and
+    fed with weights from off-wafer memory.
+
+    The dialect has three levels, each with its own ops; passes lower from one
+    to the next:
+
+    * **Graph level** (`WaferGraphOps.td`): value-semantics ops on ranked
+      tensors, one per mathematical operation a transformer needs (matmul,
+      elementwise, normalisations, attention, data movement). Weights are held
+      *by reference* (`wafer.weight`): the IR records a weight's name, shape,
+      element type and where its bytes live, never the bytes themselves, so a
+      1T-parameter model's IR stays small.
+    * **Spatial level**: layers placed on rectangles of PEs
+      (`#wafer.region`) of a target (`#wafer.target`), with their SRAM budget
+      and weight-stream schedule.
+    * **Routed level**: flows between regions with routes and colors on the
+      mesh.
+
+    A module is compiled for one target, attached as the discardable module
+    attribute `wafer.target`.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// Name of the module attribute that holds the compilation target.
+    static constexpr ::llvm::StringLiteral getTargetAttrName() {
+      return ::llvm::StringLiteral("wafer.target");
+    }
+
+  private:
+    void registerAttributes();
+  public:
+  }];
+}
+
+class Wafer_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Wafer_Dialect, mnemonic, traits>;
+
+#endif // WAFER_BASE_TD

@@ -1,0 +1,27 @@
+//===- InitAll.h - register wafer's dialects and passes ---------*- C++ -*-===//
+//
+// The one entry point other MLIR tools call to use wafer: add its dialects
+// (and the upstream ones its IR uses) to a registry, and register its passes
+// and pipelines with the global pass registry.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WAFER_INITALL_H
+#define WAFER_INITALL_H
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace wafer {
+
+/// Adds the wafer dialect and the upstream dialects wafer IR uses (builtin,
+/// func, arith, tensor) to `registry`.
+void registerAllDialects(mlir::DialectRegistry &registry);
+
+/// Registers every wafer pass and pass pipeline.
+void registerAllPasses();
+
+} // namespace wafer
+
+#endif // WAFER_INITALL_H
