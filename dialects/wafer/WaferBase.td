@@ -36,14 +36,22 @@ def Wafer_Dialect : Dialect {
       mesh.
 
     A module is compiled for one target, attached as the discardable module
-    attribute `wafer.target`.
+    attribute `wafer.target`. Function arguments and results imported from a
+    model carry the model's input and output names as `wafer.name`.
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
     /// Name of the module attribute that holds the compilation target.
     static constexpr ::llvm::StringLiteral getTargetAttrName() {
       return ::llvm::StringLiteral("wafer.target");
+    }
+    /// Name of the argument and result attribute that holds the model's
+    /// name for a graph input or output.
+    static constexpr ::llvm::StringLiteral getNameAttrName() {
+      return ::llvm::StringLiteral("wafer.name");
     }
 
   private:

@@ -34,3 +34,27 @@ LogicalResult WaferDialect::verifyOperationAttribute(Operation *op,
   return op->emitError() << "unknown wafer dialect attribute '"
                          << attr.getName().getValue() << "'";
 }
+
+/// `wafer.name` on a function argument or result must be a string.
+static LogicalResult verifyValueNameAttr(Operation *op, NamedAttribute attr) {
+  if (attr.getName() != WaferDialect::getNameAttrName())
+    return op->emitError() << "unknown wafer dialect attribute '"
+                           << attr.getName().getValue()
+                           << "' on an argument or result";
+  if (!isa<StringAttr>(attr.getValue()))
+    return op->emitError() << "'" << WaferDialect::getNameAttrName()
+                           << "' must be a string, found " << attr.getValue();
+  return success();
+}
+
+LogicalResult WaferDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                     unsigned,
+                                                     NamedAttribute attr) {
+  return verifyValueNameAttr(op, attr);
+}
+
+LogicalResult WaferDialect::verifyRegionResultAttribute(Operation *op,
+                                                        unsigned, unsigned,
+                                                        NamedAttribute attr) {
+  return verifyValueNameAttr(op, attr);
+}

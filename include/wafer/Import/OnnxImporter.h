@@ -1,0 +1,47 @@
+//===- OnnxImporter.h - ONNX to the wafer graph level -----------*- C++ -*-===//
+
+#ifndef WAFER_IMPORT_ONNXIMPORTER_H
+#define WAFER_IMPORT_ONNXIMPORTER_H
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace wafer {
+
+struct OnnxImportOptions {
+  /// Static shapes for graph inputs, by input name (`--input-shape`).
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Values for symbolic dimensions, by dim_param (`--dim seq=128`).
+  std::map<std::string, int64_t> dimValues;
+  /// Initializers with at most this many elements (and no external data)
+  /// become inline `wafer.constant`s; larger ones are `wafer.weight`s.
+  int64_t inlineElementLimit = 64;
+  /// Host-side constant folding handles results up to this many elements.
+  int64_t foldElementLimit = 1 << 16;
+};
+
+/// Parses `--input-shape NAME=2x64` into `options`; returns an error message
+/// or the empty string.
+std::string parseInputShapeOption(llvm::StringRef text,
+                                  OnnxImportOptions &options);
+/// Parses `--dim PARAM=VALUE` into `options`; returns an error message or the
+/// empty string.
+std::string parseDimOption(llvm::StringRef text, OnnxImportOptions &options);
+
+/// Imports the ONNX model in `bytes` (binary, or ONNX text syntax when
+/// `path` ends in `.onnxtext` or the bytes start with `<`). `path` names the
+/// model for diagnostics and locates external data (relative to its folder).
+/// Errors are emitted as diagnostics; returns null on failure.
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxModel(llvm::StringRef bytes, llvm::StringRef path,
+                mlir::MLIRContext *context, const OnnxImportOptions &options);
+
+} // namespace wafer
+
+#endif // WAFER_IMPORT_ONNXIMPORTER_H

@@ -1,0 +1,639 @@
+//===- OnnxImporter.cpp - ONNX models into the wafer graph level ----------===//
+//
+// Walks the model's graph in topological order and hands each node to its
+// op handler (OnnxOpHandlers.cpp). Initializers become weights by reference;
+// their bytes are never read unless they are small inline constants.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterImpl.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "wafer/Dialect/Wafer/WaferOps.h"
+#include "wafer/Import/OnnxLoader.h"
+
+using namespace mlir;
+using namespace wafer;
+using namespace wafer::detail;
+
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
+
+std::string wafer::parseInputShapeOption(StringRef text,
+                                         OnnxImportOptions &options) {
+  auto [name, dims] = text.rsplit('=');
+  if (name.empty() || dims.empty())
+    return ("--input-shape expects NAME=DIMxDIMx..., found '" + text + "'")
+        .str();
+  std::vector<int64_t> shape;
+  if (dims != "scalar") {
+    SmallVector<StringRef> parts;
+    dims.split(parts, 'x');
+    for (StringRef part : parts) {
+      int64_t dim;
+      if (part.getAsInteger(10, dim) || dim < 0)
+        return ("--input-shape " + name + ": '" + part +
+                "' is not a non-negative dimension")
+            .str();
+      shape.push_back(dim);
+    }
+  }
+  options.inputShapes[name.str()] = shape;
+  return "";
+}
+
+std::string wafer::parseDimOption(StringRef text, OnnxImportOptions &options) {
+  auto [name, value] = text.split('=');
+  int64_t dim;
+  if (name.empty() || value.getAsInteger(10, dim) || dim < 0)
+    return ("--dim expects PARAM=VALUE with a non-negative VALUE, found '" +
+            text + "'")
+        .str();
+  options.dimValues[name.str()] = dim;
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor contents and types
+//===----------------------------------------------------------------------===//
+
+Type wafer::detail::convertElementType(MLIRContext *context,
+                                       int32_t dataType) {
+  Builder b(context);
+  switch (dataType) {
+  case onnx::TensorProto::FLOAT:
+    return b.getF32Type();
+  case onnx::TensorProto::FLOAT16:
+    return b.getF16Type();
+  case onnx::TensorProto::BFLOAT16:
+    return b.getBF16Type();
+  case onnx::TensorProto::INT64:
+    return b.getI64Type();
+  case onnx::TensorProto::INT32:
+    return b.getI32Type();
+  case onnx::TensorProto::INT8:
+    return b.getI8Type();
+  case onnx::TensorProto::BOOL:
+    return b.getI1Type();
+  default:
+    return nullptr;
+  }
+}
+
+static std::string dataTypeName(int32_t dataType) {
+  if (onnx::TensorProto::DataType_IsValid(dataType))
+    return onnx::TensorProto::DataType_Name(
+        static_cast<onnx::TensorProto::DataType>(dataType));
+  return "type " + std::to_string(dataType);
+}
+
+/// Bytes one element occupies in ONNX's raw little-endian layout.
+static int64_t storageBytes(Type type) {
+  return type.isInteger(1) ? 1 : type.getIntOrFloatBitWidth() / 8;
+}
+
+/// Decodes one raw little-endian element.
+static double decodeFloat(Type type, const char *bytes) {
+  if (type.isF32()) {
+    float v;
+    memcpy(&v, bytes, 4);
+    return v;
+  }
+  uint16_t bits;
+  memcpy(&bits, bytes, 2);
+  const llvm::fltSemantics &semantics =
+      cast<FloatType>(type).getFloatSemantics();
+  return llvm::APFloat(semantics, llvm::APInt(16, bits)).convertToDouble();
+}
+
+static int64_t decodeInt(Type type, const char *bytes) {
+  switch (storageBytes(type)) {
+  case 8: {
+    int64_t v;
+    memcpy(&v, bytes, 8);
+    return v;
+  }
+  case 4: {
+    int32_t v;
+    memcpy(&v, bytes, 4);
+    return v;
+  }
+  default:
+    return type.isInteger(1) ? bytes[0] != 0 : static_cast<int8_t>(bytes[0]);
+  }
+}
+
+FailureOr<HostTensor>
+wafer::detail::readTensorProto(const onnx::TensorProto &tensor,
+                               Type elementType, std::string &error) {
+  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  int64_t count = elementCount(shape);
+  if (count < 0) {
+    error = "has a negative dimension";
+    return failure();
+  }
+  HostTensor out = HostTensor::zeros(elementType, shape);
+  bool isFloat = out.isFloat();
+  if (tensor.has_raw_data()) {
+    int64_t width = storageBytes(elementType);
+    if (static_cast<int64_t>(tensor.raw_data().size()) != count * width) {
+      error = "holds " + std::to_string(tensor.raw_data().size()) +
+              " bytes of data, but its shape needs " +
+              std::to_string(count * width);
+      return failure();
+    }
+    const char *data = tensor.raw_data().data();
+    for (int64_t i = 0; i < count; ++i) {
+      if (isFloat)
+        out.reals[i] = decodeFloat(elementType, data + i * width);
+      else
+        out.ints[i] = decodeInt(elementType, data + i * width);
+    }
+    return out;
+  }
+  // Typed fields: float_data for FLOAT, int64_data for INT64, int32_data for
+  // the 32-bit-and-narrower types (FLOAT16/BFLOAT16 as their bits).
+  auto checkCount = [&](int64_t found) {
+    if (found == count)
+      return true;
+    error = "holds " + std::to_string(found) +
+            " elements of data, but its shape needs " + std::to_string(count);
+    return false;
+  };
+  if (elementType.isF32()) {
+    if (!checkCount(tensor.float_data_size()))
+      return failure();
+    for (int64_t i = 0; i < count; ++i)
+      out.reals[i] = tensor.float_data(i);
+  } else if (elementType.isInteger(64)) {
+    if (!checkCount(tensor.int64_data_size()))
+      return failure();
+    for (int64_t i = 0; i < count; ++i)
+      out.ints[i] = tensor.int64_data(i);
+  } else {
+    if (!checkCount(tensor.int32_data_size()))
+      return failure();
+    for (int64_t i = 0; i < count; ++i) {
+      int32_t v = tensor.int32_data(i);
+      if (isFloat) {
+        uint16_t bits = static_cast<uint16_t>(v);
+        out.reals[i] = decodeFloat(elementType, reinterpret_cast<char *>(&bits));
+      } else {
+        out.setInt(i, v);
+      }
+    }
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// GraphImporter
+//===----------------------------------------------------------------------===//
+
+GraphImporter::GraphImporter(MLIRContext *context,
+                             const onnx::ModelProto &model, StringRef path,
+                             const OnnxImportOptions &options)
+    : context(context), builder(context), model(model), path(path.str()),
+      options(options) {}
+
+Value GraphImporter::materialize(ImportedValue &value, Location loc) {
+  if (!value.value) {
+    assert(value.host && "a value is either in the IR or on the host");
+    DenseElementsAttr attr = value.host->toAttr();
+    value.value = ConstantOp::create(builder, loc, attr.getType(), attr);
+  }
+  return value.value;
+}
+
+namespace {
+
+/// Checks an external-data reference and returns the file's path relative to
+/// the model's folder, or an error. Never reads the data.
+std::string checkExternalData(StringRef modelDir, StringRef location,
+                              int64_t offset, int64_t &length,
+                              int64_t expectedBytes, std::string &relative) {
+  if (location.empty())
+    return "has external data without a location";
+  if (llvm::sys::path::is_absolute(location))
+    return "has an absolute external data location '" + location.str() +
+           "'; it must be relative to the model's folder";
+  for (StringRef part : llvm::make_range(llvm::sys::path::begin(location),
+                                         llvm::sys::path::end(location)))
+    if (part == "..")
+      return "has external data location '" + location.str() +
+             "' that leaves the model's folder";
+  SmallString<256> full(modelDir);
+  llvm::sys::path::append(full, location);
+  llvm::sys::fs::file_status status;
+  if (llvm::sys::fs::status(full, status, /*follow=*/false))
+    return "has external data in '" + location.str() +
+           "', which does not exist";
+  if (status.type() == llvm::sys::fs::file_type::symlink_file)
+    return "has external data in '" + location.str() +
+           "', which is a symbolic link; links are refused";
+  if (status.type() != llvm::sys::fs::file_type::regular_file)
+    return "has external data in '" + location.str() +
+           "', which is not a regular file";
+  // The resolved path must stay inside the model's folder.
+  SmallString<256> realDir, realFile;
+  if (llvm::sys::fs::real_path(modelDir.empty() ? "." : modelDir, realDir) ||
+      llvm::sys::fs::real_path(full, realFile) ||
+      !StringRef(realFile).starts_with((realDir + "/").str()))
+    return "has external data location '" + location.str() +
+           "' outside the model's folder";
+  int64_t size = static_cast<int64_t>(status.getSize());
+  if (length < 0)
+    length = expectedBytes;
+  if (length != expectedBytes)
+    return "has external data of " + std::to_string(length) +
+           " bytes, but its shape needs " + std::to_string(expectedBytes);
+  if (offset < 0 || offset > size || length > size - offset)
+    return "has external data at offset " + std::to_string(offset) + " of " +
+           std::to_string(length) + " bytes, beyond the end of '" +
+           location.str() + "' (" + std::to_string(size) + " bytes)";
+  relative = location.str();
+  return "";
+}
+
+/// Appends "a, b, c and N more" to `os`.
+void listNames(llvm::raw_ostream &os, ArrayRef<std::string> names,
+               size_t shown = 3) {
+  for (size_t i = 0; i < names.size() && i < shown; ++i)
+    os << (i ? ", " : "") << "'" << names[i] << "'";
+  if (names.size() > shown)
+    os << " and " << names.size() - shown << " more";
+}
+
+/// The node's name, or `OpType#index` for unnamed nodes.
+std::string displayName(const onnx::NodeProto &node, int index) {
+  return node.name().empty() ? node.op_type() + "#" + std::to_string(index)
+                             : node.name();
+}
+
+std::string sanitizeSymbol(StringRef name) {
+  std::string out;
+  for (char c : name)
+    out.push_back(llvm::isAlnum(c) || c == '_' ? c : '_');
+  if (out.empty() || llvm::isDigit(out[0]))
+    out.insert(0, "main_");
+  return out;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp>
+GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
+  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
+  const onnx::GraphProto &graph = model.graph();
+
+  // The default domain's opset picks each op's semantics.
+  int64_t opset = -1;
+  for (const onnx::OperatorSetIdProto &entry : model.opset_import())
+    if (entry.domain().empty() || entry.domain() == "ai.onnx")
+      opset = entry.version();
+  if (opset < 0) {
+    emitError(fileLoc) << "model imports no opset of the default ONNX domain";
+    return {};
+  }
+  constexpr int64_t kMinOpset = 7, kMaxOpset = 18;
+  if (opset < kMinOpset || opset > kMaxOpset) {
+    emitError(fileLoc) << "model uses opset " << opset
+                       << " of the default domain; wafer supports opsets "
+                       << kMinOpset << " to " << kMaxOpset;
+    return {};
+  }
+
+  // Refuse unsupported ops all at once, with counts and a few node names.
+  std::map<std::string, std::vector<std::string>> unsupported;
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+    if (defaultDomain && lookupOpHandler(node.op_type()))
+      continue;
+    std::string key = defaultDomain ? node.op_type()
+                                    : node.domain() + "." + node.op_type();
+    unsupported[key].push_back(displayName(node, index));
+  }
+  if (!unsupported.empty()) {
+    InFlightDiagnostic diag = emitError(fileLoc);
+    diag << "model uses " << unsupported.size()
+         << " unsupported op type(s): ";
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    for (auto [i, entry] : llvm::enumerate(unsupported)) {
+      os << (i ? "; " : "") << entry.first << " (" << entry.second.size()
+         << " node" << (entry.second.size() == 1 ? "" : "s") << ": ";
+      listNames(os, entry.second);
+      os << ")";
+    }
+    diag << text;
+    return {};
+  }
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  builder.setInsertionPointToEnd(module->getBody());
+
+  // Graph inputs that are not initializers become function arguments.
+  std::map<std::string, const onnx::TensorProto *> initializers;
+  for (const onnx::TensorProto &init : graph.initializer())
+    initializers[init.name()] = &init;
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  std::vector<std::string> shapeErrors;
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (initializers.count(input.name()))
+      continue;
+    if (!input.type().has_tensor_type()) {
+      emitError(fileLoc) << "graph input '" << input.name()
+                         << "' is not a tensor";
+      return {};
+    }
+    const onnx::TypeProto::Tensor &tensorType = input.type().tensor_type();
+    Type elementType = convertElementType(context, tensorType.elem_type());
+    if (!elementType) {
+      emitError(fileLoc) << "graph input '" << input.name()
+                         << "' has element type "
+                         << dataTypeName(tensorType.elem_type())
+                         << ", which wafer does not support";
+      return {};
+    }
+    SmallVector<int64_t> shape;
+    auto given = options.inputShapes.find(input.name());
+    if (given != options.inputShapes.end()) {
+      shape.assign(given->second.begin(), given->second.end());
+      if (tensorType.has_shape() &&
+          tensorType.shape().dim_size() != static_cast<int>(shape.size())) {
+        emitError(fileLoc) << "--input-shape gives '" << input.name() << "' "
+                           << shape.size() << " dimensions, the model has "
+                           << tensorType.shape().dim_size();
+        return {};
+      }
+    } else if (tensorType.has_shape()) {
+      for (auto [d, dim] : llvm::enumerate(tensorType.shape().dim())) {
+        if (dim.has_dim_value() && dim.dim_value() >= 0) {
+          shape.push_back(dim.dim_value());
+          continue;
+        }
+        auto value = dim.has_dim_param()
+                         ? options.dimValues.find(dim.dim_param())
+                         : options.dimValues.end();
+        if (value != options.dimValues.end()) {
+          shape.push_back(value->second);
+          continue;
+        }
+        std::string what = "input '" + input.name() + "' dimension " +
+                           std::to_string(d);
+        if (dim.has_dim_param())
+          what += " ('" + dim.dim_param() + "': give --dim " +
+                  dim.dim_param() + "=<value>)";
+        else
+          what += " (unnamed: give --input-shape " + input.name() + "=...)";
+        shapeErrors.push_back(what);
+        shape.push_back(0);
+      }
+    } else {
+      shapeErrors.push_back("input '" + input.name() +
+                            "' has no shape (give --input-shape)");
+    }
+    argTypes.push_back(RankedTensorType::get(shape, elementType));
+    argNames.push_back(input.name());
+  }
+  if (!shapeErrors.empty()) {
+    InFlightDiagnostic diag = emitError(fileLoc);
+    diag << "dynamic dimensions need static values: ";
+    for (auto [i, what] : llvm::enumerate(shapeErrors))
+      diag << (i ? "; " : "") << what;
+    return {};
+  }
+
+  std::string funcName =
+      sanitizeSymbol(graph.name().empty() ? "main" : graph.name());
+  auto func = func::FuncOp::create(builder, fileLoc, funcName,
+                                   builder.getFunctionType(argTypes, {}));
+  Block *body = func.addEntryBlock();
+  for (auto [i, name] : llvm::enumerate(argNames)) {
+    func.setArgAttr(i, WaferDialect::getNameAttrName(),
+                    builder.getStringAttr(name));
+    body->getArgument(i).setLoc(NameLoc::get(builder.getStringAttr(name)));
+    values[name] = ImportedValue{cast<RankedTensorType>(argTypes[i]),
+                                 body->getArgument(i), std::nullopt};
+  }
+  builder.setInsertionPointToStart(body);
+
+  // Count uses so unused initializers cost nothing and handlers can tell
+  // which optional outputs matter.
+  for (const onnx::NodeProto &node : graph.node())
+    for (const std::string &name : node.input())
+      if (!name.empty())
+        ++uses[name];
+  for (const onnx::ValueInfoProto &output : graph.output())
+    ++uses[output.name()];
+
+  // Initializers: small ones inline and foldable, the rest by reference.
+  StringRef modelDir = llvm::sys::path::parent_path(path);
+  std::string modelFile = llvm::sys::path::filename(path).str();
+  for (const onnx::TensorProto &init : graph.initializer()) {
+    if (!uses.count(init.name()) || values.count(init.name()))
+      continue;
+    Location loc = NameLoc::get(builder.getStringAttr(init.name()), fileLoc);
+    Type elementType = convertElementType(context, init.data_type());
+    if (!elementType) {
+      emitError(loc) << "initializer '" << init.name() << "' has element type "
+                     << dataTypeName(init.data_type())
+                     << ", which wafer does not support";
+      return {};
+    }
+    SmallVector<int64_t> shape(init.dims().begin(), init.dims().end());
+    int64_t count = elementCount(shape);
+    if (count < 0) {
+      emitError(loc) << "initializer '" << init.name()
+                     << "' has a negative dimension";
+      return {};
+    }
+    int64_t width = storageBytes(elementType);
+    if (count > std::numeric_limits<int64_t>::max() / width) {
+      emitError(loc) << "initializer '" << init.name()
+                     << "' is too large: its byte count overflows 64 bits";
+      return {};
+    }
+    auto type = RankedTensorType::get(shape, elementType);
+    ImportedValue imported{type, nullptr, std::nullopt};
+
+    if (init.data_location() == onnx::TensorProto::EXTERNAL) {
+      std::string location, relative;
+      int64_t offset = 0, length = -1;
+      for (const onnx::StringStringEntryProto &entry : init.external_data()) {
+        if (entry.key() == "location")
+          location = entry.value();
+        else if ((entry.key() == "offset" &&
+                  StringRef(entry.value()).getAsInteger(10, offset)) ||
+                 (entry.key() == "length" &&
+                  StringRef(entry.value()).getAsInteger(10, length))) {
+          emitError(loc) << "initializer '" << init.name() << "' has a bad "
+                         << entry.key() << " '" << entry.value() << "'";
+          return {};
+        }
+      }
+      std::string error = checkExternalData(modelDir, location, offset, length,
+                                            count * width, relative);
+      if (!error.empty()) {
+        emitError(loc) << "initializer '" << init.name() << "' " << error;
+        return {};
+      }
+      imported.value = WeightOp::create(builder, loc, type, init.name(),
+                                        relative, offset, length);
+    } else if (auto ref = inlineData.find(init.name());
+               count > options.inlineElementLimit &&
+               ref != inlineData.end()) {
+      if (ref->second.length != count * width) {
+        emitError(loc) << "initializer '" << init.name() << "' holds "
+                       << ref->second.length
+                       << " bytes of data, but its shape needs "
+                       << count * width;
+        return {};
+      }
+      imported.value = WeightOp::create(builder, loc, type, init.name(),
+                                        modelFile, ref->second.offset,
+                                        ref->second.length);
+    } else {
+      std::string error;
+      FailureOr<HostTensor> host = readTensorProto(init, elementType, error);
+      if (failed(host)) {
+        emitError(loc) << "initializer '" << init.name() << "' " << error;
+        return {};
+      }
+      imported.host = std::move(*host);
+      if (count > options.foldElementLimit)
+        materialize(imported, loc);
+    }
+    values[init.name()] = std::move(imported);
+  }
+
+  // Order the nodes: each after the producers of its inputs.
+  int numNodes = graph.node_size();
+  std::map<std::string, int> producer;
+  for (int i = 0; i < numNodes; ++i)
+    for (const std::string &name : graph.node(i).output())
+      if (!name.empty())
+        producer[name] = i;
+  std::vector<int> order, pending(numNodes, 0);
+  std::vector<std::vector<int>> consumers(numNodes);
+  for (int i = 0; i < numNodes; ++i) {
+    for (const std::string &name : graph.node(i).input()) {
+      if (name.empty() || values.count(name))
+        continue;
+      auto it = producer.find(name);
+      if (it == producer.end()) {
+        const onnx::NodeProto &node = graph.node(i);
+        std::string nodeName = displayName(node, i);
+        emitError(NameLoc::get(builder.getStringAttr(nodeName), fileLoc))
+            << node.op_type() << " node '" << nodeName
+            << "' reads value '" << name
+            << "', which no node, input or initializer defines";
+        return {};
+      }
+      ++pending[i];
+      consumers[it->second].push_back(i);
+    }
+  }
+  std::vector<int> ready;
+  for (int i = numNodes - 1; i >= 0; --i)
+    if (!pending[i])
+      ready.push_back(i);
+  while (!ready.empty()) {
+    int i = ready.back();
+    ready.pop_back();
+    order.push_back(i);
+    for (int consumer : llvm::reverse(consumers[i]))
+      if (--pending[consumer] == 0)
+        ready.push_back(consumer);
+  }
+  if (static_cast<int>(order.size()) != numNodes) {
+    std::vector<std::string> stuck;
+    for (int i = 0; i < numNodes; ++i)
+      if (pending[i])
+        stuck.push_back(displayName(graph.node(i), i));
+    InFlightDiagnostic diag = emitError(fileLoc);
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    listNames(os, stuck);
+    diag << "graph has a cycle through " << stuck.size() << " node(s): "
+         << text;
+    return {};
+  }
+
+  for (int i : order) {
+    const onnx::NodeProto &node = graph.node(i);
+    std::string name = displayName(node, i);
+    Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
+    NodeContext ctx(*this, node, opset, loc);
+    if (failed(lookupOpHandler(node.op_type())(ctx)))
+      return {};
+    for (const std::string &output : node.output())
+      if (!output.empty() && !values.count(output) && uses.count(output)) {
+        emitError(loc) << node.op_type() << " node '" << name
+                       << "' did not produce its output '" << output << "'";
+        return {};
+      }
+  }
+
+  // Results, in the graph's order.
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    auto it = values.find(output.name());
+    if (it == values.end()) {
+      emitError(fileLoc) << "graph output '" << output.name()
+                         << "' is never computed";
+      return {};
+    }
+    Location loc = NameLoc::get(builder.getStringAttr(output.name()), fileLoc);
+    results.push_back(materialize(it->second, loc));
+    resultTypes.push_back(results.back().getType());
+  }
+  func::ReturnOp::create(builder, fileLoc, results);
+  func.setFunctionType(builder.getFunctionType(argTypes, resultTypes));
+  for (auto [i, output] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, WaferDialect::getNameAttrName(),
+                       builder.getStringAttr(output.name()));
+
+  if (failed(verify(*module)))
+    return {};
+  return module;
+}
+
+OwningOpRef<ModuleOp> wafer::importOnnxModel(StringRef bytes, StringRef path,
+                                             MLIRContext *context,
+                                             const OnnxImportOptions &options) {
+  context->loadDialect<WaferDialect, func::FuncDialect>();
+  // ONNX text starts with '<' after blank lines and '#' comments.
+  bool text = path.ends_with(".onnxtext");
+  for (size_t i = 0; !text && i < bytes.size();) {
+    char c = bytes[i];
+    if (c == '#') {
+      i = bytes.find('\n', i);
+      if (i == StringRef::npos)
+        break;
+    } else if (llvm::isSpace(c)) {
+      ++i;
+    } else {
+      text = c == '<';
+      break;
+    }
+  }
+  onnx::ModelProto model;
+  LoadedModel loaded =
+      loadOnnxModel(std::string_view(bytes.data(), bytes.size()), text, model);
+  if (!loaded.error.empty()) {
+    emitError(FileLineColLoc::get(context, path, 0, 0)) << loaded.error;
+    return {};
+  }
+  GraphImporter importer(context, model, path, options);
+  return importer.run(loaded.inlineData);
+}
