@@ -16,6 +16,9 @@ config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py",
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%wafer_src_root", config.wafer_src_root))
 config.substitutions.append(("%wafer_obj_root", config.wafer_obj_root))
+# Splits ONNX text test files at '# -----' lines (the marker cannot be
+# spelled out in the RUN line, which would split there too).
+config.substitutions.append(("%split_onnx", "--split-input-file='# -----'"))
 # Longer names first: lit substitutes in order.
 config.substitutions.append(("%cmake_generator", config.cmake_generator))
 config.substitutions.append(("%cmake", config.cmake_command))

@@ -8,6 +8,8 @@
 
 #include "ImporterImpl.h"
 
+#include <queue>
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Verifier.h"
@@ -542,17 +544,19 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
       consumers[it->second].push_back(i);
     }
   }
-  std::vector<int> ready;
-  for (int i = numNodes - 1; i >= 0; --i)
+  // Kahn's algorithm taking the lowest index first keeps the model's own
+  // order wherever it is already valid.
+  std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
+  for (int i = 0; i < numNodes; ++i)
     if (!pending[i])
-      ready.push_back(i);
+      ready.push(i);
   while (!ready.empty()) {
-    int i = ready.back();
-    ready.pop_back();
+    int i = ready.top();
+    ready.pop();
     order.push_back(i);
-    for (int consumer : llvm::reverse(consumers[i]))
+    for (int consumer : consumers[i])
       if (--pending[consumer] == 0)
-        ready.push_back(consumer);
+        ready.push(consumer);
   }
   if (static_cast<int>(order.size()) != numNodes) {
     std::vector<std::string> stuck;
