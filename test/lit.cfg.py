@@ -13,6 +13,8 @@ config.test_exec_root = os.path.join(config.wafer_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py",
                    "lit.site.cfg.py", "Inputs", "downstream", "Unit"]
 
+# Debian's Python, which has python3-onnx and python3-numpy.
+config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%wafer_src_root", config.wafer_src_root))
 config.substitutions.append(("%wafer_obj_root", config.wafer_obj_root))

@@ -102,7 +102,10 @@ Value NodeContext::scalar(Type elementType, double value) {
 }
 
 InFlightDiagnostic NodeContext::emitError() {
-  return mlir::emitError(loc) << node.op_type() << ": ";
+  // The location holds the node's name too, but diagnostics print only the
+  // file position: say the name in the message.
+  StringRef name = cast<NameLoc>(loc).getName().getValue();
+  return mlir::emitError(loc) << node.op_type() << " node '" << name << "': ";
 }
 
 //===----------------------------------------------------------------------===//
