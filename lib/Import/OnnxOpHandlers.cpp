@@ -257,6 +257,108 @@ LogicalResult unary(NodeContext &ctx, double (*fold)(double),
   return success();
 }
 
+/// Ops wafer evaluates only while importing (rotary tables: Cos, Sin of
+/// positions times frequencies); a run-time operand is an error.
+LogicalResult hostOnlyUnary(NodeContext &ctx, double (*fold)(double)) {
+  const HostTensor *t = ctx.requireHost(0, "input");
+  if (!t)
+    return failure();
+  HostTensor out = *t;
+  for (int64_t i = 0, e = out.numElements(); i < e; ++i)
+    out.set(i, fold(t->getReal(i)));
+  ctx.setOutput(0, std::move(out));
+  return success();
+}
+
+/// Einsum on compile-time operands (exporters spell torch.outer this way).
+LogicalResult importEinsum(NodeContext &ctx) {
+  const onnx::AttributeProto *equationAttr = ctx.attr("equation");
+  std::string equation;
+  for (char c : equationAttr ? equationAttr->s() : std::string())
+    if (c != ' ')
+      equation.push_back(c);
+  size_t arrow = equation.find("->");
+  if (arrow == std::string::npos || equation.find('.') != std::string::npos) {
+    ctx.emitError() << "needs an explicit equation without ellipsis, found '"
+                    << equation << "'";
+    return failure();
+  }
+  SmallVector<StringRef> terms;
+  StringRef(equation).take_front(arrow).split(terms, ',');
+  StringRef outputTerm = StringRef(equation).drop_front(arrow + 2);
+  if (static_cast<int>(terms.size()) != ctx.node.input_size()) {
+    ctx.emitError() << "equation has " << terms.size() << " operands, node "
+                    << ctx.node.input_size();
+    return failure();
+  }
+  SmallVector<const HostTensor *> operands;
+  std::map<char, int64_t> extents;
+  for (auto [i, term] : llvm::enumerate(terms)) {
+    const HostTensor *t = ctx.requireHost(i, "operand");
+    if (!t)
+      return failure();
+    if (term.size() != t->shape.size()) {
+      ctx.emitError() << "term '" << term << "' does not match operand rank "
+                      << t->shape.size();
+      return failure();
+    }
+    for (auto [d, label] : llvm::enumerate(term)) {
+      auto [it, inserted] = extents.try_emplace(label, t->shape[d]);
+      if (!inserted && it->second != t->shape[d]) {
+        ctx.emitError() << "label '" << label << "' has extents "
+                        << it->second << " and " << t->shape[d];
+        return failure();
+      }
+    }
+    operands.push_back(t);
+  }
+  SmallVector<char> labels;
+  SmallVector<int64_t> sizes, outShape;
+  for (auto [label, extent] : extents) {
+    labels.push_back(label);
+    sizes.push_back(extent);
+  }
+  for (char label : outputTerm) {
+    if (!extents.count(label)) {
+      ctx.emitError() << "output label '" << label << "' is not an input's";
+      return failure();
+    }
+    outShape.push_back(extents[label]);
+  }
+  if (!ctx.canFold(elementCount(sizes))) {
+    ctx.emitError() << "is too large to evaluate at compile time";
+    return failure();
+  }
+  HostTensor out = HostTensor::zeros(operands.front()->elementType, outShape);
+  std::vector<double> sums(out.numElements(), 0.0);
+  // Walk every assignment of the labels; add each product into its output.
+  auto linear = [&](StringRef term, ArrayRef<int64_t> shape,
+                    ArrayRef<int64_t> index) {
+    int64_t offset = 0;
+    for (auto [d, label] : llvm::enumerate(term)) {
+      size_t l = llvm::find(labels, label) - labels.begin();
+      offset = offset * shape[d] + index[l];
+    }
+    return offset;
+  };
+  SmallVector<int64_t> index(labels.size(), 0);
+  for (int64_t n = 0, e = elementCount(sizes); n < e; ++n) {
+    double product = 1;
+    for (auto [term, t] : llvm::zip(terms, operands))
+      product *= t->getReal(linear(term, t->shape, index));
+    sums[linear(outputTerm, outShape, index)] += product;
+    for (int64_t d = static_cast<int64_t>(labels.size()) - 1; d >= 0; --d) {
+      if (++index[d] < sizes[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  for (auto [i, v] : llvm::enumerate(sums))
+    out.set(i, v);
+  ctx.setOutput(0, std::move(out));
+  return success();
+}
+
 /// Max and Min take any number of operands.
 template <typename OpTy>
 LogicalResult variadic(NodeContext &ctx, double (*fold)(double, double)) {
@@ -1343,6 +1445,8 @@ double sigmoidFn(double x) { return 1 / (1 + std::exp(-x)); }
 double erfFn(double x) { return std::erf(x); }
 double reluFn(double x) { return std::max(x, 0.0); }
 double notFn(double x) { return x == 0; }
+double cosFn(double x) { return std::cos(x); }
+double sinFn(double x) { return std::sin(x); }
 
 /// Integer division in ONNX truncates; the host folds it the same way.
 LogicalResult importDiv(NodeContext &ctx) {
@@ -1387,6 +1491,9 @@ const llvm::StringMap<OpHandler> &handlers() {
       {"Erf", [](NodeContext &c) { return unary<ErfOp>(c, erfFn); }},
       {"Relu", [](NodeContext &c) { return unary<ReluOp>(c, reluFn); }},
       {"Not", [](NodeContext &c) { return unary<NotOp>(c, notFn, false); }},
+      {"Cos", [](NodeContext &c) { return hostOnlyUnary(c, cosFn); }},
+      {"Sin", [](NodeContext &c) { return hostOnlyUnary(c, sinFn); }},
+      {"Einsum", importEinsum},
       {"Identity", passThrough},
       {"Dropout", importDropout},
       {"Cast", importCast},

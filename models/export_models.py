@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Exports small GPT-, Llama- and BERT-style transformers from PyTorch to ONNX,
+with PyTorch's own outputs, for wafer's end-to-end tests.
+
+Run with Debian's Python and python3-torch (the committed files were made by
+it; rerunning rewrites them bit for bit only on the same torch build):
+
+  /usr/bin/python3 models/export_models.py models/
+
+For each model and opset (14, 17), a static export NAME-opsetN/ and one with
+dynamic batch and sequence axes NAME-opsetN-dynamic/, each holding model.onnx
+and test_data_set_0/{input_0.pb, output_0.pb} (the ONNX backend-test layout).
+"""
+import math
+import os
+import sys
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+from onnx import numpy_helper
+
+torch.manual_seed(0)
+
+VOCAB, D, HEADS, LAYERS, FF, BATCH, SEQ = 128, 64, 4, 2, 256, 2, 16
+
+
+class GptBlock(nn.Module):
+    """GPT-2 style: LayerNorm, fused QKV projection split in three, causal
+    mask through triu/masked_fill (Trilu/Where), GELU (tanh or erf form)."""
+
+    def __init__(self, gelu):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(D)
+        self.c_attn = nn.Linear(D, 3 * D)
+        self.c_proj = nn.Linear(D, D)
+        self.ln_2 = nn.LayerNorm(D)
+        self.fc = nn.Linear(D, FF)
+        self.proj = nn.Linear(FF, D)
+        self.gelu = nn.GELU(approximate=gelu)
+
+    def forward(self, x):
+        b, s, _ = x.shape
+        q, k, v = self.c_attn(self.ln_1(x)).split(D, dim=2)
+        q = q.view(b, s, HEADS, D // HEADS).transpose(1, 2)
+        k = k.view(b, s, HEADS, D // HEADS).transpose(1, 2)
+        v = v.view(b, s, HEADS, D // HEADS).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(D // HEADS))
+        mask = torch.triu(torch.ones(s, s, dtype=torch.bool), diagonal=1)
+        att = att.masked_fill(mask, float("-inf"))
+        y = torch.softmax(att, dim=-1) @ v
+        y = y.transpose(1, 2).contiguous().view(b, s, D)
+        x = x + self.c_proj(y)
+        return x + self.proj(self.gelu(self.fc(self.ln_2(x))))
+
+
+class Gpt(nn.Module):
+    def __init__(self, gelu="tanh"):
+        super().__init__()
+        self.wte = nn.Embedding(VOCAB, D)
+        self.wpe = nn.Embedding(SEQ, D)
+        self.blocks = nn.ModuleList(
+            [GptBlock("tanh" if i % 2 == 0 else "none") for i in range(LAYERS)])
+        self.ln_f = nn.LayerNorm(D)
+        self.head = nn.Linear(D, VOCAB, bias=False)
+
+    def forward(self, ids):
+        pos = torch.arange(ids.shape[1]).unsqueeze(0)
+        x = self.wte(ids) + self.wpe(pos)
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.ln_f(x))
+
+
+class RmsNorm(nn.Module):
+    def __init__(self, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(D) + 0.1 * torch.randn(D))
+
+    def forward(self, x):
+        return x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class LlamaBlock(nn.Module):
+    """Llama style: RMSNorm, rotary embeddings, causal attention with an
+    additive mask, SiLU-gated MLP, no biases."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn_norm = RmsNorm()
+        self.q = nn.Linear(D, D, bias=False)
+        self.k = nn.Linear(D, D, bias=False)
+        self.v = nn.Linear(D, D, bias=False)
+        self.o = nn.Linear(D, D, bias=False)
+        self.mlp_norm = RmsNorm()
+        self.gate = nn.Linear(D, FF, bias=False)
+        self.up = nn.Linear(D, FF, bias=False)
+        self.down = nn.Linear(FF, D, bias=False)
+
+    def forward(self, x, cos, sin, mask):
+        b, s, _ = x.shape
+        h = self.attn_norm(x)
+        q = self.q(h).view(b, s, HEADS, D // HEADS).transpose(1, 2)
+        k = self.k(h).view(b, s, HEADS, D // HEADS).transpose(1, 2)
+        v = self.v(h).view(b, s, HEADS, D // HEADS).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        att = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D // HEADS) + mask
+        y = torch.matmul(torch.softmax(att, dim=-1), v)
+        x = x + self.o(y.transpose(1, 2).reshape(b, s, D))
+        h = self.mlp_norm(x)
+        return x + self.down(nn.functional.silu(self.gate(h)) * self.up(h))
+
+
+class Llama(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(VOCAB, D)
+        self.blocks = nn.ModuleList([LlamaBlock() for _ in range(LAYERS)])
+        self.norm = RmsNorm()
+        self.head = nn.Linear(D, VOCAB, bias=False)
+        inv = 1.0 / (10000 ** (torch.arange(0, D // HEADS, 2).float() / (D // HEADS)))
+        self.register_buffer("inv_freq", inv)
+
+    def forward(self, ids):
+        s = ids.shape[1]
+        t = torch.arange(s).float()
+        freqs = torch.outer(t, self.inv_freq)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+        mask = torch.full((s, s), float("-inf")).triu(1)[None, None]
+        x = self.embed(ids)
+        for block in self.blocks:
+            x = block(x, cos, sin, mask)
+        return self.head(self.norm(x))
+
+
+class Bert(nn.Module):
+    """BERT style: nn.TransformerEncoder (post-norm, erf GELU)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(VOCAB, D)
+        self.pos = nn.Parameter(0.02 * torch.randn(1, SEQ, D))
+        layer = nn.TransformerEncoderLayer(D, HEADS, FF, dropout=0.0,
+                                           activation="gelu", batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, LAYERS,
+                                             enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(D)
+
+    def forward(self, ids):
+        x = self.embed(ids) + self.pos[:, : ids.shape[1]]
+        return self.norm(self.encoder(x))
+
+
+def save_tensor(array, path, name):
+    tensor = numpy_helper.from_array(array, name)
+    with open(path, "wb") as f:
+        f.write(tensor.SerializeToString())
+
+
+def export(model, name, out, opset, dynamic):
+    folder = os.path.join(out, f"{name}-opset{opset}" + ("-dynamic" if dynamic else ""))
+    data = os.path.join(folder, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    ids = torch.randint(0, VOCAB, (BATCH, SEQ), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = model(ids)
+    axes = {"input_ids": {0: "batch", 1: "seq"}, "output": {0: "batch", 1: "seq"}}
+    path = os.path.join(folder, "model.onnx")
+    torch.onnx.export(model, (ids,), path, opset_version=opset,
+                      input_names=["input_ids"], output_names=["output"],
+                      dynamic_axes=axes if dynamic else None,
+                      do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path))
+    save_tensor(ids.numpy(), os.path.join(data, "input_0.pb"), "input_ids")
+    save_tensor(expected.numpy(), os.path.join(data, "output_0.pb"), "output")
+    print(f"{folder}: {os.path.getsize(path)} bytes")
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(__file__)
+    for name, make in [("gpt", Gpt), ("llama", Llama), ("bert", Bert)]:
+        torch.manual_seed(0)
+        model = make().eval()
+        for opset in (14, 17):
+            for dynamic in (False, True):
+                export(model, name, out, opset, dynamic)
+
+
+if __name__ == "__main__":
+    main()
