@@ -612,11 +612,10 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
   return module;
 }
 
-OwningOpRef<ModuleOp> wafer::importOnnxModel(StringRef bytes, StringRef path,
-                                             MLIRContext *context,
-                                             const OnnxImportOptions &options) {
-  context->loadDialect<WaferDialect, func::FuncDialect>();
-  // ONNX text starts with '<' after blank lines and '#' comments.
+/// Parses `bytes` as binary or text ONNX (text starts with '<' after blank
+/// lines and '#' comments, or the file ends in .onnxtext).
+static LoadedModel parseModel(StringRef bytes, StringRef path,
+                              onnx::ModelProto &model) {
   bool text = path.ends_with(".onnxtext");
   for (size_t i = 0; !text && i < bytes.size();) {
     char c = bytes[i];
@@ -631,13 +630,44 @@ OwningOpRef<ModuleOp> wafer::importOnnxModel(StringRef bytes, StringRef path,
       break;
     }
   }
+  return loadOnnxModel(std::string_view(bytes.data(), bytes.size()), text,
+                       model);
+}
+
+OwningOpRef<ModuleOp> wafer::importOnnxModel(StringRef bytes, StringRef path,
+                                             MLIRContext *context,
+                                             const OnnxImportOptions &options) {
+  context->loadDialect<WaferDialect, func::FuncDialect>();
   onnx::ModelProto model;
-  LoadedModel loaded =
-      loadOnnxModel(std::string_view(bytes.data(), bytes.size()), text, model);
+  LoadedModel loaded = parseModel(bytes, path, model);
   if (!loaded.error.empty()) {
     emitError(FileLineColLoc::get(context, path, 0, 0)) << loaded.error;
     return {};
   }
   GraphImporter importer(context, model, path, options);
   return importer.run(loaded.inlineData);
+}
+
+FailureOr<std::vector<OnnxOpCount>>
+wafer::onnxOpCensus(StringRef bytes, StringRef path, MLIRContext *context) {
+  onnx::ModelProto model;
+  LoadedModel loaded = parseModel(bytes, path, model);
+  if (!loaded.error.empty()) {
+    emitError(FileLineColLoc::get(context, path, 0, 0)) << loaded.error;
+    return failure();
+  }
+  std::map<std::pair<std::string, std::string>, OnnxOpCount> counts;
+  for (const onnx::NodeProto &node : model.graph().node()) {
+    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+    OnnxOpCount &entry = counts[{defaultDomain ? "" : node.domain(),
+                                 node.op_type()}];
+    entry.domain = defaultDomain ? "" : node.domain();
+    entry.opType = node.op_type();
+    entry.supported = defaultDomain && lookupOpHandler(node.op_type());
+    ++entry.count;
+  }
+  std::vector<OnnxOpCount> result;
+  for (auto &[key, entry] : counts)
+    result.push_back(entry);
+  return result;
 }

@@ -10,6 +10,8 @@
 #include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
 #include "wafer/Import/OnnxImporter.h"
 #include "wafer/InitAll.h"
@@ -50,7 +52,62 @@ static OwningOpRef<Operation *> importOnnx(llvm::SourceMgr &sourceMgr,
   return OwningOpRef<Operation *>(module.release());
 }
 
+/// Prints a model's op census as text or JSON.
+static LogicalResult printOpStats(llvm::SourceMgr &sourceMgr,
+                                  llvm::raw_ostream &os, MLIRContext *context,
+                                  bool json) {
+  const llvm::MemoryBuffer *buffer =
+      sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
+  FailureOr<std::vector<wafer::OnnxOpCount>> census = wafer::onnxOpCensus(
+      buffer->getBuffer(), buffer->getBufferIdentifier(), context);
+  if (failed(census))
+    return failure();
+  int64_t nodes = 0, unsupported = 0;
+  for (const wafer::OnnxOpCount &op : *census) {
+    nodes += op.count;
+    unsupported += !op.supported;
+  }
+  if (json) {
+    llvm::json::Array ops;
+    for (const wafer::OnnxOpCount &op : *census)
+      ops.push_back(llvm::json::Object{{"domain", op.domain},
+                                       {"op", op.opType},
+                                       {"count", op.count},
+                                       {"supported", op.supported}});
+    os << llvm::formatv(
+        "{0:2}\n",
+        llvm::json::Value(llvm::json::Object{
+            {"model", buffer->getBufferIdentifier()},
+            {"nodes", nodes},
+            {"op_types", static_cast<int64_t>(census->size())},
+            {"unsupported_op_types", unsupported},
+            {"ops", std::move(ops)}}));
+    return success();
+  }
+  os << llvm::formatv("{0,-32} {1,8}  {2}\n", "op type", "count", "supported");
+  for (const wafer::OnnxOpCount &op : *census)
+    os << llvm::formatv(
+        "{0,-32} {1,8}  {2}\n",
+        op.domain.empty() ? op.opType : op.domain + "." + op.opType, op.count,
+        op.supported ? "yes" : "no");
+  os << nodes << " nodes, " << census->size() << " op types, " << unsupported
+     << " unsupported\n";
+  return success();
+}
+
 int main(int argc, char **argv) {
+  TranslateRegistration opStats(
+      "op-stats", "print the op census of an ONNX model",
+      [](const std::shared_ptr<llvm::SourceMgr> &sourceMgr, llvm::raw_ostream &os,
+         MLIRContext *context) {
+        return printOpStats(*sourceMgr, os, context, /*json=*/false);
+      });
+  TranslateRegistration opStatsJson(
+      "op-stats-json", "print the op census of an ONNX model as JSON",
+      [](const std::shared_ptr<llvm::SourceMgr> &sourceMgr, llvm::raw_ostream &os,
+         MLIRContext *context) {
+        return printOpStats(*sourceMgr, os, context, /*json=*/true);
+      });
   TranslateToMLIRRegistration importRegistration(
       "import-onnx", "import an ONNX model (.onnx or .onnxtext)", importOnnx,
       [](DialectRegistry &registry) { wafer::registerAllDialects(registry); });

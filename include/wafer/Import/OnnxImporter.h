@@ -42,6 +42,20 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxModel(llvm::StringRef bytes, llvm::StringRef path,
                 mlir::MLIRContext *context, const OnnxImportOptions &options);
 
+/// One op type's entry in a model's census.
+struct OnnxOpCount {
+  std::string domain; // Empty for the default domain.
+  std::string opType;
+  int64_t count = 0;
+  bool supported = false;
+};
+
+/// Counts the op types of the model in `bytes` (see importOnnxModel) and
+/// says which wafer imports. Errors are emitted as diagnostics.
+mlir::FailureOr<std::vector<OnnxOpCount>>
+onnxOpCensus(llvm::StringRef bytes, llvm::StringRef path,
+             mlir::MLIRContext *context);
+
 } // namespace wafer
 
 #endif // WAFER_IMPORT_ONNXIMPORTER_H
