@@ -6,6 +6,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 #include "wafer/Dialect/Wafer/Passes.h"
 #include "wafer/Dialect/Wafer/WaferDialect.h"
 
@@ -14,4 +17,18 @@ void wafer::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
 }
 
-void wafer::registerAllPasses() { registerWaferPasses(); }
+void wafer::registerAllPasses() {
+  registerWaferPasses();
+  mlir::PassPipelineRegistration<>(
+      "wafer-graph-pipeline",
+      "Canonicalize, fuse transformer kernels, canonicalize and CSE: ONNX "
+      "import output to wafer kernels",
+      buildGraphPipeline);
+}
+
+void wafer::buildGraphPipeline(mlir::OpPassManager &pm) {
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(createWaferFuseKernels());
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::createCSEPass());
+}

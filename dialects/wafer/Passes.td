@@ -40,4 +40,71 @@ def WaferAttachTarget : Pass<"wafer-attach-target", "::mlir::ModuleOp"> {
   let dependentDialects = ["::wafer::WaferDialect"];
 }
 
+def WaferFuseKernels : Pass<"wafer-fuse-kernels"> {
+  let summary = "Fuses exporter spellings of transformer kernels into wafer ops";
+  let description = [{
+    Recognises the ways exporters spell the kernels of a transformer and
+    replaces each with its wafer op (patterns in `FusionPatterns.h`, one
+    family per file):
+
+    * `norm`: LayerNorm (mean, centre, variance, sqrt, divide, scale, shift)
+      into `wafer.layer_norm`; RMSNorm into `wafer.rms_norm`;
+    * `activation`: GELU in its erf and tanh forms into `wafer.gelu`;
+      x * sigmoid(x) into `wafer.silu`;
+    * `linear`: matmul plus a per-column bias into one `wafer.matmul`;
+    * `attention`: Q K^T, scale, optional additive or causal mask, softmax,
+      times V, on heads split as [B, H, S, D] or [B*H, S, D], into one
+      `wafer.attention` on merged heads with `num_heads`, `scale` and
+      `causal`.
+
+    Run `canonicalize` before (it folds transposes into matmuls) and after
+    (it cancels the head split/merge around the new attention ops); the
+    `wafer-graph-pipeline` does both.
+
+    Input (GELU as exported by PyTorch's erf form):
+
+    ```mlir
+    %c = wafer.constant dense<1.41421354> : tensor<f32>
+    %0 = wafer.div %x, %c : tensor<2x256xf32>, tensor<f32> -> tensor<2x256xf32>
+    %1 = wafer.erf %0 : tensor<2x256xf32>
+    %one = wafer.constant dense<1.0> : tensor<f32>
+    %2 = wafer.add %1, %one : tensor<2x256xf32>, tensor<f32> -> tensor<2x256xf32>
+    %3 = wafer.mul %x, %2 : tensor<2x256xf32>, tensor<2x256xf32> -> tensor<2x256xf32>
+    %half = wafer.constant dense<0.5> : tensor<f32>
+    %4 = wafer.mul %3, %half : tensor<2x256xf32>, tensor<f32> -> tensor<2x256xf32>
+    ```
+
+    Output:
+
+    ```mlir
+    %4 = wafer.gelu %x : tensor<2x256xf32>
+    ```
+
+    Attention (GPT-2 style, after canonicalization):
+
+    ```mlir
+    %s = wafer.matmul %qh, %kh {transpose_rhs} : ... -> tensor<2x4x16x16xf32>
+    %t = wafer.mul %s, %scale : ...
+    %m = wafer.select %causal_mask, %ninf, %t : ...
+    %p = wafer.softmax %m : tensor<2x4x16x16xf32>
+    %o = wafer.matmul %p, %vh : ... -> tensor<2x4x16x16xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %o = wafer.attention %q, %k, %v {causal, num_heads = 4 : i64,
+        num_kv_heads = 4 : i64, scale = 2.500000e-01 : f32}
+        : tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x16x64xf32>
+        -> tensor<2x16x64xf32>
+    ```
+  }];
+  let options = [
+    ListOption<"families", "families", "std::string",
+               "Pattern families to apply (norm, activation, linear, "
+               "attention); all when empty">,
+  ];
+  let dependentDialects = ["::wafer::WaferDialect"];
+}
+
 #endif // WAFER_PASSES_TD

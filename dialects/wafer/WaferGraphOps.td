@@ -302,6 +302,7 @@ def Wafer_MatmulOp : Wafer_GraphOp<"matmul"> {
     (`,` type($bias)^)? `->` type($result)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Wafer_LayerNormOp : Wafer_GraphOp<"layer_norm"> {
@@ -482,6 +483,7 @@ def Wafer_TransposeOp : Wafer_GraphOp<"transpose"> {
   let results = (outs Wafer_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Wafer_BroadcastOp : Wafer_GraphOp<"broadcast"> {
@@ -500,6 +502,7 @@ def Wafer_BroadcastOp : Wafer_GraphOp<"broadcast"> {
   let results = (outs Wafer_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Wafer_SliceOp : Wafer_GraphOp<"slice"> {

@@ -11,6 +11,7 @@
 
 namespace mlir {
 class DialectRegistry;
+class OpPassManager;
 } // namespace mlir
 
 namespace wafer {
@@ -21,6 +22,10 @@ void registerAllDialects(mlir::DialectRegistry &registry);
 
 /// Registers every wafer pass and pass pipeline.
 void registerAllPasses();
+
+/// The graph pipeline (`wafer-graph-pipeline`): canonicalize, fuse kernels,
+/// canonicalize, CSE. Runs on any op, typically a module.
+void buildGraphPipeline(mlir::OpPassManager &pm);
 
 } // namespace wafer
 

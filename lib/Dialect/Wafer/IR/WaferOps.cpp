@@ -10,6 +10,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/raw_ostream.h"
@@ -236,6 +237,77 @@ LogicalResult MatmulOp::verify() {
   return success();
 }
 
+namespace {
+
+/// matmul(a, transpose(b, P)) where P swaps the last two dimensions after a
+/// permutation Q: becomes matmul(a, transpose(b, Q)) {transpose_rhs} (and
+/// likewise for the lhs), dropping the transpose when Q is the identity.
+/// Applied only when Q fixes more dimensions than P, so it terminates.
+struct FoldTransposeIntoMatmul : public OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  static bool isIdentity(ArrayRef<int64_t> perm) {
+    for (auto [i, p] : llvm::enumerate(perm))
+      if (static_cast<int64_t>(i) != p)
+        return false;
+    return true;
+  }
+  static int64_t fixedPoints(ArrayRef<int64_t> perm) {
+    int64_t n = 0;
+    for (auto [i, p] : llvm::enumerate(perm))
+      n += static_cast<int64_t>(i) == p;
+    return n;
+  }
+
+  /// The operand without its last-two swap, or null if that gains nothing.
+  static Value unswap(PatternRewriter &rewriter, Value operand, Location loc) {
+    auto transpose = operand.getDefiningOp<TransposeOp>();
+    if (!transpose)
+      return nullptr;
+    SmallVector<int64_t> perm(transpose.getPermutation());
+    if (perm.size() < 2)
+      return nullptr;
+    std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+    if (fixedPoints(perm) <= fixedPoints(transpose.getPermutation()))
+      return nullptr;
+    if (isIdentity(perm))
+      return transpose.getInput();
+    auto inType = cast<RankedTensorType>(transpose.getInput().getType());
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(inType.getDimSize(p));
+    return TransposeOp::create(
+        rewriter, loc, RankedTensorType::get(shape, inType.getElementType()),
+        transpose.getInput(), perm);
+  }
+
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    Value lhs = unswap(rewriter, op.getLhs(), op.getLoc());
+    Value rhs = unswap(rewriter, op.getRhs(), op.getLoc());
+    if (!lhs && !rhs)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      if (lhs) {
+        op.getLhsMutable().assign(lhs);
+        op.setTransposeLhs(!op.getTransposeLhs());
+      }
+      if (rhs) {
+        op.getRhsMutable().assign(rhs);
+        op.setTransposeRhs(!op.getTransposeRhs());
+      }
+    });
+    return success();
+  }
+};
+
+} // namespace
+
+void MatmulOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                           MLIRContext *context) {
+  results.add<FoldTransposeIntoMatmul>(context);
+}
+
 //===----------------------------------------------------------------------===//
 // Normalisations, softmax, attention
 //===----------------------------------------------------------------------===//
@@ -426,6 +498,28 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   return {};
 }
 
+OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
+  ArrayRef<int64_t> perm = getPermutation();
+  bool identity = true;
+  for (auto [i, p] : llvm::enumerate(perm))
+    identity &= static_cast<int64_t>(i) == p;
+  if (identity)
+    return getInput();
+  // transpose(transpose(x, P), Q) reads x with the composed permutation.
+  if (auto producer = getInput().getDefiningOp<TransposeOp>()) {
+    ArrayRef<int64_t> inner = producer.getPermutation();
+    SmallVector<int64_t> composed;
+    for (int64_t p : perm)
+      composed.push_back(inner[p]);
+    getInputMutable().assign(producer.getInput());
+    setPermutation(composed);
+    if (OpFoldResult again = fold(adaptor))
+      return again;
+    return getResult();
+  }
+  return {};
+}
+
 LogicalResult TransposeOp::verify() {
   ArrayRef<int64_t> in = shapeOf(getInput()), out = shapeOf(getResult());
   ArrayRef<int64_t> perm = getPermutation();
@@ -449,6 +543,16 @@ LogicalResult TransposeOp::verify() {
                                    "input and result")))
     return failure();
   return success();
+}
+
+OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  // A broadcast splat is a larger splat.
+  if (auto splat = dyn_cast_or_null<SplatElementsAttr>(adaptor.getInput()))
+    return SplatElementsAttr::get(cast<ShapedType>(getType()),
+                                  splat.getSplatValue<Attribute>());
+  return {};
 }
 
 LogicalResult BroadcastOp::verify() {
