@@ -1,0 +1,94 @@
+// RUN: wafer-opt %s --canonicalize --wafer-fuse-kernels="families=attention" --canonicalize --split-input-file | FileCheck %s
+
+// GPT-2 (gpt-opset14): fused QKV split into heads, K transposed with
+// [0, 2, 3, 1], scale on the scores, a constant causal mask by select.
+// CHECK-LABEL: func @gpt_causal
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x16x64xf32>, %[[K:.*]]: tensor<2x16x64xf32>, %[[V:.*]]: tensor<2x16x64xf32>)
+// CHECK-NEXT: %[[O:.*]] = wafer.attention %[[Q]], %[[K]], %[[V]] {causal, num_heads = 4 : i64, num_kv_heads = 4 : i64, scale = 2.500000e-01 : f32} : tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x16x64xf32> -> tensor<2x16x64xf32>
+// CHECK-NEXT: return %[[O]]
+func.func @gpt_causal(%q: tensor<2x16x64xf32>, %k: tensor<2x16x64xf32>, %v: tensor<2x16x64xf32>) -> tensor<2x16x64xf32> {
+  %35 = wafer.reshape %q : tensor<2x16x64xf32> -> tensor<2x16x4x16xf32>
+  %36 = wafer.transpose %35 {permutation = array<i64: 0, 2, 1, 3>} : tensor<2x16x4x16xf32> -> tensor<2x4x16x16xf32>
+  %37 = wafer.reshape %k : tensor<2x16x64xf32> -> tensor<2x16x4x16xf32>
+  %38 = wafer.reshape %v : tensor<2x16x64xf32> -> tensor<2x16x4x16xf32>
+  %39 = wafer.transpose %38 {permutation = array<i64: 0, 2, 1, 3>} : tensor<2x16x4x16xf32> -> tensor<2x4x16x16xf32>
+  %40 = wafer.transpose %37 {permutation = array<i64: 0, 2, 3, 1>} : tensor<2x16x4x16xf32> -> tensor<2x4x16x16xf32>
+  %41 = wafer.matmul %36, %40 : tensor<2x4x16x16xf32>, tensor<2x4x16x16xf32> -> tensor<2x4x16x16xf32>
+  %42 = wafer.constant dense<2.500000e-01> : tensor<f32>
+  %43 = wafer.mul %41, %42 : tensor<2x4x16x16xf32>, tensor<f32> -> tensor<2x4x16x16xf32>
+  %44 = wafer.constant dense<0xFF800000> : tensor<f32>
+  %45 = wafer.constant dense<"0xFEFFFCFFF8FFF0FFE0FFC0FF80FF00FF00FE00FC00F800F000E000C000800000"> : tensor<16x16xi1>
+  %46 = wafer.select %45, %44, %43 : tensor<16x16xi1>, tensor<f32>, tensor<2x4x16x16xf32> -> tensor<2x4x16x16xf32>
+  %47 = wafer.softmax %46 : tensor<2x4x16x16xf32>
+  %48 = wafer.matmul %47, %39 : tensor<2x4x16x16xf32>, tensor<2x4x16x16xf32> -> tensor<2x4x16x16xf32>
+  %49 = wafer.transpose %48 {permutation = array<i64: 0, 2, 1, 3>} : tensor<2x4x16x16xf32> -> tensor<2x16x4x16xf32>
+  %50 = wafer.reshape %49 : tensor<2x16x4x16xf32> -> tensor<2x16x64xf32>
+  return %50 : tensor<2x16x64xf32>
+}
+
+// -----
+
+// Llama: division by sqrt(d), an additive causal mask of -inf above the
+// diagonal, K transposed with [0, 1, 3, 2] after rotary embedding.
+// CHECK-LABEL: func @llama_additive_causal
+// CHECK: wafer.attention {{.*}} {causal, num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 5.000000e-01 : f32} : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32> -> tensor<1x4x8xf32>
+// CHECK-NOT: wafer.softmax
+func.func @llama_additive_causal(%qh: tensor<1x2x4x4xf32>, %kh: tensor<1x2x4x4xf32>, %vh: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %51 = wafer.transpose %kh {permutation = array<i64: 0, 1, 3, 2>} : tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  %52 = wafer.matmul %qh, %51 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  %53 = wafer.constant dense<2.000000e+00> : tensor<f32>
+  %54 = wafer.div %52, %53 : tensor<1x2x4x4xf32>, tensor<f32> -> tensor<1x2x4x4xf32>
+  %55 = wafer.constant dense<[[[[0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0]]]]> : tensor<1x1x4x4xf32>
+  %56 = wafer.add %54, %55 : tensor<1x2x4x4xf32>, tensor<1x1x4x4xf32> -> tensor<1x2x4x4xf32>
+  %57 = wafer.softmax %56 : tensor<1x2x4x4xf32>
+  %58 = wafer.matmul %57, %vh : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  return %58 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// PyTorch's MultiheadAttention (bert): heads as [B*H, S, D], scale applied
+// to Q before the product, no mask.
+// CHECK-LABEL: func @bert_mha
+// CHECK: wafer.attention {{.*}} {num_heads = 4 : i64, num_kv_heads = 4 : i64, scale = 2.500000e-01 : f32} : tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x16x64xf32> -> tensor<2x16x64xf32>
+// CHECK-NOT: wafer.softmax
+// CHECK-NOT: wafer.div
+func.func @bert_mha(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>) -> tensor<8x16x16xf32> {
+  %16 = wafer.reshape %q : tensor<16x2x64xf32> -> tensor<16x8x16xf32>
+  %17 = wafer.transpose %16 {permutation = array<i64: 1, 0, 2>} : tensor<16x8x16xf32> -> tensor<8x16x16xf32>
+  %18 = wafer.reshape %k : tensor<16x2x64xf32> -> tensor<16x8x16xf32>
+  %19 = wafer.reshape %v : tensor<16x2x64xf32> -> tensor<16x8x16xf32>
+  %20 = wafer.transpose %19 {permutation = array<i64: 1, 0, 2>} : tensor<16x8x16xf32> -> tensor<8x16x16xf32>
+  %21 = wafer.constant dense<4.000000e+00> : tensor<f32>
+  %22 = wafer.div %17, %21 : tensor<8x16x16xf32>, tensor<f32> -> tensor<8x16x16xf32>
+  %23 = wafer.transpose %18 {permutation = array<i64: 1, 2, 0>} : tensor<16x8x16xf32> -> tensor<8x16x16xf32>
+  %24 = wafer.matmul %22, %23 : tensor<8x16x16xf32>, tensor<8x16x16xf32> -> tensor<8x16x16xf32>
+  %25 = wafer.softmax %24 : tensor<8x16x16xf32>
+  %26 = wafer.matmul %25, %20 : tensor<8x16x16xf32>, tensor<8x16x16xf32> -> tensor<8x16x16xf32>
+  return %26 : tensor<8x16x16xf32>
+}
+
+// -----
+
+// A padding mask (not causal) stays an additive mask operand.
+// CHECK-LABEL: func @padding_mask
+// CHECK: wafer.attention %{{.*}}, %{{.*}}, %{{.*}}, %arg3 {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.000000e+00 : f32}
+func.func @padding_mask(%qh: tensor<1x2x4x4xf32>, %kh: tensor<1x2x4x4xf32>, %vh: tensor<1x2x4x4xf32>, %mask: tensor<1x1x1x4xf32>) -> tensor<1x2x4x4xf32> {
+  %s = wafer.matmul %qh, %kh {transpose_rhs} : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  %m = wafer.add %s, %mask : tensor<1x2x4x4xf32>, tensor<1x1x1x4xf32> -> tensor<1x2x4x4xf32>
+  %p = wafer.softmax %m : tensor<1x2x4x4xf32>
+  %o = wafer.matmul %p, %vh : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  return %o : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Softmax over the wrong axis is not attention.
+// CHECK-LABEL: func @wrong_axis
+// CHECK-NOT: wafer.attention
+func.func @wrong_axis(%qh: tensor<1x2x4x4xf32>, %kh: tensor<1x2x4x4xf32>, %vh: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %s = wafer.matmul %qh, %kh {transpose_rhs} : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  %p = wafer.softmax %s {axis = 2 : i64} : tensor<1x2x4x4xf32>
+  %o = wafer.matmul %p, %vh : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  return %o : tensor<1x2x4x4xf32>
+}
