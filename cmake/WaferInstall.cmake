@@ -2,7 +2,8 @@
 # downstream project can find_package(Wafer) and link Wafer::WaferRegistration.
 include(CMakePackageConfigHelpers)
 
-set(WAFER_LIBRARIES WaferTarget WaferDialect WaferTransforms WaferRegistration
+set(WAFER_LIBRARIES WaferTarget WaferDialect WaferAnalysis WaferTransforms
+  WaferRegistration
   WaferOnnxLoader WaferOnnxImport)
 foreach(lib ${WAFER_LIBRARIES})
   target_include_directories(${lib} PUBLIC

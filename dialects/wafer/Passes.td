@@ -107,4 +107,38 @@ def WaferFuseKernels : Pass<"wafer-fuse-kernels"> {
   let dependentDialects = ["::wafer::WaferDialect"];
 }
 
+def WaferAnnotateLayers : Pass<"wafer-annotate-layers", "::mlir::func::FuncOp"> {
+  let summary = "Groups kernels into layers and records each op's layer";
+  let description = [{
+    Runs the layer analysis (`wafer/Analysis/LayerAnalysis.h`): every anchor
+    kernel (a matmul, an attention, an embedding lookup) starts a layer;
+    normalisations and other ops that read no layer's result join the first
+    layer that reads them; every other op joins the layer of its
+    latest-produced operand (bias, activation, residual). Each op gets the
+    discardable attribute `wafer.layer` with its layer's name (the anchor's
+    ONNX node name), and each anchor gets `wafer.cost` with the layer's kind,
+    FLOPs, weight bytes and activation bytes in and out.
+
+    Input:
+
+    ```mlir
+    %h = wafer.layer_norm %x, %g : ... loc("ln_1")
+    %y = wafer.matmul %h, %w : ... loc("fc")
+    %z = wafer.gelu %y : ... loc("act")
+    ```
+
+    Output:
+
+    ```mlir
+    %h = wafer.layer_norm %x, %g {wafer.layer = "fc"} : ...
+    %y = wafer.matmul %h, %w {wafer.cost = {activation_in_bytes = 8192 : i64,
+        activation_out_bytes = 32768 : i64, flops = 2.09E+6 : f64,
+        kind = "linear", weight_bytes = 65536 : i64},
+        wafer.layer = "fc"} : ...
+    %z = wafer.gelu %y {wafer.layer = "fc"} : ...
+    ```
+  }];
+  let dependentDialects = ["::wafer::WaferDialect"];
+}
+
 #endif // WAFER_PASSES_TD

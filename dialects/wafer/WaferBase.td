@@ -49,6 +49,14 @@ def Wafer_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getTargetAttrName() {
       return ::llvm::StringLiteral("wafer.target");
     }
+    /// Names of the attributes that record an op's layer and an anchor's
+    /// layer cost (wafer-annotate-layers).
+    static constexpr ::llvm::StringLiteral getLayerAttrName() {
+      return ::llvm::StringLiteral("wafer.layer");
+    }
+    static constexpr ::llvm::StringLiteral getCostAttrName() {
+      return ::llvm::StringLiteral("wafer.cost");
+    }
     /// Name of the argument and result attribute that holds the model's
     /// name for a graph input or output.
     static constexpr ::llvm::StringLiteral getNameAttrName() {

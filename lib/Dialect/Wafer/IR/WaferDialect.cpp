@@ -40,6 +40,19 @@ LogicalResult WaferDialect::verifyOperationAttribute(Operation *op,
                              << attr.getValue();
     return success();
   }
+  if (attr.getName() == getLayerAttrName()) {
+    if (!isa<StringAttr>(attr.getValue()))
+      return op->emitError() << "'" << getLayerAttrName()
+                             << "' must be a string, found " << attr.getValue();
+    return success();
+  }
+  if (attr.getName() == getCostAttrName()) {
+    if (!isa<DictionaryAttr>(attr.getValue()))
+      return op->emitError() << "'" << getCostAttrName()
+                             << "' must be a dictionary, found "
+                             << attr.getValue();
+    return success();
+  }
   return op->emitError() << "unknown wafer dialect attribute '"
                          << attr.getName().getValue() << "'";
 }

@@ -37,9 +37,12 @@ struct FuseLinearBias : public OpRewritePattern<AddOp> {
         vector = ReshapeOp::create(
             rewriter, add.getLoc(),
             RankedTensorType::get({columns}, biasType.getElementType()), bias);
-      rewriter.replaceOpWithNewOp<MatmulOp>(
-          add, add.getType(), matmul.getLhs(), matmul.getRhs(), vector,
-          matmul.getTransposeLhs(), matmul.getTransposeRhs());
+      // Keep the matmul's location: it names the layer (the Linear).
+      rewriter.replaceOp(
+          add, MatmulOp::create(rewriter, matmul.getLoc(), add.getType(),
+                                matmul.getLhs(), matmul.getRhs(), vector,
+                                matmul.getTransposeLhs(),
+                                matmul.getTransposeRhs()));
       return success();
     }
     return failure();

@@ -1,0 +1,67 @@
+//===- LayerAnalysis.h - kernels grouped into layers, with costs -*- C++ -*-===//
+//
+// A layer is the unit of placement and of weight streaming: one anchor
+// kernel (a matmul, an attention, an embedding lookup) with the cheap ops
+// that feed only it or consume its result (norms before a projection, the
+// bias, activation and residual after it). Every op of a function belongs to
+// exactly one layer.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WAFER_ANALYSIS_LAYERANALYSIS_H
+#define WAFER_ANALYSIS_LAYERANALYSIS_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+namespace wafer {
+
+enum class LayerKind { embedding, linear, attention, other };
+llvm::StringRef stringifyLayerKind(LayerKind kind);
+
+/// A weight a layer needs, by its ONNX initializer name.
+struct LayerWeight {
+  std::string name;
+  int64_t bytes = 0;
+};
+
+struct Layer {
+  std::string name; // The anchor's ONNX node name.
+  LayerKind kind = LayerKind::other;
+  mlir::Operation *anchor = nullptr;
+  std::vector<mlir::Operation *> ops; // In program order.
+  double flops = 0;
+  int64_t weightBytes = 0;
+  std::vector<LayerWeight> weights;
+  int64_t inputBytes = 0;  // Activations read from other layers or inputs.
+  int64_t outputBytes = 0; // Activations other layers or results read.
+};
+
+class LayerAnalysis {
+public:
+  explicit LayerAnalysis(mlir::func::FuncOp func);
+
+  llvm::ArrayRef<Layer> getLayers() const { return layers; }
+  /// The index of the layer that holds `op`, or -1 for ops outside layers
+  /// (weights, constants, the return).
+  int64_t getLayerIndex(mlir::Operation *op) const {
+    return layerOf.lookup(op) - 1;
+  }
+  double getTotalFlops() const;
+  int64_t getTotalWeightBytes() const;
+
+private:
+  std::vector<Layer> layers;
+  llvm::DenseMap<mlir::Operation *, int64_t> layerOf; // Index + 1.
+};
+
+/// FLOPs of one op (multiply-adds count 2), for the cost model.
+double estimateFlops(mlir::Operation *op);
+
+} // namespace wafer
+
+#endif // WAFER_ANALYSIS_LAYERANALYSIS_H

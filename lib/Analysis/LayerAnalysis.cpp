@@ -1,0 +1,232 @@
+//===- LayerAnalysis.cpp - kernels grouped into layers, with costs --------===//
+//
+// Anchors (matmul, attention, embedding lookups) each start a layer. Other
+// ops join the layer of their latest-produced operand (bias, activation,
+// residual: epilogues), except normalisations and ops that read no layer's
+// result, which join the earliest layer that reads them (prologues: the norm
+// before a projection).
+//
+//===----------------------------------------------------------------------===//
+
+#include "wafer/Analysis/LayerAnalysis.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "wafer/Dialect/Wafer/WaferOps.h"
+
+using namespace mlir;
+using namespace wafer;
+
+StringRef wafer::stringifyLayerKind(LayerKind kind) {
+  switch (kind) {
+  case LayerKind::embedding:
+    return "embedding";
+  case LayerKind::linear:
+    return "linear";
+  case LayerKind::attention:
+    return "attention";
+  case LayerKind::other:
+    return "other";
+  }
+  llvm_unreachable("unknown layer kind");
+}
+
+static int64_t numElements(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.hasStaticShape() ? type.getNumElements() : 0;
+}
+
+static int64_t byteSize(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !type.hasStaticShape())
+    return 0;
+  Type element = type.getElementType();
+  int64_t width = element.isInteger(1)
+                      ? 1
+                      : (element.getIntOrFloatBitWidth() + 7) / 8;
+  return type.getNumElements() * width;
+}
+
+/// The weight or non-splat constant behind `value`, looking through ops that
+/// only reshape or convert it.
+static Operation *weightSource(Value value) {
+  for (int steps = 0; steps < 8 && value; ++steps) {
+    Operation *def = value.getDefiningOp();
+    if (!def)
+      return nullptr;
+    if (isa<WeightOp>(def))
+      return def;
+    if (auto constant = dyn_cast<ConstantOp>(def)) {
+      auto elements = dyn_cast<DenseElementsAttr>(constant.getValue());
+      return elements && elements.isSplat() ? nullptr : def;
+    }
+    if (!isa<ReshapeOp, TransposeOp, CastOp, BroadcastOp>(def))
+      return nullptr;
+    value = def->getOperand(0);
+  }
+  return nullptr;
+}
+
+static bool isParameter(Operation *op) {
+  return isa<WeightOp, ConstantOp, IotaOp>(op);
+}
+
+double wafer::estimateFlops(Operation *op) {
+  auto shape = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getShape();
+  };
+  if (auto matmul = dyn_cast<MatmulOp>(op)) {
+    ArrayRef<int64_t> lhs = shape(matmul.getLhs());
+    int64_t k = matmul.getTransposeLhs() ? lhs[lhs.size() - 2] : lhs.back();
+    double outputs = numElements(matmul.getResult());
+    return 2.0 * outputs * k + (matmul.getBias() ? outputs : 0.0);
+  }
+  if (auto attention = dyn_cast<AttentionOp>(op)) {
+    ArrayRef<int64_t> q = shape(attention.getQuery()),
+                      k = shape(attention.getKey()),
+                      v = shape(attention.getValue());
+    double heads = attention.getNumHeads();
+    double headDim = static_cast<double>(q[2]) / heads;
+    double valueDim = static_cast<double>(v[2]) / attention.getNumKvHeads();
+    double scores = static_cast<double>(q[0]) * heads * q[1] * k[1];
+    // Q K^T and P V, plus scale, mask and softmax on the scores.
+    return 2.0 * scores * headDim + 2.0 * scores * valueDim + 6.0 * scores;
+  }
+  if (isa<ReshapeOp, TransposeOp, SliceOp, ConcatOp, SplitOp, BroadcastOp,
+          GatherOp, CastOp, ConstantOp, WeightOp, IotaOp>(op) ||
+      op->getNumResults() == 0)
+    return 0;
+  double elements = numElements(op->getResult(0));
+  if (isa<LayerNormOp>(op))
+    return 8 * elements;
+  if (isa<RmsNormOp>(op))
+    return 5 * elements;
+  if (isa<SoftmaxOp, LogSoftmaxOp>(op))
+    return 5 * elements;
+  if (isa<GeluOp>(op))
+    return 8 * elements;
+  if (isa<SiluOp>(op))
+    return 4 * elements;
+  if (auto reduce = dyn_cast<ReduceOp>(op))
+    return numElements(reduce.getInput());
+  return elements;
+}
+
+LayerAnalysis::LayerAnalysis(func::FuncOp func) {
+  SmallVector<Operation *> order;
+  func.walk([&](Operation *op) {
+    if (op != func && !isa<func::ReturnOp>(op))
+      order.push_back(op);
+  });
+
+  auto startLayer = [&](Operation *anchor, LayerKind kind) {
+    Layer layer;
+    layer.kind = kind;
+    layer.anchor = anchor;
+    if (auto name = dyn_cast<NameLoc>(anchor->getLoc()))
+      layer.name = name.getName().str();
+    else
+      layer.name = anchor->getName().getStringRef().str() + "#" +
+                   std::to_string(layers.size());
+    layers.push_back(std::move(layer));
+    return static_cast<int64_t>(layers.size());
+  };
+
+  // Forward: anchors start layers; epilogue ops join their latest producer.
+  SmallVector<Operation *> deferred;
+  for (Operation *op : order) {
+    if (isParameter(op))
+      continue;
+    if (auto matmul = dyn_cast<MatmulOp>(op)) {
+      bool hasWeight =
+          weightSource(matmul.getLhs()) || weightSource(matmul.getRhs());
+      layerOf[op] =
+          startLayer(op, hasWeight ? LayerKind::linear : LayerKind::other);
+      continue;
+    }
+    if (isa<AttentionOp>(op)) {
+      layerOf[op] = startLayer(op, LayerKind::attention);
+      continue;
+    }
+    if (auto gather = dyn_cast<GatherOp>(op);
+        gather && weightSource(gather.getData())) {
+      layerOf[op] = startLayer(op, LayerKind::embedding);
+      continue;
+    }
+    int64_t latest = 0;
+    if (!isa<LayerNormOp, RmsNormOp>(op))
+      for (Value operand : op->getOperands())
+        if (Operation *def = operand.getDefiningOp())
+          latest = std::max(latest, layerOf.lookup(def));
+    if (latest)
+      layerOf[op] = latest;
+    else
+      deferred.push_back(op);
+  }
+
+  // Backward: prologue ops join the earliest layer that reads them.
+  for (Operation *op : llvm::reverse(deferred)) {
+    int64_t earliest = 0;
+    for (Operation *user : op->getUsers())
+      if (int64_t l = layerOf.lookup(user))
+        earliest = earliest ? std::min(earliest, l) : l;
+    if (!earliest) {
+      // Read by nothing in a layer (e.g. returned directly).
+      earliest = layers.empty() ? startLayer(op, LayerKind::other)
+                                : static_cast<int64_t>(layers.size());
+    }
+    layerOf[op] = earliest;
+  }
+
+  for (Operation *op : order)
+    if (int64_t l = layerOf.lookup(op))
+      layers[l - 1].ops.push_back(op);
+
+  // Costs.
+  for (auto [index, layer] : llvm::enumerate(layers)) {
+    int64_t self = index + 1;
+    llvm::SetVector<Operation *> weights;
+    llvm::SetVector<Value> inputs, outputs;
+    for (Operation *op : layer.ops) {
+      layer.flops += estimateFlops(op);
+      for (Value operand : op->getOperands()) {
+        Operation *def = operand.getDefiningOp();
+        if (Operation *weight = weightSource(operand);
+            weight && (!def || layerOf.lookup(def) != self || def == weight))
+          weights.insert(weight);
+        else if (!def || (!isParameter(def) && layerOf.lookup(def) != self))
+          inputs.insert(operand);
+      }
+      for (Value result : op->getResults())
+        for (Operation *user : result.getUsers())
+          if (layerOf.lookup(user) != self)
+            outputs.insert(result);
+    }
+    for (Operation *weight : weights) {
+      LayerWeight entry;
+      entry.bytes = byteSize(weight->getResult(0));
+      entry.name = isa<WeightOp>(weight)
+                       ? cast<WeightOp>(weight).getSymName().str()
+                       : "constant";
+      layer.weightBytes += entry.bytes;
+      layer.weights.push_back(std::move(entry));
+    }
+    for (Value v : inputs)
+      layer.inputBytes += byteSize(v);
+    for (Value v : outputs)
+      layer.outputBytes += byteSize(v);
+  }
+}
+
+double LayerAnalysis::getTotalFlops() const {
+  double total = 0;
+  for (const Layer &layer : layers)
+    total += layer.flops;
+  return total;
+}
+
+int64_t LayerAnalysis::getTotalWeightBytes() const {
+  int64_t total = 0;
+  for (const Layer &layer : layers)
+    total += layer.weightBytes;
+  return total;
+}
