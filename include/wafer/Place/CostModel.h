@@ -1,0 +1,77 @@
+//===- CostModel.h - the one cost model of compiler and emulator -*- C++ -*-===//
+//
+// Cycle estimates for a layer on a rectangle of PEs, for streaming weights
+// into the wafer and for moving activations across it. The placer and the
+// weight-stream scheduler use it to decide; the emulator applies the same
+// model to the plan it runs. MLIR-free.
+//
+// Model (docs/cost-model.md):
+//   compute  = flops / (flop-per-cycle-per-PE x PEs used)
+//   matmul   = max(compute, A bytes / (h x link), B bytes / (w x link))
+//              + min(h, w) x step overhead          (SUMMA on an h x w grid)
+//   stream   = bytes / (off-wafer bytes per cycle)
+//   transfer = bytes / (boundary PEs x link bytes per cycle) + hops
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WAFER_PLACE_COSTMODEL_H
+#define WAFER_PLACE_COSTMODEL_H
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wafer/Target/TargetDesc.h"
+
+namespace wafer::place {
+
+/// What the placer needs to know of one layer, in program order.
+struct LayerSpec {
+  std::string name;
+  std::string kind; // embedding, linear, attention, other
+  double flops = 0; // One step (the whole batch).
+  /// Weights the layer reads, by name, with their bytes.
+  std::vector<std::pair<std::string, int64_t>> weights;
+  int64_t inBytes = 0;  // Activations read from earlier layers or inputs.
+  int64_t outBytes = 0; // Activations later layers or outputs read.
+  bool halfPrecision = false; // fp16/bf16 math rate instead of fp32.
+  /// For matmul layers: rows (tokens), columns and contraction size.
+  int64_t m = 0, n = 0, k = 0;
+  int64_t elementBytes = 4;
+
+  int64_t weightBytes() const;
+};
+
+class CostModel {
+public:
+  explicit CostModel(const TargetDesc &target) : target(target) {}
+
+  /// Cycles of overhead per SUMMA step (task activation and switch), an
+  /// assumption to calibrate (wse-facts.md: "tens of cycles").
+  static constexpr double kStepOverheadCycles = 20;
+
+  double flopsPerCycle(const LayerSpec &layer) const;
+  /// PEs a layer can keep busy: a matmul has at most m x n outputs.
+  int64_t usefulPEs(const LayerSpec &layer, int64_t pes) const;
+  /// Cycles for one step of `layer` on an h x w rectangle.
+  double layerCycles(const LayerSpec &layer, int64_t h, int64_t w) const;
+  /// Pure compute cycles (no communication) on `pes` PEs.
+  double computeCycles(const LayerSpec &layer, int64_t pes) const;
+  /// Cycles to stream `bytes` of weights from off-wafer memory.
+  double streamCycles(int64_t bytes) const;
+  /// Cycles to move `bytes` across a boundary of `lanes` PEs over `hops`.
+  double transferCycles(int64_t bytes, int64_t lanes, int64_t hops) const;
+  double secondsFromCycles(double cycles) const {
+    return cycles / target.clockHz();
+  }
+
+  const TargetDesc &getTarget() const { return target; }
+
+private:
+  TargetDesc target;
+};
+
+} // namespace wafer::place
+
+#endif // WAFER_PLACE_COSTMODEL_H

@@ -1,0 +1,89 @@
+//===- Placer.h - layers onto the PE grid, weight-stream schedule -*- C++ -*-===//
+//
+// Two execution modes (docs/placement.md):
+//
+// * pipelined: every layer resident on its own rectangle, all running at
+//   once; the slowest layer sets the step time. Binary search on that stage
+//   time; for each candidate, the smallest area per layer that meets it and
+//   holds the layer's weights and activations; layers packed in program
+//   order into vertical strips laid out serpentine, strip breaks chosen by
+//   dynamic programming to use the least width; leftover width then goes to
+//   the strips.
+// * weight streaming: layers run in turn over the whole usable grid while
+//   their weights stream in from off-wafer memory as tiles into two buffer
+//   slots per PE, so the next tiles arrive while the current ones compute.
+//
+// MLIR-free and deterministic: the same input gives the same placement.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WAFER_PLACE_PLACER_H
+#define WAFER_PLACE_PLACER_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "wafer/Place/CostModel.h"
+
+namespace wafer::place {
+
+enum class Mode { pipelined, weightStreaming };
+const char *modeName(Mode mode);
+
+/// One tile of one weight, streamed into a buffer slot of every PE of the
+/// layer's region.
+struct StreamTile {
+  std::string weight;
+  int64_t offset = 0; // Byte offset within the weight.
+  int64_t bytes = 0;
+  int64_t slot = 0;   // Buffer slot (0 or 1).
+  int64_t arriveStart = 0, arriveEnd = 0; // Cycles on the stream channel.
+  int64_t computeStart = 0, release = 0;  // The slot is busy until release.
+};
+
+struct PlacedLayer {
+  std::string name;
+  Rect region;
+  int64_t sramBytesPerPE = 0; // Resident weights, activations, slots.
+  int64_t startCycle = 0;     // Weight streaming: when it starts computing.
+  int64_t cycles = 0;         // Modeled cycles for one step.
+  std::vector<StreamTile> tiles;
+};
+
+struct Placement {
+  Mode mode = Mode::pipelined;
+  std::vector<PlacedLayer> layers;
+  int64_t predictedCycles = 0;  // Step time (pipelined: the bottleneck).
+  int64_t lowerBoundCycles = 0; // What no placement can beat.
+  int64_t slotBytesPerPE = 0;   // Weight streaming: each of two slots.
+  int64_t passes = 1;           // Weight streaming: batch tiles.
+};
+
+struct PlaceOptions {
+  std::optional<Mode> mode; // Unset: pipelined when everything fits.
+  /// Layers pinned to a rectangle by the user (pipelined mode).
+  std::vector<std::pair<std::string, Rect>> pins;
+};
+
+/// Places `layers` on `target`. Errors name the layer and the numbers.
+absl::StatusOr<Placement> placeLayers(const TargetDesc &target,
+                                      const std::vector<LayerSpec> &layers,
+                                      const PlaceOptions &options);
+
+/// Whether the whole model fits in SRAM for pipelined execution.
+bool fitsPipelined(const TargetDesc &target,
+                   const std::vector<LayerSpec> &layers);
+
+absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
+                                         const std::vector<LayerSpec> &layers,
+                                         const PlaceOptions &options);
+absl::StatusOr<Placement>
+scheduleWeightStreaming(const TargetDesc &target,
+                        const std::vector<LayerSpec> &layers);
+
+} // namespace wafer::place
+
+#endif // WAFER_PLACE_PLACER_H

@@ -1,0 +1,60 @@
+//===- CostModel.cpp - cycles for layers, streams and transfers -----------===//
+
+#include "wafer/Place/CostModel.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace wafer::place {
+
+int64_t LayerSpec::weightBytes() const {
+  int64_t total = 0;
+  for (const auto &[name, bytes] : weights)
+    total += bytes;
+  return total;
+}
+
+double CostModel::flopsPerCycle(const LayerSpec &layer) const {
+  return static_cast<double>(layer.halfPrecision ? target.fp16FlopsPerCycle
+                                                 : target.fp32FlopsPerCycle);
+}
+
+int64_t CostModel::usefulPEs(const LayerSpec &layer, int64_t pes) const {
+  if (layer.m > 0 && layer.n > 0)
+    return std::max<int64_t>(1, std::min(pes, layer.m * layer.n));
+  return std::max<int64_t>(1, pes);
+}
+
+double CostModel::computeCycles(const LayerSpec &layer, int64_t pes) const {
+  return layer.flops / (flopsPerCycle(layer) * usefulPEs(layer, pes));
+}
+
+double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
+                              int64_t w) const {
+  double compute = computeCycles(layer, h * w);
+  if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
+    return compute;
+  // SUMMA on an h x w grid: A's panels travel along rows, B's along
+  // columns, one link each way per PE.
+  double link = static_cast<double>(target.linkBytesPerCycle);
+  double aBytes = static_cast<double>(layer.m) * layer.k * layer.elementBytes;
+  double bBytes = static_cast<double>(layer.k) * layer.n * layer.elementBytes;
+  double comm = std::max(aBytes / (h * link), bBytes / (w * link));
+  return std::max(compute, comm) +
+         std::min(h, w) * kStepOverheadCycles;
+}
+
+double CostModel::streamCycles(int64_t bytes) const {
+  double perCycle = static_cast<double>(target.weightMemoryBytesPerSecond) /
+                    target.clockHz();
+  return bytes / perCycle;
+}
+
+double CostModel::transferCycles(int64_t bytes, int64_t lanes,
+                                 int64_t hops) const {
+  lanes = std::max<int64_t>(1, lanes);
+  return static_cast<double>(bytes) / (lanes * target.linkBytesPerCycle) +
+         hops;
+}
+
+} // namespace wafer::place

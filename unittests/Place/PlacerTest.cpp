@@ -1,0 +1,175 @@
+//===- PlacerTest.cpp - placement and weight-stream scheduling ------------===//
+
+#include "wafer/Place/Placer.h"
+
+#include "gtest/gtest.h"
+
+using namespace wafer;
+using namespace wafer::place;
+
+namespace {
+
+TargetDesc target(const char *spec) {
+  absl::StatusOr<TargetDesc> t = parseTargetSpec(spec);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return *t;
+}
+
+/// A GPT-like chain: per block qkv, attention, proj, fc, proj.
+std::vector<LayerSpec> gptLayers(int blocks, int64_t d, int64_t tokens,
+                                 int64_t elementBytes = 2) {
+  std::vector<LayerSpec> layers;
+  auto linear = [&](std::string name, int64_t in, int64_t out) {
+    LayerSpec l;
+    l.name = name;
+    l.kind = "linear";
+    l.m = tokens;
+    l.k = in;
+    l.n = out;
+    l.flops = 2.0 * tokens * in * out;
+    l.weights = {{name + ".w", in * out * elementBytes}};
+    l.inBytes = tokens * in * elementBytes;
+    l.outBytes = tokens * out * elementBytes;
+    l.halfPrecision = elementBytes == 2;
+    l.elementBytes = elementBytes;
+    layers.push_back(l);
+  };
+  for (int b = 0; b < blocks; ++b) {
+    std::string h = "h" + std::to_string(b);
+    linear(h + ".qkv", d, 3 * d);
+    LayerSpec attention;
+    attention.name = h + ".attn";
+    attention.kind = "attention";
+    attention.flops = 4.0 * tokens * tokens * d;
+    attention.inBytes = 3 * tokens * d * elementBytes;
+    attention.outBytes = tokens * d * elementBytes;
+    attention.halfPrecision = elementBytes == 2;
+    layers.push_back(attention);
+    linear(h + ".proj", d, d);
+    linear(h + ".fc", d, 4 * d);
+    linear(h + ".fc2", 4 * d, d);
+  }
+  return layers;
+}
+
+TEST(Pipelined, RegionsAreDisjointInsideAndHoldTheirLayers) {
+  TargetDesc t = target("wse2");
+  std::vector<LayerSpec> layers = gptLayers(12, 768, 1024);
+  ASSERT_TRUE(fitsPipelined(t, layers));
+  absl::StatusOr<Placement> p = placePipelined(t, layers, {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->layers.size(), layers.size());
+  for (size_t i = 0; i < p->layers.size(); ++i) {
+    const PlacedLayer &a = p->layers[i];
+    EXPECT_TRUE(t.usable.contains(a.region)) << a.name;
+    EXPECT_LE(a.sramBytesPerPE, t.usableSramBytes()) << a.name;
+    for (size_t j = i + 1; j < p->layers.size(); ++j)
+      EXPECT_FALSE(a.region.overlaps(p->layers[j].region))
+          << a.name << " and " << p->layers[j].name;
+  }
+  EXPECT_GE(p->predictedCycles, p->lowerBoundCycles);
+  // Goal: bottleneck within 1.15 of the balance bound.
+  EXPECT_LE(static_cast<double>(p->predictedCycles) / p->lowerBoundCycles,
+            1.15);
+}
+
+TEST(Pipelined, ConsecutiveLayersTouch) {
+  TargetDesc t = target("wse2");
+  absl::StatusOr<Placement> p = placePipelined(t, gptLayers(4, 512, 512), {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (size_t i = 1; i < p->layers.size(); ++i) {
+    Rect a = p->layers[i - 1].region, b = p->layers[i].region;
+    bool touchX = a.x + a.width == b.x || b.x + b.width == a.x;
+    bool touchY = a.y + a.height == b.y || b.y + b.height == a.y;
+    bool overlapX = a.x < b.x + b.width && b.x < a.x + a.width;
+    bool overlapY = a.y < b.y + b.height && b.y < a.y + a.height;
+    EXPECT_TRUE((touchX && overlapY) || (touchY && overlapX))
+        << p->layers[i - 1].name << " and " << p->layers[i].name;
+  }
+}
+
+TEST(Pipelined, TooLargeIsRefusedWithNumbers) {
+  TargetDesc t = target("wse3:rows=4,cols=4");
+  absl::StatusOr<Placement> p = placePipelined(t, gptLayers(1, 1024, 64), {});
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(std::string(p.status().message()).find("use weight streaming"),
+            std::string::npos)
+      << p.status();
+}
+
+TEST(Pipelined, Deterministic) {
+  TargetDesc t = target("wse3");
+  std::vector<LayerSpec> layers = gptLayers(6, 1024, 512);
+  absl::StatusOr<Placement> a = placePipelined(t, layers, {});
+  absl::StatusOr<Placement> b = placePipelined(t, layers, {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (size_t i = 0; i < a->layers.size(); ++i)
+    EXPECT_EQ(a->layers[i].region, b->layers[i].region);
+}
+
+TEST(WeightStreaming, SlotsNeverOverlapInTime) {
+  TargetDesc t = target("wse3");
+  std::vector<LayerSpec> layers = gptLayers(4, 8192, 2048);
+  absl::StatusOr<Placement> p = scheduleWeightStreaming(t, layers);
+  ASSERT_TRUE(p.ok()) << p.status();
+  int64_t lastRelease[2] = {0, 0}, channel = 0;
+  size_t tiles = 0;
+  for (const PlacedLayer &layer : p->layers) {
+    EXPECT_EQ(layer.region, t.usable);
+    EXPECT_LE(layer.sramBytesPerPE, t.usableSramBytes());
+    for (const StreamTile &tile : layer.tiles) {
+      ++tiles;
+      EXPECT_GE(tile.arriveStart, lastRelease[tile.slot]) << tile.weight;
+      EXPECT_GE(tile.arriveStart, channel) << tile.weight;
+      EXPECT_GE(tile.computeStart, tile.arriveEnd);
+      EXPECT_GT(tile.release, tile.computeStart);
+      lastRelease[tile.slot] = tile.release;
+      channel = tile.arriveEnd;
+    }
+  }
+  EXPECT_GT(tiles, 0u);
+  EXPECT_GE(p->predictedCycles, p->lowerBoundCycles);
+}
+
+TEST(WeightStreaming, EveryWeightStreamedOnceInFull) {
+  TargetDesc t = target("wse2");
+  std::vector<LayerSpec> layers = gptLayers(2, 4096, 1024);
+  absl::StatusOr<Placement> p = scheduleWeightStreaming(t, layers);
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (size_t l = 0; l < layers.size(); ++l)
+    for (const auto &[name, bytes] : layers[l].weights) {
+      int64_t next = 0;
+      for (const StreamTile &tile : p->layers[l].tiles)
+        if (tile.weight == name) {
+          EXPECT_EQ(tile.offset, next);
+          next += tile.bytes;
+        }
+      EXPECT_EQ(next, bytes) << name;
+    }
+}
+
+TEST(WeightStreaming, OneTrillionParametersNearTheBound) {
+  // 128 blocks of d_model 25600, 2048 tokens, fp16.
+  TargetDesc t = target("wse3");
+  std::vector<LayerSpec> layers = gptLayers(128, 25600, 2048);
+  absl::StatusOr<Placement> p = scheduleWeightStreaming(t, layers);
+  ASSERT_TRUE(p.ok()) << p.status();
+  double ratio =
+      static_cast<double>(p->predictedCycles) / p->lowerBoundCycles;
+  EXPECT_GE(ratio, 1.0);
+  EXPECT_LE(ratio, 1.10);
+}
+
+TEST(Auto, PicksStreamingWhenWeightsDoNotFit) {
+  TargetDesc t = target("wse3");
+  PlaceOptions options;
+  absl::StatusOr<Placement> small = placeLayers(t, gptLayers(2, 256, 128), options);
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->mode, Mode::pipelined);
+  absl::StatusOr<Placement> large =
+      placeLayers(t, gptLayers(8, 16384, 1024), options);
+  ASSERT_TRUE(large.ok());
+  EXPECT_EQ(large->mode, Mode::weightStreaming);
+}
+
+} // namespace
