@@ -141,4 +141,59 @@ def WaferAnnotateLayers : Pass<"wafer-annotate-layers", "::mlir::func::FuncOp"> 
   let dependentDialects = ["::wafer::WaferDialect"];
 }
 
+def WaferPlace : Pass<"wafer-place", "::mlir::ModuleOp"> {
+  let summary = "Places layers on the PE grid and schedules weight streaming";
+  let description = [{
+    For each function, forms layers (as `wafer-annotate-layers` does), asks
+    the placer (`wafer/Place/Placer.h`, docs/placement.md) for a placement on
+    the module's `wafer.target`, and records it as a `wafer.placement` beside
+    the function. `mode=auto` picks pipelined execution only when every
+    layer's weights and activations fit in SRAM after the target's reserve.
+    The result is checked as `wafer-verify-spatial` checks it; a model that
+    cannot be placed is an error that names the layer and the numbers.
+    Deterministic: the same input gives the same placement.
+
+    Input:
+
+    ```mlir
+    module attributes {wafer.target = #wafer.target<...>} {
+      func.func @main(%x: tensor<16x64xf32>) -> tensor<16x256xf32> {
+        %w = wafer.weight "fc.weight" at "model.bin"[0, 65536] : tensor<64x256xf32>
+        %y = wafer.matmul %x, %w : ... loc("fc")
+        return %y : tensor<16x256xf32>
+      }
+    }
+    ```
+
+    Output (`mode=weight-streaming`):
+
+    ```mlir
+    wafer.placement for @main mode(weight_streaming) attributes {...} {
+      wafer.place "fc" at <x = 0, y = 0, width = 16, height = 16>
+          sram(4352) cycles[...] {
+        wafer.stream "fc.weight"[0, 65536] slot 0 arrive[...] compute[...]
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
+           "Execution mode: auto, pipelined or weight-streaming">,
+  ];
+  let dependentDialects = ["::wafer::WaferDialect"];
+}
+
+def WaferVerifySpatial : Pass<"wafer-verify-spatial", "::mlir::ModuleOp"> {
+  let summary = "Checks the spatial level against the target";
+  let description = [{
+    Checks every `wafer.placement`: every layer of its function placed
+    exactly once and nothing else placed; regions inside the target's usable
+    rectangle, and pairwise disjoint in pipelined mode; SRAM per PE within
+    the target's after the reserve ("layer h3.mlp.fc needs 61 KiB per PE,
+    target has 42 KiB after reserve"); in weight-streaming mode every weight
+    of every layer streamed once in full and in order, and no buffer slot
+    holding two tiles at once. Changes nothing.
+  }];
+}
+
 #endif // WAFER_PASSES_TD

@@ -9,5 +9,6 @@
 #define WAFER_OPS_TD
 
 include "WaferGraphOps.td"
+include "WaferSpatialOps.td"
 
 #endif // WAFER_OPS_TD

@@ -202,13 +202,14 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
             outputs.insert(result);
     }
     for (Operation *weight : weights) {
-      LayerWeight entry;
-      entry.bytes = byteSize(weight->getResult(0));
-      entry.name = isa<WeightOp>(weight)
-                       ? cast<WeightOp>(weight).getSymName().str()
-                       : "constant";
-      layer.weightBytes += entry.bytes;
-      layer.weights.push_back(std::move(entry));
+      int64_t bytes = byteSize(weight->getResult(0));
+      auto ref = dyn_cast<WeightOp>(weight);
+      if (!ref) {
+        layer.constantBytes += bytes;
+        continue;
+      }
+      layer.weightBytes += bytes;
+      layer.weights.push_back(LayerWeight{ref.getSymName().str(), bytes});
     }
     for (Value v : inputs)
       layer.inputBytes += byteSize(v);
@@ -229,4 +230,37 @@ int64_t LayerAnalysis::getTotalWeightBytes() const {
   for (const Layer &layer : layers)
     total += layer.weightBytes;
   return total;
+}
+
+std::vector<place::LayerSpec>
+wafer::toLayerSpecs(const LayerAnalysis &analysis) {
+  std::vector<place::LayerSpec> specs;
+  for (const Layer &layer : analysis.getLayers()) {
+    place::LayerSpec spec;
+    spec.name = layer.name;
+    spec.kind = stringifyLayerKind(layer.kind).str();
+    spec.flops = layer.flops;
+    for (const LayerWeight &weight : layer.weights)
+      spec.weights.emplace_back(weight.name, weight.bytes);
+    spec.constantBytes = layer.constantBytes;
+    spec.inBytes = layer.inputBytes;
+    spec.outBytes = layer.outputBytes;
+    auto type =
+        dyn_cast<RankedTensorType>(layer.anchor->getResult(0).getType());
+    if (type) {
+      Type element = type.getElementType();
+      spec.halfPrecision = element.isF16() || element.isBF16();
+      spec.elementBytes =
+          element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
+    }
+    if (auto matmul = dyn_cast<MatmulOp>(layer.anchor)) {
+      ArrayRef<int64_t> out = matmul.getType().getShape();
+      ArrayRef<int64_t> lhs = matmul.getLhs().getType().getShape();
+      spec.n = out.back();
+      spec.m = numElements(matmul.getResult()) / std::max<int64_t>(spec.n, 1);
+      spec.k = matmul.getTransposeLhs() ? lhs[lhs.size() - 2] : lhs.back();
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
 }

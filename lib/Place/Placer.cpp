@@ -22,7 +22,26 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 /// Bytes a layer keeps on its PEs when resident: weights and the
 /// activations it reads and writes.
 int64_t residentBytes(const LayerSpec &layer) {
-  return layer.weightBytes() + layer.inBytes + layer.outBytes;
+  return layer.weightBytes() + layer.constantBytes + layer.inBytes +
+         layer.outBytes;
+}
+
+/// The rectangle at the usable grid's corner, halving its sides, on which
+/// `layer` runs fastest: small layers lose more to per-step overhead on the
+/// whole wafer than they gain from its PEs.
+Rect fastestSubgrid(const CostModel &model, const LayerSpec &layer,
+                    const Rect &usable) {
+  Rect best = usable;
+  double bestCycles = model.layerCycles(layer, usable.height, usable.width);
+  for (int64_t h = usable.height; h >= 1; h /= 2)
+    for (int64_t w = usable.width; w >= 1; w /= 2) {
+      double cycles = model.layerCycles(layer, h, w);
+      if (cycles < bestCycles * 0.999) {
+        best = Rect{usable.x, usable.y, w, h};
+        bestCycles = cycles;
+      }
+    }
+  return best;
 }
 
 std::string kib(int64_t bytes) {
@@ -271,7 +290,16 @@ scheduleWeightStreaming(const TargetDesc &target,
           "activations do not fit the wafer even when tiled");
   }
   int64_t activationPerPE = ceilDiv(maxActivation, pes * placement.passes);
-  placement.slotBytesPerPE = (sram - activationPerPE) / 2 / 4 * 4;
+  // Each layer's region, and the constants it keeps on each of its PEs.
+  std::vector<Rect> regions;
+  int64_t constantPerPE = 0;
+  for (const LayerSpec &layer : layers) {
+    regions.push_back(fastestSubgrid(model, layer, usable));
+    constantPerPE = std::max(
+        constantPerPE, ceilDiv(layer.constantBytes, regions.back().area()));
+  }
+  placement.slotBytesPerPE =
+      (sram - activationPerPE - constantPerPE) / 2 / 4 * 4;
   if (placement.slotBytesPerPE <= 0)
     return absl::ResourceExhaustedError(absl::StrCat(
         "no SRAM left for weight buffers: activations take ",
@@ -285,16 +313,19 @@ scheduleWeightStreaming(const TargetDesc &target,
   int64_t tileIndex = 0;
   double computeTotal = 0;
   int64_t weightTotal = 0;
-  for (const LayerSpec &layer : layers) {
+  for (size_t index = 0; index < layers.size(); ++index) {
+    const LayerSpec &layer = layers[index];
     PlacedLayer placed;
     placed.name = layer.name;
-    placed.region = usable;
-    double compute = model.layerCycles(layer, usable.height, usable.width);
+    placed.region = regions[index];
+    double compute =
+        model.layerCycles(layer, placed.region.height, placed.region.width);
     computeTotal += model.computeCycles(layer, pes);
     int64_t weightBytes = layer.weightBytes();
     weightTotal += weightBytes;
     placed.sramBytesPerPE =
-        activationPerPE + (weightBytes ? 2 * placement.slotBytesPerPE : 0);
+        activationPerPE + constantPerPE +
+        (weightBytes ? 2 * placement.slotBytesPerPE : 0);
     int64_t start = -1;
     if (weightBytes == 0) {
       start = computeFree;

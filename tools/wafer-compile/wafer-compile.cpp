@@ -24,6 +24,8 @@
 #include "wafer/Dialect/Wafer/Passes.h"
 #include "wafer/Dialect/Wafer/WaferAttrs.h"
 #include "wafer/Dialect/Wafer/WaferDialect.h"
+#include "wafer/Dialect/Wafer/WaferOps.h"
+#include "llvm/ADT/StringMap.h"
 #include "wafer/Import/OnnxImporter.h"
 #include "wafer/InitAll.h"
 
@@ -73,6 +75,14 @@ cl::opt<std::string> reportPath("report-file",
                                 cl::desc("Where the report goes ('-' for "
                                          "stdout)"),
                                 cl::init("-"), cl::cat(category));
+cl::opt<std::string> modeOption(
+    "mode",
+    cl::desc("Execution mode: auto (pipelined only when everything fits in "
+             "SRAM), pipelined or weight-streaming"),
+    cl::init("auto"), cl::cat(category));
+cl::opt<std::string> svgPath("placement-svg",
+                             cl::desc("Draw the placement as SVG to this file"),
+                             cl::value_desc("file"), cl::cat(category));
 cl::opt<bool> noFusion("no-fusion",
                        cl::desc("Skip kernel fusion (for comparisons)"),
                        cl::init(false), cl::cat(category));
@@ -93,11 +103,29 @@ llvm::json::Object layerJson(const wafer::Layer &layer) {
 }
 
 void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
-                 const wafer::TargetDesc &target) {
+                 const wafer::TargetDesc &target,
+                 wafer::PlacementOp placement) {
+  llvm::StringMap<wafer::PlaceOp> places;
+  if (placement)
+    for (wafer::PlaceOp place : placement.getBody().front().getOps<wafer::PlaceOp>())
+      places[place.getLayer()] = place;
+  double clock = target.clockHz();
   if (reportFormat == ReportFormat::json) {
     llvm::json::Array list;
-    for (const wafer::Layer &layer : layers.getLayers())
-      list.push_back(layerJson(layer));
+    for (const wafer::Layer &layer : layers.getLayers()) {
+      llvm::json::Object entry = layerJson(layer);
+      if (wafer::PlaceOp place = places.lookup(layer.name)) {
+        wafer::RegionAttr r = place.getRegion();
+        entry["region"] = llvm::json::Object{{"x", r.getX()},
+                                             {"y", r.getY()},
+                                             {"width", r.getWidth()},
+                                             {"height", r.getHeight()}};
+        entry["sram_bytes_per_pe"] =
+            static_cast<int64_t>(place.getSramBytesPerPe());
+        entry["predicted_seconds"] = place.getCycles() / clock;
+      }
+      list.push_back(std::move(entry));
+    }
     llvm::json::Object report{
         {"model", inputPath.getValue()},
         {"target", target.name},
@@ -107,6 +135,21 @@ void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
              {"flops", layers.getTotalFlops()},
              {"weight_bytes", layers.getTotalWeightBytes()},
              {"layers", static_cast<int64_t>(layers.getLayers().size())}}}};
+    if (placement) {
+      report["mode"] = placement.getMode() == wafer::ExecutionMode::pipelined
+                           ? "pipelined"
+                           : "weight-streaming";
+      report["schedule"] = llvm::json::Object{
+          {"predicted_step_seconds", placement.getPredictedCycles() / clock},
+          {"lower_bound_seconds", placement.getLowerBoundCycles() / clock},
+          {"predicted_cycles",
+           static_cast<int64_t>(placement.getPredictedCycles())},
+          {"lower_bound_cycles",
+           static_cast<int64_t>(placement.getLowerBoundCycles())},
+          {"slot_bytes_per_pe",
+           static_cast<int64_t>(placement.getSlotBytes())},
+          {"passes", static_cast<int64_t>(placement.getPasses())}};
+    }
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report)))
        << "\n";
     return;
@@ -121,6 +164,83 @@ void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
   os << llvm::formatv("{0} layers, {1:F3} GFLOP, {2:F3} MB of weights\n",
                       layers.getLayers().size(), layers.getTotalFlops() / 1e9,
                       layers.getTotalWeightBytes() / 1e6);
+  if (placement)
+    os << llvm::formatv(
+        "{0} on {1}: predicted step {2:E3} s, lower bound {3:E3} s ({4:F3}x)\n",
+        placement.getMode() == wafer::ExecutionMode::pipelined
+            ? "pipelined"
+            : "weight-streaming",
+        target.name, placement.getPredictedCycles() / clock,
+        placement.getLowerBoundCycles() / clock,
+        static_cast<double>(placement.getPredictedCycles()) /
+            std::max<int64_t>(1, placement.getLowerBoundCycles()));
+}
+
+/// Draws the target's grid with every layer's region, labelled.
+void writeSvg(llvm::raw_ostream &os, const wafer::TargetDesc &target,
+              wafer::PlacementOp placement) {
+  double scale = 1000.0 / std::max(target.cols, target.rows);
+  double width = target.cols * scale, height = target.rows * scale;
+  os << llvm::formatv("<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                      "width=\"{0:F0}\" height=\"{1:F0}\" "
+                      "viewBox=\"0 0 {0:F1} {1:F1}\">\n",
+                      width, height);
+  os << llvm::formatv("<title>{0}: {1} layers, {2}</title>\n", target.name,
+                      std::distance(placement.getBody().front().begin(),
+                                    placement.getBody().front().end()),
+                      placement.getMode() == wafer::ExecutionMode::pipelined
+                          ? "pipelined"
+                          : "weight-streaming");
+  os << llvm::formatv("<rect x=\"0\" y=\"0\" width=\"{0:F1}\" "
+                      "height=\"{1:F1}\" fill=\"#222\"/>\n",
+                      width, height);
+  const wafer::Rect &u = target.usable;
+  os << llvm::formatv("<rect x=\"{0:F2}\" y=\"{1:F2}\" width=\"{2:F2}\" "
+                      "height=\"{3:F2}\" fill=\"#444\"/>\n",
+                      u.x * scale, u.y * scale, u.width * scale,
+                      u.height * scale);
+  const char *colors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2",
+                          "#59a14f", "#edc948", "#b07aa1", "#ff9da7"};
+  int index = 0;
+  for (wafer::PlaceOp place : placement.getBody().front().getOps<wafer::PlaceOp>()) {
+    wafer::RegionAttr r = place.getRegion();
+    std::string name = place.getLayer().str();
+    for (char &c : name)
+      if (c == '<' || c == '>' || c == '&' || c == '"')
+        c = '_';
+    os << llvm::formatv(
+        "<g><title>{0}: ({1}, {2}) {3}x{4}, {5} B/PE, {6} cycles</title>"
+        "<rect x=\"{7:F2}\" y=\"{8:F2}\" width=\"{9:F2}\" "
+        "height=\"{10:F2}\" fill=\"{11}\" fill-opacity=\"0.8\" "
+        "stroke=\"#000\" stroke-width=\"0.5\"/>",
+        name, r.getX(), r.getY(), r.getWidth(), r.getHeight(),
+        place.getSramBytesPerPe(), place.getCycles(), r.getX() * scale,
+        r.getY() * scale, r.getWidth() * scale, r.getHeight() * scale,
+        colors[index++ % 8]);
+    // Label along the region's longer side.
+    bool vertical = r.getHeight() > r.getWidth();
+    double across = (vertical ? r.getWidth() : r.getHeight()) * scale;
+    double fontSize = std::min(across * 0.6, 12.0);
+    if (placement.getMode() == wafer::ExecutionMode::pipelined &&
+        fontSize >= 2) {
+      double x = vertical ? (r.getX() + r.getWidth() / 2.0) * scale -
+                                fontSize / 3
+                          : r.getX() * scale + 2;
+      double y = vertical ? r.getY() * scale + 2
+                          : (r.getY() + r.getHeight() / 2.0) * scale +
+                                fontSize / 3;
+      os << llvm::formatv("<text x=\"{0:F2}\" y=\"{1:F2}\" "
+                          "font-size=\"{2:F1}\" fill=\"#fff\"{4}>{3}</text>",
+                          x, y, fontSize, name,
+                          vertical ? llvm::formatv(
+                                         " transform=\"rotate(90 {0:F2} {1:F2})\"",
+                                         x, y)
+                                         .str()
+                                   : std::string());
+    }
+    os << "</g>\n";
+  }
+  os << "</svg>\n";
 }
 
 /// Writes `text` to `path` through a temporary file renamed into place, so a
@@ -157,13 +277,11 @@ LogicalResult compile(MLIRContext &context) {
                  << "\n";
     return failure();
   }
-  if (emitLevel > EmitLevel::kernels) {
+  if (emitLevel > EmitLevel::spatial) {
     llvm::errs() << "error: --emit="
-                 << (emitLevel == EmitLevel::spatial
-                         ? "spatial"
-                         : emitLevel == EmitLevel::routed ? "routed" : "plan")
+                 << (emitLevel == EmitLevel::routed ? "routed" : "plan")
                  << " is not available yet: wafer-compile stops at "
-                    "--emit=kernels until placement lands\n";
+                    "--emit=spatial until routing lands\n";
     return failure();
   }
 
@@ -190,7 +308,24 @@ LogicalResult compile(MLIRContext &context) {
       wafer::buildGraphPipeline(pm);
     }
     pm.addNestedPass<func::FuncOp>(wafer::createWaferAnnotateLayers());
+    if (emitLevel >= EmitLevel::spatial)
+      pm.addPass(wafer::createWaferPlace(
+          wafer::WaferPlaceOptions{modeOption.getValue()}));
     if (failed(pm.run(*module)))
+      return failure();
+  }
+  wafer::PlacementOp placement;
+  if (auto placements = module->getOps<wafer::PlacementOp>();
+      !placements.empty())
+    placement = *placements.begin();
+  if (!svgPath.empty()) {
+    if (!placement) {
+      llvm::errs() << "error: --placement-svg needs --emit=spatial or later\n";
+      return failure();
+    }
+    if (failed(writeAtomically(svgPath, [&](llvm::raw_ostream &os) {
+          writeSvg(os, *target, placement);
+        })))
       return failure();
   }
 
@@ -204,7 +339,7 @@ LogicalResult compile(MLIRContext &context) {
     auto func = *module->getOps<func::FuncOp>().begin();
     wafer::LayerAnalysis layers(func);
     if (failed(writeAtomically(reportPath, [&](llvm::raw_ostream &os) {
-          writeReport(os, layers, *target);
+          writeReport(os, layers, *target, placement);
         })))
       return failure();
   }

@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "wafer/Place/CostModel.h"
 
 namespace wafer {
 
@@ -35,8 +36,9 @@ struct Layer {
   mlir::Operation *anchor = nullptr;
   std::vector<mlir::Operation *> ops; // In program order.
   double flops = 0;
-  int64_t weightBytes = 0;
+  int64_t weightBytes = 0;            // Weights by reference (wafer.weight).
   std::vector<LayerWeight> weights;
+  int64_t constantBytes = 0;          // Inline constants (small).
   int64_t inputBytes = 0;  // Activations read from other layers or inputs.
   int64_t outputBytes = 0; // Activations other layers or results read.
 };
@@ -61,6 +63,9 @@ private:
 
 /// FLOPs of one op (multiply-adds count 2), for the cost model.
 double estimateFlops(mlir::Operation *op);
+
+/// The layers as the MLIR-free placer sees them.
+std::vector<place::LayerSpec> toLayerSpecs(const LayerAnalysis &analysis);
 
 } // namespace wafer
 

@@ -33,6 +33,7 @@ struct LayerSpec {
   double flops = 0; // One step (the whole batch).
   /// Weights the layer reads, by name, with their bytes.
   std::vector<std::pair<std::string, int64_t>> weights;
+  int64_t constantBytes = 0; // Small constants the plan carries inline.
   int64_t inBytes = 0;  // Activations read from earlier layers or inputs.
   int64_t outBytes = 0; // Activations later layers or outputs read.
   bool halfPrecision = false; // fp16/bf16 math rate instead of fp32.

@@ -670,5 +670,37 @@ LogicalResult GatherOp::verify() {
                                "data and result");
 }
 
+//===----------------------------------------------------------------------===//
+// Spatial level
+//===----------------------------------------------------------------------===//
+
+LogicalResult PlacementOp::verify() {
+  for (Operation &op : getBody().front())
+    if (!isa<PlaceOp>(op))
+      return op.emitOpError() << "cannot appear in a wafer.placement; only "
+                                 "wafer.place can";
+  if (getPasses() < 1)
+    return emitOpError() << "passes must be at least 1, found "
+                         << getPasses();
+  return success();
+}
+
+LogicalResult StreamOp::verify() {
+  if (getArriveEnd() < getArriveStart())
+    return emitOpError() << "tile of '" << getWeight() << "' arrives during ["
+                         << getArriveStart() << ", " << getArriveEnd()
+                         << "), which ends before it starts";
+  if (getComputeStart() < getArriveEnd())
+    return emitOpError() << "tile of '" << getWeight()
+                         << "' is used at cycle " << getComputeStart()
+                         << ", before it arrives at cycle " << getArriveEnd();
+  if (getRelease() < getComputeStart())
+    return emitOpError() << "tile of '" << getWeight()
+                         << "' releases its slot at cycle " << getRelease()
+                         << ", before its compute starts at "
+                         << getComputeStart();
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "wafer/Dialect/Wafer/WaferOps.cpp.inc"
