@@ -54,20 +54,15 @@ struct Strip {
   int64_t width = 0;
 };
 
-/// Rows layer `l` needs in a strip of width `w` (more than the usable
-/// height when it cannot meet the stage time there).
-using RowsFn = std::function<int64_t(size_t l, int64_t w)>;
+/// Rows layers [begin, end) need together in a strip of width `w` (more
+/// than the usable height when one cannot meet the stage time there).
+using RowsFn = std::function<int64_t(size_t begin, size_t end, int64_t w)>;
 
 /// The least width that stacks layers [begin, end) in at most `height` rows,
 /// or -1 when even `maxWidth` is not enough.
-int64_t stripWidth(const RowsFn &rowsFor, size_t begin, size_t end,
+int64_t stripWidth(const RowsFn &segmentRows, size_t begin, size_t end,
                    int64_t height, int64_t maxWidth) {
-  auto rows = [&](int64_t w) {
-    int64_t total = 0;
-    for (size_t l = begin; l < end && total <= height; ++l)
-      total += rowsFor(l, w);
-    return total;
-  };
+  auto rows = [&](int64_t w) { return segmentRows(begin, end, w); };
   if (maxWidth < 1 || rows(maxWidth) > height)
     return -1;
   int64_t lo = 1, hi = maxWidth;
@@ -183,13 +178,29 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
   // Binary search on the stage time: the smallest for which every layer,
   // given the rows it needs at its strip's width, packs into the usable
   // rectangle.
+  // For the current stage time, the rows each layer needs at each strip
+  // width, as prefix sums over the layers so a strip's total is O(1).
   double stage = 0;
-  RowsFn rows = [&](size_t l, int64_t w) {
-    return rowsFor(model, layers[l], w, stage, memoryArea[l], usable.height);
+  size_t n = layers.size();
+  std::vector<int64_t> prefix; // [(w - 1) * (n + 1) + i]
+  auto rows = [&](size_t l, int64_t w) {
+    return std::min(rowsFor(model, layers[l], w, stage, memoryArea[l],
+                            usable.height),
+                    usable.height + 1);
+  };
+  RowsFn segmentRows = [&](size_t begin, size_t end, int64_t w) {
+    const int64_t *row = &prefix[(w - 1) * (n + 1)];
+    return row[end] - row[begin];
   };
   auto feasible = [&](double cycles, std::vector<Strip> &strips) {
     stage = cycles;
-    strips = packStrips(layers.size(), memoryArea, rows, usable);
+    prefix.assign(usable.width * (n + 1), 0);
+    for (int64_t w = 1; w <= usable.width; ++w) {
+      int64_t *row = &prefix[(w - 1) * (n + 1)];
+      for (size_t l = 0; l < n; ++l)
+        row[l + 1] = row[l] + rows(l, w);
+    }
+    strips = packStrips(n, memoryArea, segmentRows, usable);
     return !strips.empty();
   };
   double lo = std::max(lowerBound, slowest), hi = lo;
