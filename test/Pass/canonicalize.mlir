@@ -66,3 +66,21 @@ func.func @identity_cast(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = wafer.cast %x : tensor<4xf32> to tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// Casts of constants fold.
+// CHECK-LABEL: func @cast_constants
+// CHECK-DAG: %[[A:.*]] = wafer.constant dense<[1.000000e+00, -2.000000e+00, 3.000000e+00]> : tensor<3xf32>
+// CHECK-DAG: %[[B:.*]] = wafer.constant dense<[true, false, true]> : tensor<3xi1>
+// CHECK-DAG: %[[C:.*]] = wafer.constant dense<-2> : tensor<8xi64>
+// CHECK: return %[[A]], %[[B]], %[[C]]
+func.func @cast_constants() -> (tensor<3xf32>, tensor<3xi1>, tensor<8xi64>) {
+  %i = wafer.constant dense<[1, -2, 3]> : tensor<3xi64>
+  %0 = wafer.cast %i : tensor<3xi64> to tensor<3xf32>
+  %f = wafer.constant dense<[0.5, 0.0, -7.0]> : tensor<3xf32>
+  %1 = wafer.cast %f : tensor<3xf32> to tensor<3xi1>
+  %s = wafer.constant dense<-2.7> : tensor<8xf32>
+  %2 = wafer.cast %s : tensor<8xf32> to tensor<8xi64>
+  return %0, %1, %2 : tensor<3xf32>, tensor<3xi1>, tensor<8xi64>
+}

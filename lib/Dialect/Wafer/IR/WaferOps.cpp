@@ -12,6 +12,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
+#include <cmath>
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -178,10 +179,44 @@ LogicalResult SelectOp::verify() {
       *this, {getCondition(), getTrueValue(), getFalseValue()}, getResult());
 }
 
-OpFoldResult CastOp::fold(FoldAdaptor) {
+/// Converts one constant element to `to` as wafer.cast does.
+static Attribute castElement(Attribute value, Type to) {
+  double real;
+  if (auto f = dyn_cast<FloatAttr>(value))
+    real = f.getValueAsDouble();
+  else if (auto i = dyn_cast<IntegerAttr>(value))
+    real = i.getType().isInteger(1)
+               ? static_cast<double>(i.getValue().getBoolValue())
+               : static_cast<double>(i.getValue().getSExtValue());
+  else
+    return nullptr;
+  if (auto floatType = dyn_cast<FloatType>(to))
+    return FloatAttr::get(floatType, real);
+  if (to.isInteger(1))
+    return IntegerAttr::get(to, real != 0);
+  return IntegerAttr::get(to, static_cast<int64_t>(std::trunc(real)));
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
-  return {};
+  // Casts of constants fold (splats at any size, others when small).
+  auto input = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput());
+  if (!input || (!input.isSplat() && input.getNumElements() > (1 << 16)))
+    return {};
+  auto type = cast<ShapedType>(getType());
+  Type to = type.getElementType();
+  if (input.isSplat()) {
+    Attribute element = castElement(input.getSplatValue<Attribute>(), to);
+    return element ? DenseElementsAttr::get(type, element) : Attribute();
+  }
+  SmallVector<Attribute> elements;
+  for (Attribute value : input.getValues<Attribute>()) {
+    elements.push_back(castElement(value, to));
+    if (!elements.back())
+      return {};
+  }
+  return DenseElementsAttr::get(type, elements);
 }
 
 //===----------------------------------------------------------------------===//
