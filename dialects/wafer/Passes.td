@@ -179,6 +179,9 @@ def WaferPlace : Pass<"wafer-place", "::mlir::ModuleOp"> {
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
            "Execution mode: auto, pipelined or weight-streaming">,
+    ListOption<"pins", "pins", "std::string",
+               "Layers pinned to rectangles, each LAYER@X,Y,WxH (pipelined "
+               "mode)">,
   ];
   let dependentDialects = ["::wafer::WaferDialect"];
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 
@@ -135,6 +136,24 @@ int64_t rowsFor(const CostModel &model, const LayerSpec &layer, int64_t w,
 
 } // namespace
 
+absl::StatusOr<std::pair<std::string, Rect>> parsePin(std::string_view text) {
+  size_t at = text.rfind('@');
+  auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pin '", std::string(text), "' is not LAYER@X,Y,WxH"));
+  };
+  if (at == std::string_view::npos || at == 0)
+    return bad();
+  std::string name(text.substr(0, at));
+  std::string rest(text.substr(at + 1));
+  long long x, y, w, h;
+  char tail;
+  if (std::sscanf(rest.c_str(), "%lld,%lld,%lldx%lld%c", &x, &y, &w, &h,
+                  &tail) != 4)
+    return bad();
+  return std::make_pair(name, Rect{x, y, w, h});
+}
+
 bool fitsPipelined(const TargetDesc &target,
                    const std::vector<LayerSpec> &layers) {
   int64_t sram = target.usableSramBytes(), area = 0;
@@ -146,12 +165,10 @@ bool fitsPipelined(const TargetDesc &target,
 absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
                                          const std::vector<LayerSpec> &layers,
                                          const PlaceOptions &options) {
-  if (!options.pins.empty())
-    return absl::UnimplementedError(
-        "pinning layers to regions is not supported yet");
   CostModel model(target);
   const Rect &usable = target.usable;
   int64_t sram = target.usableSramBytes();
+  size_t n = layers.size();
   std::vector<int64_t> memoryArea;
   int64_t totalMemoryArea = 0;
   double lowerBound = 0, slowest = 0;
@@ -165,7 +182,10 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     memoryArea.push_back(area);
     totalMemoryArea += area;
     lowerBound += model.computeCycles(layer, usable.area());
-    slowest = std::max(slowest, model.computeCycles(layer, usable.area()));
+    // No layer runs faster than on its best rectangle of the whole grid.
+    Rect best = fastestSubgrid(model, layer, usable);
+    slowest = std::max(slowest,
+                       model.layerCycles(layer, best.height, best.width));
   }
   if (totalMemoryArea > usable.area())
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -175,38 +195,132 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
   if (layers.empty())
     return Placement{};
 
-  // Binary search on the stage time: the smallest for which every layer,
-  // given the rows it needs at its strip's width, packs into the usable
-  // rectangle.
-  // For the current stage time, the rows each layer needs at each strip
+  // Pinned layers keep the user's rectangle; their columns are taken out of
+  // the strips, which fill the free column intervals left to right.
+  std::vector<std::optional<Rect>> pinned(n);
+  double pinnedCycles = 0;
+  for (const auto &[name, rect] : options.pins) {
+    auto it = std::find_if(layers.begin(), layers.end(),
+                           [&](const LayerSpec &l) { return l.name == name; });
+    if (it == layers.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot pin '", name, "': the model has no such layer"));
+    size_t l = it - layers.begin();
+    if (!usable.contains(rect) || rect.width <= 0 || rect.height <= 0)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot pin ", name, " to (", rect.x, ", ", rect.y, ") ",
+          rect.width, "x", rect.height, ": outside the usable rectangle (",
+          usable.x, ", ", usable.y, ") ", usable.width, "x", usable.height));
+    if (rect.area() < memoryArea[l])
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot pin ", name, " to ", rect.width, "x", rect.height,
+          " PEs: it needs ", kib(residentBytes(layers[l])), ", which takes ",
+          memoryArea[l], " PEs"));
+    for (size_t other = 0; other < n; ++other)
+      if (pinned[other] && pinned[other]->overlaps(rect))
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot pin ", name, ": its region overlaps the one "
+                         "pinned for ",
+                         layers[other].name));
+    pinned[l] = rect;
+    pinnedCycles = std::max(pinnedCycles,
+                            model.layerCycles(layers[l], rect.height,
+                                              rect.width));
+  }
+  std::vector<std::pair<int64_t, int64_t>> intervals; // [x, x + width)
+  {
+    std::vector<bool> taken(usable.width, false);
+    for (const std::optional<Rect> &rect : pinned)
+      if (rect)
+        for (int64_t x = rect->x; x < rect->x + rect->width; ++x)
+          taken[x - usable.x] = true;
+    for (int64_t x = 0; x < usable.width;) {
+      if (taken[x]) {
+        ++x;
+        continue;
+      }
+      int64_t begin = x;
+      while (x < usable.width && !taken[x])
+        ++x;
+      intervals.emplace_back(usable.x + begin, x - begin);
+    }
+  }
+  std::vector<size_t> free; // Layers the strips place, in order.
+  for (size_t l = 0; l < n; ++l)
+    if (!pinned[l])
+      free.push_back(l);
+  int64_t freeWidth = 0;
+  for (auto [x, width] : intervals)
+    freeWidth += width;
+  Rect stripArea{usable.x, usable.y, freeWidth, usable.height};
+
+  // For the current stage time, the rows each free layer needs at each strip
   // width, as prefix sums over the layers so a strip's total is O(1).
   double stage = 0;
-  size_t n = layers.size();
-  std::vector<int64_t> prefix; // [(w - 1) * (n + 1) + i]
-  auto rows = [&](size_t l, int64_t w) {
-    return std::min(rowsFor(model, layers[l], w, stage, memoryArea[l],
+  size_t m = free.size();
+  std::vector<int64_t> prefix; // [(w - 1) * (m + 1) + i]
+  std::vector<int64_t> freeMemory;
+  for (size_t l : free)
+    freeMemory.push_back(memoryArea[l]);
+  auto rows = [&](size_t i, int64_t w) {
+    return std::min(rowsFor(model, layers[free[i]], w, stage, freeMemory[i],
                             usable.height),
                     usable.height + 1);
   };
   RowsFn segmentRows = [&](size_t begin, size_t end, int64_t w) {
-    const int64_t *row = &prefix[(w - 1) * (n + 1)];
+    const int64_t *row = &prefix[(w - 1) * (m + 1)];
     return row[end] - row[begin];
   };
-  auto feasible = [&](double cycles, std::vector<Strip> &strips) {
-    stage = cycles;
-    prefix.assign(usable.width * (n + 1), 0);
-    for (int64_t w = 1; w <= usable.width; ++w) {
-      int64_t *row = &prefix[(w - 1) * (n + 1)];
-      for (size_t l = 0; l < n; ++l)
-        row[l + 1] = row[l] + rows(l, w);
+  // Strips go into the free intervals in order; each must fit in one.
+  auto fitIntervals = [&](std::vector<Strip> &strips,
+                          std::vector<int64_t> &xs) {
+    xs.clear();
+    size_t interval = 0;
+    int64_t used = 0;
+    for (const Strip &strip : strips) {
+      while (interval < intervals.size() &&
+             used + strip.width > intervals[interval].second) {
+        ++interval;
+        used = 0;
+      }
+      if (interval == intervals.size())
+        return false;
+      xs.push_back(intervals[interval].first + used);
+      used += strip.width;
     }
-    strips = packStrips(n, memoryArea, segmentRows, usable);
-    return !strips.empty();
+    return true;
   };
-  double lo = std::max(lowerBound, slowest), hi = lo;
+  std::vector<int64_t> xs;
+  auto feasible = [&](double cycles, std::vector<Strip> &strips) {
+    if (cycles < pinnedCycles)
+      return false;
+    stage = cycles;
+    if (m == 0) {
+      strips.clear();
+      return true;
+    }
+    if (stripArea.width == 0)
+      return false;
+    prefix.assign(stripArea.width * (m + 1), 0);
+    for (int64_t w = 1; w <= stripArea.width; ++w) {
+      int64_t *row = &prefix[(w - 1) * (m + 1)];
+      for (size_t i = 0; i < m; ++i)
+        row[i + 1] = row[i] + rows(i, w);
+    }
+    strips = packStrips(m, freeMemory, segmentRows, stripArea);
+    return !strips.empty() && fitIntervals(strips, xs);
+  };
+
+  // Binary search on the stage time.
+  double lo = std::max({lowerBound, slowest, pinnedCycles}), hi = lo;
   std::vector<Strip> strips;
-  while (!feasible(hi, strips))
+  int doublings = 0;
+  while (!feasible(hi, strips)) {
     hi *= 2;
+    if (++doublings > 60)
+      return absl::ResourceExhaustedError(
+          "the layers do not fit around the pinned regions");
+  }
   for (int iteration = 0; iteration < 48 && hi - lo > 1e-3 * lo;
        ++iteration) {
     double mid = (lo + hi) / 2;
@@ -218,63 +332,85 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
   }
   feasible(hi, strips);
 
-  // Refine: spread the width left over across the strips, in proportion.
-  int64_t used = 0;
-  for (const Strip &strip : strips)
-    used += strip.width;
-  int64_t spare = usable.width - used, given = 0;
-  for (size_t s = 0; s < strips.size(); ++s) {
-    int64_t extra = s + 1 == strips.size()
-                        ? spare - given
-                        : spare * strips[s].width / std::max<int64_t>(used, 1);
-    strips[s].width += extra;
-    given += extra;
+  // Refine: the columns an interval has left go to its strips, in
+  // proportion to their widths.
+  for (size_t s = 0; s < strips.size();) {
+    size_t t = s;
+    int64_t used = 0;
+    while (t < strips.size() &&
+           (t == s || xs[t] == xs[t - 1] + strips[t - 1].width)) {
+      used += strips[t].width;
+      ++t;
+    }
+    auto interval = std::find_if(intervals.begin(), intervals.end(),
+                                 [&](auto &i) {
+                                   return i.first <= xs[s] &&
+                                          xs[s] < i.first + i.second;
+                                 });
+    int64_t spare = interval->first + interval->second - (xs[s] + used);
+    int64_t given = 0, x = xs[s];
+    for (size_t k = s; k < t; ++k) {
+      int64_t extra = k + 1 == t ? spare - given
+                                 : spare * strips[k].width / std::max<int64_t>(used, 1);
+      strips[k].width += extra;
+      given += extra;
+      xs[k] = x;
+      x += strips[k].width;
+    }
+    s = t;
   }
 
-  // Lay the strips out serpentine; within a strip, give each layer rows in
-  // proportion to its area, at least what it needs.
+  // Lay the strips out serpentine.
   Placement placement;
   placement.mode = Mode::pipelined;
-  int64_t x = usable.x;
+  std::vector<PlacedLayer> placedLayers(n);
   for (size_t s = 0; s < strips.size(); ++s) {
     const Strip &strip = strips[s];
     std::vector<int64_t> height;
     int64_t needed = 0;
-    for (size_t l = strip.begin; l < strip.end; ++l) {
-      height.push_back(std::min(rows(l, strip.width), usable.height));
+    for (size_t i = strip.begin; i < strip.end; ++i) {
+      height.push_back(std::min(rows(i, strip.width), usable.height));
       needed += height.back();
     }
-    // Spare rows go to the layers in proportion to what they already have.
-    int64_t spareRows = usable.height - needed, given = 0;
-    for (size_t i = 0; i < height.size() && spareRows > 0; ++i) {
-      int64_t extra = i + 1 == height.size()
-                          ? spareRows - given
-                          : spareRows * height[i] / std::max<int64_t>(needed, 1);
-      height[i] += extra;
-      given += extra;
+    // Refine: spare rows go one at a time to the strip's slowest layer.
+    int64_t spareRows = usable.height - needed;
+    auto cyclesAt = [&](size_t i) {
+      return model.layerCycles(layers[free[strip.begin + i]], height[i],
+                               strip.width);
+    };
+    std::vector<double> cycles(height.size());
+    for (size_t i = 0; i < height.size(); ++i)
+      cycles[i] = cyclesAt(i);
+    for (; spareRows > 0; --spareRows) {
+      size_t slowestLayer = std::max_element(cycles.begin(), cycles.end()) -
+                            cycles.begin();
+      ++height[slowestLayer];
+      cycles[slowestLayer] = cyclesAt(slowestLayer);
     }
-    std::vector<int64_t> &rowsOf = height;
     bool downward = s % 2 == 0;
     int64_t y = downward ? usable.y : usable.y + usable.height;
-    for (size_t i = 0; i < rowsOf.size(); ++i) {
-      const LayerSpec &layer = layers[strip.begin + i];
-      PlacedLayer placed;
-      placed.name = layer.name;
+    for (size_t i = 0; i < height.size(); ++i) {
       if (!downward)
-        y -= rowsOf[i];
-      placed.region = Rect{x, y, strip.width, rowsOf[i]};
+        y -= height[i];
+      placedLayers[free[strip.begin + i]].region =
+          Rect{xs[s], y, strip.width, height[i]};
       if (downward)
-        y += rowsOf[i];
-      placed.sramBytesPerPE =
-          ceilDiv(residentBytes(layer), placed.region.area());
-      placed.cycles = static_cast<int64_t>(std::ceil(
-          model.layerCycles(layer, rowsOf[i], strip.width)));
-      placement.predictedCycles =
-          std::max(placement.predictedCycles, placed.cycles);
-      placement.layers.push_back(std::move(placed));
+        y += height[i];
     }
-    x += strip.width;
   }
+  for (size_t l = 0; l < n; ++l) {
+    PlacedLayer &placed = placedLayers[l];
+    placed.name = layers[l].name;
+    if (pinned[l])
+      placed.region = *pinned[l];
+    placed.sramBytesPerPE =
+        ceilDiv(residentBytes(layers[l]), placed.region.area());
+    placed.cycles = static_cast<int64_t>(std::ceil(model.layerCycles(
+        layers[l], placed.region.height, placed.region.width)));
+    placement.predictedCycles =
+        std::max(placement.predictedCycles, placed.cycles);
+  }
+  placement.layers = std::move(placedLayers);
   placement.lowerBoundCycles =
       static_cast<int64_t>(std::ceil(std::max(lowerBound, slowest)));
   return placement;

@@ -80,6 +80,10 @@ cl::opt<std::string> modeOption(
     cl::desc("Execution mode: auto (pipelined only when everything fits in "
              "SRAM), pipelined or weight-streaming"),
     cl::init("auto"), cl::cat(category));
+cl::list<std::string> pinOptions(
+    "pin",
+    cl::desc("Pin a layer to a rectangle (pipelined mode): LAYER@X,Y,WxH"),
+    cl::cat(category));
 cl::opt<std::string> svgPath("placement-svg",
                              cl::desc("Draw the placement as SVG to this file"),
                              cl::value_desc("file"), cl::cat(category));
@@ -309,8 +313,9 @@ LogicalResult compile(MLIRContext &context) {
     }
     pm.addNestedPass<func::FuncOp>(wafer::createWaferAnnotateLayers());
     if (emitLevel >= EmitLevel::spatial)
-      pm.addPass(wafer::createWaferPlace(
-          wafer::WaferPlaceOptions{modeOption.getValue()}));
+      pm.addPass(wafer::createWaferPlace(wafer::WaferPlaceOptions{
+          modeOption.getValue(),
+          llvm::SmallVector<std::string>(pinOptions.begin(), pinOptions.end())}));
     if (failed(pm.run(*module)))
       return failure();
   }
@@ -359,6 +364,8 @@ int main(int argc, char **argv) {
   wafer::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // Errors name the layer and the numbers; the IR dump would bury them.
+  context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
   return succeeded(compile(context)) ? 0 : 1;

@@ -107,6 +107,60 @@ TEST(Pipelined, Deterministic) {
     EXPECT_EQ(a->layers[i].region, b->layers[i].region);
 }
 
+TEST(Pipelined, PinnedLayersKeepTheirRegions) {
+  TargetDesc t = target("wse2");
+  std::vector<LayerSpec> layers = gptLayers(4, 512, 512);
+  PlaceOptions options;
+  options.pins = {{"h1.attn", Rect{300, 100, 40, 200}},
+                  {"h3.fc2", Rect{700, 1, 54, 994}}};
+  absl::StatusOr<Placement> p = placePipelined(t, layers, options);
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (const PlacedLayer &layer : p->layers) {
+    if (layer.name == "h1.attn")
+      EXPECT_EQ(layer.region, (Rect{300, 100, 40, 200}));
+    if (layer.name == "h3.fc2")
+      EXPECT_EQ(layer.region, (Rect{700, 1, 54, 994}));
+    EXPECT_TRUE(t.usable.contains(layer.region)) << layer.name;
+  }
+  for (size_t i = 0; i < p->layers.size(); ++i)
+    for (size_t j = i + 1; j < p->layers.size(); ++j)
+      EXPECT_FALSE(p->layers[i].region.overlaps(p->layers[j].region))
+          << p->layers[i].name << " and " << p->layers[j].name;
+}
+
+TEST(Pipelined, BadPinsAreRefusedWithReasons) {
+  TargetDesc t = target("wse2");
+  std::vector<LayerSpec> layers = gptLayers(1, 512, 512);
+  auto refuse = [&](std::vector<std::pair<std::string, Rect>> pins) {
+    PlaceOptions options;
+    options.pins = pins;
+    absl::StatusOr<Placement> p = placePipelined(t, layers, options);
+    EXPECT_FALSE(p.ok());
+    return std::string(p.status().message());
+  };
+  EXPECT_NE(refuse({{"nope", Rect{4, 1, 2, 2}}}).find("no such layer"),
+            std::string::npos);
+  EXPECT_NE(refuse({{"h0.fc", Rect{0, 0, 2000, 2}}})
+                .find("outside the usable rectangle"),
+            std::string::npos);
+  EXPECT_NE(refuse({{"h0.fc", Rect{4, 1, 1, 1}}}).find("it needs"),
+            std::string::npos);
+  EXPECT_NE(refuse({{"h0.fc", Rect{4, 1, 50, 50}},
+                    {"h0.fc2", Rect{30, 30, 50, 50}}})
+                .find("overlaps the one pinned for h0.fc"),
+            std::string::npos);
+}
+
+TEST(Pins, Parse) {
+  absl::StatusOr<std::pair<std::string, Rect>> pin =
+      parsePin("/blocks.0/fc@MatMul@10,20,30x40");
+  ASSERT_TRUE(pin.ok()) << pin.status();
+  EXPECT_EQ(pin->first, "/blocks.0/fc@MatMul");
+  EXPECT_EQ(pin->second, (Rect{10, 20, 30, 40}));
+  EXPECT_FALSE(parsePin("fc@1,2,3").ok());
+  EXPECT_FALSE(parsePin("@1,2,3x4").ok());
+}
+
 TEST(WeightStreaming, SlotsNeverOverlapInTime) {
   TargetDesc t = target("wse3");
   std::vector<LayerSpec> layers = gptLayers(4, 8192, 2048);

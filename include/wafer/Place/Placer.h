@@ -68,6 +68,9 @@ struct PlaceOptions {
   std::vector<std::pair<std::string, Rect>> pins;
 };
 
+/// Parses a pin `LAYER@X,Y,WxH` (the last '@' separates the layer name).
+absl::StatusOr<std::pair<std::string, Rect>> parsePin(std::string_view text);
+
 /// Places `layers` on `target`. Errors name the layer and the numbers.
 absl::StatusOr<Placement> placeLayers(const TargetDesc &target,
                                       const std::vector<LayerSpec> &layers,

@@ -43,6 +43,14 @@ struct PlacePass : public wafer::impl::WaferPlaceBase<PlacePass> {
                          << "'; expected auto, pipelined or weight-streaming";
       return signalPassFailure();
     }
+    for (const std::string &text : pins) {
+      absl::StatusOr<std::pair<std::string, Rect>> pin = place::parsePin(text);
+      if (!pin.ok()) {
+        module.emitError() << std::string(pin.status().message());
+        return signalPassFailure();
+      }
+      options.pins.push_back(*pin);
+    }
     TargetDesc target = targetAttr.toDesc();
     OpBuilder builder(module.getBodyRegion());
     builder.setInsertionPointToEnd(module.getBody());
