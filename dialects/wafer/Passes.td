@@ -199,4 +199,52 @@ def WaferVerifySpatial : Pass<"wafer-verify-spatial", "::mlir::ModuleOp"> {
   }];
 }
 
+def WaferRoute : Pass<"wafer-route", "::mlir::ModuleOp"> {
+  let summary = "Routes and colors every flow of each placed function";
+  let description = [{
+    For each `wafer.placement`, collects the flows its function needs —
+    values crossing from one layer's region to another's, inputs from the
+    west edge, outputs to the east edge, and in weight-streaming mode each
+    layer's weight stream from the west edge across its region — and routes
+    them (`wafer/Route/Router.h`, docs/routing.md): lane bundles of
+    dimension-ordered tracks, colors assigned so flows active together never
+    share a router on one color, link loads from difference arrays. The
+    result is a `wafer.routing` beside the function, checked as
+    `wafer-verify-routes` checks it. A flow that cannot be routed is an error
+    that names it, its endpoints and why.
+
+    Input:
+
+    ```mlir
+    wafer.placement for @main mode(pipelined) attributes {...} {
+      wafer.place "fc1" at <x = 0, y = 0, width = 4, height = 8> ...
+      wafer.place "fc2" at <x = 4, y = 0, width = 4, height = 8> ...
+    }
+    ```
+
+    Output (added):
+
+    ```mlir
+    wafer.routing for @main attributes {color_limit = 18 : i64, ...} {
+      wafer.flow "fc1->fc2" activation from <x = 0, y = 0, width = 4, height = 8>
+          to <x = 4, y = 0, width = 4, height = 8> bytes(32768) color(0)
+          active[0, 0] route([3, 0, 1, 8, 0])
+    }
+    ```
+  }];
+  let dependentDialects = ["::wafer::WaferDialect"];
+}
+
+def WaferVerifyRoutes : Pass<"wafer-verify-routes", "::mlir::ModuleOp"> {
+  let summary = "Checks the routed level";
+  let description = [{
+    Checks every `wafer.routing`: each flow's tracks start in its source,
+    connect, and end in its destination; colors within the routable budget;
+    flows that share a router and a color are never active at the same time
+    (so every color's channel dependency graph is a set of disjoint XY paths
+    and cannot deadlock); no PE terminates more colors than it has input
+    queues. Changes nothing.
+  }];
+}
+
 #endif // WAFER_PASSES_TD

@@ -10,5 +10,6 @@
 
 include "WaferGraphOps.td"
 include "WaferSpatialOps.td"
+include "WaferRoutedOps.td"
 
 #endif // WAFER_OPS_TD

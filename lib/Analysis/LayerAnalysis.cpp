@@ -10,6 +10,7 @@
 
 #include "wafer/Analysis/LayerAnalysis.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
 
@@ -66,8 +67,25 @@ static Operation *weightSource(Value value) {
   return nullptr;
 }
 
-static bool isParameter(Operation *op) {
-  return isa<WeightOp, ConstantOp, IotaOp>(op);
+/// Ops computed from constants alone (masks built from iotas): they belong
+/// to no layer; each layer that reads them computes them where it runs.
+static llvm::DenseSet<Operation *> constantSubgraph(ArrayRef<Operation *> order) {
+  llvm::DenseSet<Operation *> constant;
+  for (Operation *op : order) {
+    if (isa<ConstantOp, IotaOp>(op)) {
+      constant.insert(op);
+      continue;
+    }
+    if (isa<WeightOp, MatmulOp, AttentionOp, GatherOp>(op) ||
+        op->getNumOperands() == 0)
+      continue;
+    if (llvm::all_of(op->getOperands(), [&](Value v) {
+          Operation *def = v.getDefiningOp();
+          return def && constant.contains(def);
+        }))
+      constant.insert(op);
+  }
+  return constant;
 }
 
 double wafer::estimateFlops(Operation *op) {
@@ -117,12 +135,20 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
     if (op != func && !isa<func::ReturnOp>(op))
       order.push_back(op);
   });
+  llvm::DenseSet<Operation *> constant = constantSubgraph(order);
+  auto isParameter = [&](Operation *op) {
+    return isa<WeightOp>(op) || constant.contains(op);
+  };
 
   auto startLayer = [&](Operation *anchor, LayerKind kind) {
     Layer layer;
     layer.kind = kind;
     layer.anchor = anchor;
-    if (auto name = dyn_cast<NameLoc>(anchor->getLoc()))
+    // A name recorded by wafer-annotate-layers survives printing without
+    // locations; otherwise the ONNX node's name from the location.
+    if (auto recorded = anchor->getAttrOfType<StringAttr>("wafer.layer"))
+      layer.name = recorded.str();
+    else if (auto name = dyn_cast<NameLoc>(anchor->getLoc()))
       layer.name = name.getName().str();
     else
       layer.name = anchor->getName().getStringRef().str() + "#" +

@@ -27,14 +27,14 @@ int64_t residentBytes(const LayerSpec &layer) {
          layer.outBytes;
 }
 
-/// The rectangle at the usable grid's corner, halving its sides, on which
-/// `layer` runs fastest: small layers lose more to per-step overhead on the
-/// whole wafer than they gain from its PEs.
+/// The rectangle at the usable grid's corner, halving its sides (only its
+/// width when `fullHeight`), on which `layer` runs fastest: small layers lose
+/// more to per-step overhead on the whole wafer than they gain from its PEs.
 Rect fastestSubgrid(const CostModel &model, const LayerSpec &layer,
-                    const Rect &usable) {
+                    const Rect &usable, bool fullHeight = false) {
   Rect best = usable;
   double bestCycles = model.layerCycles(layer, usable.height, usable.width);
-  for (int64_t h = usable.height; h >= 1; h /= 2)
+  for (int64_t h = usable.height; h >= 1; h = fullHeight ? 0 : h / 2)
     for (int64_t w = usable.width; w >= 1; w /= 2) {
       double cycles = model.layerCycles(layer, h, w);
       if (cycles < bestCycles * 0.999) {
@@ -441,7 +441,8 @@ scheduleWeightStreaming(const TargetDesc &target,
   std::vector<Rect> regions;
   int64_t constantPerPE = 0;
   for (const LayerSpec &layer : layers) {
-    regions.push_back(fastestSubgrid(model, layer, usable));
+    // Full height: weight tiles enter on every row of the west edge.
+    regions.push_back(fastestSubgrid(model, layer, usable, /*fullHeight=*/true));
     constantPerPE = std::max(
         constantPerPE, ceilDiv(layer.constantBytes, regions.back().area()));
   }

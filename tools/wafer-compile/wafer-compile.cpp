@@ -108,7 +108,7 @@ llvm::json::Object layerJson(const wafer::Layer &layer) {
 
 void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
                  const wafer::TargetDesc &target,
-                 wafer::PlacementOp placement) {
+                 wafer::PlacementOp placement, wafer::RoutingOp routing) {
   llvm::StringMap<wafer::PlaceOp> places;
   if (placement)
     for (wafer::PlaceOp place : placement.getBody().front().getOps<wafer::PlaceOp>())
@@ -154,6 +154,21 @@ void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
            static_cast<int64_t>(placement.getSlotBytes())},
           {"passes", static_cast<int64_t>(placement.getPasses())}};
     }
+    if (routing)
+      report["routing"] = llvm::json::Object{
+          {"max_colors_per_router",
+           static_cast<int64_t>(routing.getMaxColorsPerRouter())},
+          {"color_limit", static_cast<int64_t>(routing.getColorLimit())},
+          {"max_terminal_colors_per_pe",
+           static_cast<int64_t>(routing.getMaxTerminalColors())},
+          {"max_link_load", routing.getMaxLinkLoad().convertToDouble()},
+          {"link_load_lower_bound",
+           routing.getLinkLoadLowerBound().convertToDouble()},
+          {"total_hops", static_cast<int64_t>(routing.getTotalHops())},
+          {"deadlock_free", routing.getDeadlockFree()},
+          {"flows", static_cast<int64_t>(std::distance(
+                        routing.getBody().front().begin(),
+                        routing.getBody().front().end()))}};
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report)))
        << "\n";
     return;
@@ -178,11 +193,44 @@ void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
         placement.getLowerBoundCycles() / clock,
         static_cast<double>(placement.getPredictedCycles()) /
             std::max<int64_t>(1, placement.getLowerBoundCycles()));
+  if (routing)
+    os << llvm::formatv(
+        "routing: {0} flows, max {1} of {2} colors per router, max link load "
+        "{3:E3} B/step (bound {4:E3}), {5} hops, deadlock-free: {6}\n",
+        std::distance(routing.getBody().front().begin(),
+                      routing.getBody().front().end()),
+        routing.getMaxColorsPerRouter(), routing.getColorLimit(),
+        routing.getMaxLinkLoad().convertToDouble(),
+        routing.getLinkLoadLowerBound().convertToDouble(),
+        routing.getTotalHops(), routing.getDeadlockFree() ? "yes" : "no");
+}
+
+std::string escapeXml(StringRef text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '&':
+      out += "&amp;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
 }
 
 /// Draws the target's grid with every layer's region, labelled.
 void writeSvg(llvm::raw_ostream &os, const wafer::TargetDesc &target,
-              wafer::PlacementOp placement) {
+              wafer::PlacementOp placement, wafer::RoutingOp routing) {
   double scale = 1000.0 / std::max(target.cols, target.rows);
   double width = target.cols * scale, height = target.rows * scale;
   os << llvm::formatv("<svg xmlns=\"http://www.w3.org/2000/svg\" "
@@ -208,10 +256,7 @@ void writeSvg(llvm::raw_ostream &os, const wafer::TargetDesc &target,
   int index = 0;
   for (wafer::PlaceOp place : placement.getBody().front().getOps<wafer::PlaceOp>()) {
     wafer::RegionAttr r = place.getRegion();
-    std::string name = place.getLayer().str();
-    for (char &c : name)
-      if (c == '<' || c == '>' || c == '&' || c == '"')
-        c = '_';
+    std::string name = escapeXml(place.getLayer());
     os << llvm::formatv(
         "<g><title>{0}: ({1}, {2}) {3}x{4}, {5} B/PE, {6} cycles</title>"
         "<rect x=\"{7:F2}\" y=\"{8:F2}\" width=\"{9:F2}\" "
@@ -244,6 +289,33 @@ void writeSvg(llvm::raw_ostream &os, const wafer::TargetDesc &target,
     }
     os << "</g>\n";
   }
+  // Routes: each segment's lane bundle, drawn as a band along its tracks.
+  if (routing)
+    for (wafer::FlowOp flow : routing.getBody().front().getOps<wafer::FlowOp>()) {
+      llvm::ArrayRef<int64_t> r = flow.getRoute();
+      for (size_t i = 0; i + 4 < r.size(); i += 5) {
+        int64_t x = r[i], y = r[i + 1], length = r[i + 2], lanes = r[i + 3];
+        int64_t dir = r[i + 4];
+        double bx = x, by = y, bw = 1, bh = 1;
+        if (dir == 0 || dir == 1) {
+          bx = dir == 0 ? x : x - length;
+          bw = length + 1;
+          bh = lanes;
+        } else {
+          by = dir == 2 ? y : y - length;
+          bw = lanes;
+          bh = length + 1;
+        }
+        std::string name = escapeXml(flow.getName());
+        os << llvm::formatv(
+            "<rect x=\"{0:F2}\" y=\"{1:F2}\" width=\"{2:F2}\" "
+            "height=\"{3:F2}\" fill=\"none\" stroke=\"#fff\" "
+            "stroke-width=\"0.8\" stroke-dasharray=\"2,1\"><title>{4}: "
+            "color {5}, {6} bytes</title></rect>\n",
+            bx * scale, by * scale, bw * scale, bh * scale, name,
+            static_cast<int64_t>(flow.getColor()), flow.getBytes());
+      }
+    }
   os << "</svg>\n";
 }
 
@@ -281,11 +353,9 @@ LogicalResult compile(MLIRContext &context) {
                  << "\n";
     return failure();
   }
-  if (emitLevel > EmitLevel::spatial) {
-    llvm::errs() << "error: --emit="
-                 << (emitLevel == EmitLevel::routed ? "routed" : "plan")
-                 << " is not available yet: wafer-compile stops at "
-                    "--emit=spatial until routing lands\n";
+  if (emitLevel > EmitLevel::routed) {
+    llvm::errs() << "error: --emit=plan is not available yet: wafer-compile "
+                    "stops at --emit=routed until the plan format lands\n";
     return failure();
   }
 
@@ -316,6 +386,10 @@ LogicalResult compile(MLIRContext &context) {
       pm.addPass(wafer::createWaferPlace(wafer::WaferPlaceOptions{
           modeOption.getValue(),
           llvm::SmallVector<std::string>(pinOptions.begin(), pinOptions.end())}));
+    if (emitLevel >= EmitLevel::routed) {
+      pm.addPass(wafer::createWaferRoute());
+      pm.addPass(wafer::createWaferVerifyRoutes());
+    }
     if (failed(pm.run(*module)))
       return failure();
   }
@@ -323,13 +397,16 @@ LogicalResult compile(MLIRContext &context) {
   if (auto placements = module->getOps<wafer::PlacementOp>();
       !placements.empty())
     placement = *placements.begin();
+  wafer::RoutingOp routing;
+  if (auto routings = module->getOps<wafer::RoutingOp>(); !routings.empty())
+    routing = *routings.begin();
   if (!svgPath.empty()) {
     if (!placement) {
       llvm::errs() << "error: --placement-svg needs --emit=spatial or later\n";
       return failure();
     }
     if (failed(writeAtomically(svgPath, [&](llvm::raw_ostream &os) {
-          writeSvg(os, *target, placement);
+          writeSvg(os, *target, placement, routing);
         })))
       return failure();
   }
@@ -344,7 +421,7 @@ LogicalResult compile(MLIRContext &context) {
     auto func = *module->getOps<func::FuncOp>().begin();
     wafer::LayerAnalysis layers(func);
     if (failed(writeAtomically(reportPath, [&](llvm::raw_ostream &os) {
-          writeReport(os, layers, *target, placement);
+          writeReport(os, layers, *target, placement, routing);
         })))
       return failure();
   }

@@ -737,5 +737,43 @@ LogicalResult StreamOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Routed level
+//===----------------------------------------------------------------------===//
+
+LogicalResult RoutingOp::verify() {
+  for (Operation &op : getBody().front())
+    if (!isa<FlowOp>(op))
+      return op.emitOpError() << "cannot appear in a wafer.routing; only "
+                                 "wafer.flow can";
+  return success();
+}
+
+LogicalResult FlowOp::verify() {
+  ArrayRef<int64_t> route = getRoute();
+  if (route.size() % 5 != 0)
+    return emitOpError() << "route of '" << getName() << "' has "
+                         << route.size()
+                         << " integers, not a multiple of 5 (x, y, length, "
+                            "lanes, direction per segment)";
+  for (size_t i = 0; i < route.size(); i += 5) {
+    if (route[i + 2] < 0 || route[i + 3] < 1)
+      return emitOpError() << "segment " << i / 5 << " of '" << getName()
+                           << "' has length " << route[i + 2] << " and "
+                           << route[i + 3] << " lanes";
+    if (route[i + 4] < 0 || route[i + 4] > 3)
+      return emitOpError() << "segment " << i / 5 << " of '" << getName()
+                           << "' has direction " << route[i + 4]
+                           << ", expected 0 (east) to 3 (north)";
+  }
+  int64_t color = static_cast<int64_t>(getColor());
+  if (route.empty() != (color < 0))
+    return emitOpError() << "flow '" << getName() << "' has "
+                         << (route.empty() ? "no route but color "
+                                           : "a route but color ")
+                         << color;
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "wafer/Dialect/Wafer/WaferOps.cpp.inc"

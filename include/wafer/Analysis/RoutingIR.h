@@ -1,0 +1,30 @@
+//===- RoutingIR.h - routed level to and from the router's structs -*- C++ -*-===//
+
+#ifndef WAFER_ANALYSIS_ROUTINGIR_H
+#define WAFER_ANALYSIS_ROUTINGIR_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "wafer/Dialect/Wafer/WaferOps.h"
+#include "wafer/Route/Router.h"
+
+namespace wafer {
+
+/// The flows a placed function needs: values that cross from one layer's
+/// region to another's, inputs from the west edge, outputs to the east edge,
+/// and, in weight-streaming mode, each layer's weight stream.
+std::vector<route::Flow> collectFlows(mlir::func::FuncOp func,
+                                      PlacementOp placement,
+                                      const TargetDesc &target);
+
+/// Writes `routing` as a wafer.routing for `func` at the builder's point.
+RoutingOp buildRouting(mlir::OpBuilder &builder, mlir::func::FuncOp func,
+                       const route::Routing &routing);
+
+/// Reads a wafer.routing back into the router's structs.
+route::Routing readRouting(RoutingOp op);
+
+} // namespace wafer
+
+#endif // WAFER_ANALYSIS_ROUTINGIR_H

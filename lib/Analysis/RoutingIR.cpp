@@ -1,0 +1,197 @@
+//===- RoutingIR.cpp - routed level to and from the router's structs ------===//
+
+#include "wafer/Analysis/RoutingIR.h"
+
+#include <map>
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "wafer/Analysis/LayerAnalysis.h"
+
+using namespace mlir;
+using namespace wafer;
+
+static Rect toRect(RegionAttr r) {
+  return Rect{r.getX(), r.getY(), r.getWidth(), r.getHeight()};
+}
+
+static RegionAttr toAttr(MLIRContext *context, const Rect &r) {
+  return RegionAttr::get(context, r.x, r.y, r.width, r.height);
+}
+
+static int64_t byteSize(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  Type element = type.getElementType();
+  int64_t width =
+      element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
+  return type.getNumElements() * width;
+}
+
+std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
+                                             PlacementOp placement,
+                                             const TargetDesc &target) {
+  LayerAnalysis layers(func);
+  std::map<std::string, PlaceOp> places;
+  for (PlaceOp place : placement.getBody().front().getOps<PlaceOp>())
+    places[place.getLayer().str()] = place;
+  bool pipelined = placement.getMode() == ExecutionMode::pipelined;
+  const Rect &u = target.usable;
+  Rect west{u.x, u.y, 1, u.height}, east{u.x + u.width - 1, u.y, 1, u.height};
+
+  // The spatial verifier has checked that every layer is placed.
+  auto placeOf = [&](int64_t layer) {
+    auto it = places.find(layers.getLayers()[layer].name);
+    assert(it != places.end() && "every layer is placed");
+    return it->second;
+  };
+  auto regionOf = [&](int64_t layer) {
+    return toRect(placeOf(layer).getRegion());
+  };
+  auto activeOf = [&](int64_t layer) -> std::pair<int64_t, int64_t> {
+    if (pipelined)
+      return {0, 0};
+    PlaceOp place = placeOf(layer);
+    return {place.getStartCycle(),
+            place.getStartCycle() + std::max<int64_t>(1, place.getCycles())};
+  };
+
+  std::vector<route::Flow> flows;
+  // Values crossing layers, once per (value, consuming layer).
+  std::map<std::pair<void *, int64_t>, bool> seen;
+  for (const Layer &layer : layers.getLayers()) {
+    int64_t self = layers.getLayerIndex(layer.anchor);
+    for (Operation *op : layer.ops)
+      for (Value operand : op->getOperands()) {
+        Operation *def = operand.getDefiningOp();
+        int64_t from = def ? layers.getLayerIndex(def) : -2;
+        if (from == self || (def && from < 0))
+          continue; // Same layer, or a weight or constant.
+        if (!seen.emplace(std::make_pair(operand.getAsOpaquePointer(), self),
+                          true)
+                 .second)
+          continue;
+        route::Flow flow;
+        flow.bytes = byteSize(operand);
+        flow.destination = regionOf(self);
+        auto [start, end] = activeOf(self);
+        if (from == -2) {
+          flow.kind = route::FlowKind::input;
+          flow.name = "input->" + layer.name;
+          flow.source = west;
+        } else {
+          flow.kind = route::FlowKind::activation;
+          flow.name = layers.getLayers()[from].name + "->" + layer.name;
+          flow.source = regionOf(from);
+          if (!pipelined)
+            start = activeOf(from).first;
+        }
+        flow.activeStart = start;
+        flow.activeEnd = pipelined ? start : std::max(end, start + 1);
+        flows.push_back(std::move(flow));
+      }
+  }
+  // Results leave at the east edge.
+  for (Value result :
+       func.getBody().front().getTerminator()->getOperands()) {
+    Operation *def = result.getDefiningOp();
+    int64_t from = def ? layers.getLayerIndex(def) : -1;
+    if (from < 0)
+      continue;
+    route::Flow flow;
+    flow.kind = route::FlowKind::output;
+    flow.name = layers.getLayers()[from].name + "->output";
+    flow.source = regionOf(from);
+    flow.destination = east;
+    flow.bytes = byteSize(result);
+    auto [start, end] = activeOf(from);
+    flow.activeStart = start;
+    flow.activeEnd = pipelined ? start : end;
+    flows.push_back(std::move(flow));
+  }
+  // Weight streams enter at the west edge and cross the layer's region.
+  if (!pipelined)
+    for (auto [index, layer] : llvm::enumerate(layers.getLayers())) {
+      PlaceOp place = placeOf(index);
+      int64_t bytes = 0, start = -1, end = 0;
+      for (StreamOp tile : place.getTiles().front().getOps<StreamOp>()) {
+        bytes += tile.getBytes();
+        if (start < 0)
+          start = tile.getArriveStart();
+        end = tile.getArriveEnd();
+      }
+      if (bytes == 0)
+        continue;
+      Rect region = toRect(place.getRegion());
+      route::Flow flow;
+      flow.kind = route::FlowKind::weights;
+      flow.name = layer.name + ".weights";
+      flow.source = Rect{region.x, region.y, 1, region.height};
+      flow.destination = region;
+      flow.bytes = bytes;
+      flow.activeStart = start;
+      flow.activeEnd = std::max(end, start + 1);
+      flows.push_back(std::move(flow));
+    }
+  return flows;
+}
+
+RoutingOp wafer::buildRouting(OpBuilder &builder, func::FuncOp func,
+                              const route::Routing &routing) {
+  MLIRContext *context = builder.getContext();
+  auto op = RoutingOp::create(
+      builder, func.getLoc(), SymbolRefAttr::get(func.getSymNameAttr()),
+      builder.getI64IntegerAttr(routing.maxColorsPerRouter),
+      builder.getI64IntegerAttr(routing.colorLimit),
+      builder.getI64IntegerAttr(routing.maxTerminalColorsPerPE),
+      builder.getF64FloatAttr(routing.maxLinkLoad),
+      builder.getF64FloatAttr(routing.linkLoadLowerBound),
+      builder.getI64IntegerAttr(routing.totalHops),
+      builder.getBoolAttr(routing.deadlockFree));
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&op.getBody().emplaceBlock());
+  for (const route::RoutedFlow &f : routing.flows) {
+    SmallVector<int64_t> segments;
+    for (const route::Segment &s : f.segments)
+      segments.append({s.x, s.y, s.length, s.lanes,
+                       static_cast<int64_t>(s.direction)});
+    FlowOp::create(builder, func.getLoc(), builder.getStringAttr(f.flow.name),
+                   FlowKindAttr::get(context,
+                                     static_cast<FlowKind>(f.flow.kind)),
+                   toAttr(context, f.flow.source),
+                   toAttr(context, f.flow.destination),
+                   builder.getI64IntegerAttr(f.flow.bytes),
+                   builder.getI64IntegerAttr(f.color),
+                   builder.getI64IntegerAttr(f.flow.activeStart),
+                   builder.getI64IntegerAttr(f.flow.activeEnd),
+                   builder.getDenseI64ArrayAttr(segments));
+  }
+  return op;
+}
+
+route::Routing wafer::readRouting(RoutingOp op) {
+  route::Routing routing;
+  routing.maxColorsPerRouter = op.getMaxColorsPerRouter();
+  routing.colorLimit = op.getColorLimit();
+  routing.maxTerminalColorsPerPE = op.getMaxTerminalColors();
+  routing.maxLinkLoad = op.getMaxLinkLoad().convertToDouble();
+  routing.linkLoadLowerBound = op.getLinkLoadLowerBound().convertToDouble();
+  routing.totalHops = op.getTotalHops();
+  routing.deadlockFree = op.getDeadlockFree();
+  for (FlowOp flow : op.getBody().front().getOps<FlowOp>()) {
+    route::RoutedFlow routed;
+    routed.flow.name = flow.getName().str();
+    routed.flow.kind = static_cast<route::FlowKind>(flow.getKind());
+    routed.flow.source = toRect(flow.getSource());
+    routed.flow.destination = toRect(flow.getDestination());
+    routed.flow.bytes = flow.getBytes();
+    routed.flow.activeStart = static_cast<int64_t>(flow.getActiveStart());
+    routed.flow.activeEnd = static_cast<int64_t>(flow.getActiveEnd());
+    routed.color = static_cast<int64_t>(flow.getColor());
+    ArrayRef<int64_t> r = flow.getRoute();
+    for (size_t i = 0; i + 4 < r.size(); i += 5)
+      routed.segments.push_back(route::Segment{
+          r[i], r[i + 1], r[i + 2], r[i + 3],
+          static_cast<route::Direction>(r[i + 4])});
+    routing.flows.push_back(std::move(routed));
+  }
+  return routing;
+}

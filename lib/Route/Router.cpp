@@ -1,0 +1,447 @@
+//===- Router.cpp - lane-bundle routing, coloring and link loads ----------===//
+
+#include "wafer/Route/Router.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+
+namespace wafer::route {
+
+const char *directionName(Direction direction) {
+  switch (direction) {
+  case Direction::east:
+    return "east";
+  case Direction::west:
+    return "west";
+  case Direction::south:
+    return "south";
+  case Direction::north:
+    return "north";
+  }
+  return "?";
+}
+
+const char *flowKindName(FlowKind kind) {
+  switch (kind) {
+  case FlowKind::activation:
+    return "activation";
+  case FlowKind::input:
+    return "input";
+  case FlowKind::output:
+    return "output";
+  case FlowKind::weights:
+    return "weights";
+  }
+  return "?";
+}
+
+Rect Segment::footprint() const {
+  switch (direction) {
+  case Direction::east:
+    return Rect{x, y, length + 1, lanes};
+  case Direction::west:
+    return Rect{x - length, y, length + 1, lanes};
+  case Direction::south:
+    return Rect{x, y, lanes, length + 1};
+  case Direction::north:
+    return Rect{x, y - length, lanes, length + 1};
+  }
+  return Rect{};
+}
+
+namespace {
+
+std::string describe(const Rect &r) {
+  return absl::StrCat("(", r.x, ", ", r.y, ") ", r.width, "x", r.height);
+}
+
+bool activeTogether(const Flow &a, const Flow &b) {
+  bool alwaysA = a.activeStart == a.activeEnd;
+  bool alwaysB = b.activeStart == b.activeEnd;
+  if (alwaysA || alwaysB)
+    return true;
+  return a.activeStart < b.activeEnd && b.activeStart < a.activeEnd;
+}
+
+/// The lane bundle from `src` to `dst`: straight when their row or column
+/// ranges overlap, else X then Y. Weight streams run on through the whole
+/// destination (each PE takes its part on the way).
+std::vector<Segment> bundle(const Rect &src, const Rect &dst, bool through) {
+  std::vector<Segment> segments;
+  // A stream entering at an edge column of its destination runs across it.
+  if (through && src.width == 1 && src.overlaps(dst)) {
+    int64_t rowLo = std::max(src.y, dst.y);
+    int64_t rowHi = std::min(src.y + src.height, dst.y + dst.height) - 1;
+    bool east = src.x == dst.x;
+    int64_t far = east ? dst.x + dst.width - 1 : dst.x;
+    if (far != src.x)
+      segments.push_back(Segment{src.x, rowLo, std::abs(far - src.x),
+                                 rowHi - rowLo + 1,
+                                 east ? Direction::east : Direction::west});
+    return segments;
+  }
+  if (src.overlaps(dst))
+    return segments;
+  int64_t sy0 = src.y, sy1 = src.y + src.height - 1;
+  int64_t dy0 = dst.y, dy1 = dst.y + dst.height - 1;
+  int64_t sx0 = src.x, sx1 = src.x + src.width - 1;
+  int64_t dx0 = dst.x, dx1 = dst.x + dst.width - 1;
+  int64_t rowLo = std::max(sy0, dy0), rowHi = std::min(sy1, dy1);
+  int64_t colLo = std::max(sx0, dx0), colHi = std::min(sx1, dx1);
+  if (rowLo <= rowHi) {
+    bool east = dx0 > sx1;
+    int64_t start = east ? sx1 : sx0;
+    int64_t end = east ? (through ? dx1 : dx0) : (through ? dx0 : dx1);
+    segments.push_back(Segment{start, rowLo, std::abs(end - start),
+                               rowHi - rowLo + 1,
+                               east ? Direction::east : Direction::west});
+    return segments;
+  }
+  if (colLo <= colHi) {
+    bool south = dy0 > sy1;
+    int64_t start = south ? sy1 : sy0;
+    int64_t end = south ? (through ? dy1 : dy0) : (through ? dy0 : dy1);
+    segments.push_back(Segment{colLo, start, std::abs(end - start),
+                               colHi - colLo + 1,
+                               south ? Direction::south : Direction::north});
+    return segments;
+  }
+  // X then Y: lane i runs along source row sy0 + i, turns at column
+  // dx0 + i (or dx1 - i going west), and runs into the destination.
+  int64_t lanes = std::min(src.height, dst.width);
+  bool east = dx0 > sx1, south = dy0 > sy1;
+  int64_t startX = east ? sx1 : sx0;
+  int64_t turnX = east ? dx0 + lanes - 1 : dx1 - lanes + 1;
+  segments.push_back(Segment{startX, sy0, std::abs(turnX - startX), lanes,
+                             east ? Direction::east : Direction::west});
+  int64_t colX = east ? dx0 : dx1 - lanes + 1;
+  int64_t startY = south ? sy0 + lanes - 1 : sy0;
+  int64_t endY = south ? (through ? dy1 : dy0) : (through ? dy0 : dy1);
+  segments.push_back(Segment{colX, startY, std::abs(endY - startY), lanes,
+                             south ? Direction::south : Direction::north});
+  return segments;
+}
+
+int64_t hopsOf(const std::vector<Segment> &segments) {
+  int64_t hops = 0;
+  for (const Segment &s : segments)
+    hops += s.length;
+  return hops;
+}
+
+/// A 2-D difference array over the fabric: rectangle updates in O(1), one
+/// prefix-sum pass to read.
+class Grid {
+public:
+  Grid(int64_t cols, int64_t rows)
+      : cols(cols), rows(rows), diff((cols + 1) * (rows + 1), 0.0) {}
+  void add(Rect r, double value) {
+    int64_t x0 = std::max<int64_t>(r.x, 0), y0 = std::max<int64_t>(r.y, 0);
+    int64_t x1 = std::min(r.x + r.width, cols),
+            y1 = std::min(r.y + r.height, rows);
+    if (x0 >= x1 || y0 >= y1)
+      return;
+    at(x0, y0) += value;
+    at(x1, y0) -= value;
+    at(x0, y1) -= value;
+    at(x1, y1) += value;
+  }
+  /// The largest value and where it is.
+  double max(int64_t *atX = nullptr, int64_t *atY = nullptr) const {
+    std::vector<double> row(cols + 1, 0.0);
+    double best = 0;
+    for (int64_t y = 0; y < rows; ++y) {
+      double running = 0;
+      for (int64_t x = 0; x < cols; ++x) {
+        running += diff[y * (cols + 1) + x];
+        row[x] += running;
+        if (row[x] > best) {
+          best = row[x];
+          if (atX)
+            *atX = x;
+          if (atY)
+            *atY = y;
+        }
+      }
+    }
+    return best;
+  }
+
+private:
+  double &at(int64_t x, int64_t y) { return diff[y * (cols + 1) + x]; }
+  int64_t cols, rows;
+  std::vector<double> diff;
+};
+
+/// The rectangle of links a segment loads, in its direction's grid.
+Rect linkBand(const Segment &s) {
+  Rect f = s.footprint();
+  if (s.direction == Direction::east || s.direction == Direction::west)
+    return Rect{f.x, f.y, f.width - 1, f.height};
+  return Rect{f.x, f.y, f.width, f.height - 1};
+}
+
+/// The most flows (by their footprints, or destinations) that any one PE
+/// sees at once, and the PE.
+int64_t maxDepth(const TargetDesc &target, const std::vector<RoutedFlow> &flows,
+                 bool destinations, int64_t *atX, int64_t *atY) {
+  // Group flows by the moments they start; always-active flows are in every
+  // group.
+  std::vector<int64_t> moments;
+  for (const RoutedFlow &f : flows)
+    if (f.flow.activeStart != f.flow.activeEnd)
+      moments.push_back(f.flow.activeStart);
+  std::sort(moments.begin(), moments.end());
+  moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
+  if (moments.empty())
+    moments.push_back(0);
+  int64_t best = 0;
+  for (int64_t t : moments) {
+    std::vector<Rect> rects;
+    for (const RoutedFlow &f : flows) {
+      bool always = f.flow.activeStart == f.flow.activeEnd;
+      if (!always && !(f.flow.activeStart <= t && t < f.flow.activeEnd))
+        continue;
+      if (destinations) {
+        if (!f.segments.empty())
+          rects.push_back(f.flow.destination);
+        continue;
+      }
+      for (const Segment &s : f.segments)
+        rects.push_back(s.footprint());
+    }
+    int64_t depth = 0, x = 0, y = 0;
+    if (rects.size() <= 32) {
+      // Few rectangles: the deepest point is at some pair of their corners.
+      for (const Rect &a : rects)
+        for (const Rect &b : rects) {
+          int64_t px = std::max(a.x, b.x), py = std::max(a.y, b.y);
+          int64_t n = 0;
+          for (const Rect &r : rects)
+            n += r.contains(Rect{px, py, 1, 1});
+          if (n > depth) {
+            depth = n;
+            x = px;
+            y = py;
+          }
+        }
+    } else {
+      Grid grid(target.cols, target.rows);
+      for (const Rect &r : rects)
+        grid.add(r, 1);
+      depth = static_cast<int64_t>(grid.max(&x, &y) + 0.5);
+    }
+    if (depth > best) {
+      best = depth;
+      if (atX)
+        *atX = x;
+      if (atY)
+        *atY = y;
+    }
+  }
+  return best;
+}
+
+bool footprintsMeet(const RoutedFlow &a, const RoutedFlow &b, Rect *where) {
+  for (const Segment &sa : a.segments)
+    for (const Segment &sb : b.segments)
+      if (sa.footprint().overlaps(sb.footprint())) {
+        if (where) {
+          Rect fa = sa.footprint(), fb = sb.footprint();
+          *where = Rect{std::max(fa.x, fb.x), std::max(fa.y, fb.y), 1, 1};
+        }
+        return true;
+      }
+  return false;
+}
+
+} // namespace
+
+absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
+                                   std::vector<Flow> flows) {
+  Routing routing;
+  routing.colorLimit = target.routableColors();
+  for (Flow &flow : flows) {
+    RoutedFlow routed;
+    routed.segments = bundle(flow.source, flow.destination,
+                             flow.kind == FlowKind::weights);
+    routed.hops = hopsOf(routed.segments);
+    routed.flow = std::move(flow);
+    routing.flows.push_back(std::move(routed));
+  }
+
+  // Colors: largest flows first, the lowest color no conflicting flow
+  // (active together, sharing a router) already has.
+  std::vector<size_t> order(routing.flows.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return routing.flows[a].flow.bytes > routing.flows[b].flow.bytes;
+  });
+  for (size_t i : order) {
+    RoutedFlow &flow = routing.flows[i];
+    if (flow.segments.empty()) {
+      flow.color = -1; // Local: no route, no color.
+      continue;
+    }
+    std::vector<bool> used(routing.colorLimit, false);
+    Rect where{};
+    for (size_t j : order) {
+      const RoutedFlow &other = routing.flows[j];
+      if (j == i || other.color < 0 || !activeTogether(flow.flow, other.flow))
+        continue;
+      Rect meet;
+      if (footprintsMeet(flow, other, &meet)) {
+        used[other.color] = true;
+        where = meet;
+      }
+    }
+    auto free = std::find(used.begin(), used.end(), false);
+    if (free == used.end())
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "cannot route ", flowKindName(flow.flow.kind), " flow '",
+          flow.flow.name, "' from ", describe(flow.flow.source), " to ",
+          describe(flow.flow.destination), ": no color left at router (",
+          where.x, ", ", where.y, "); all ", routing.colorLimit,
+          " routable colors are taken there"));
+    flow.color = free - used.begin();
+  }
+
+  // Link loads: each segment spreads its flow's bytes over its lanes.
+  std::vector<Grid> loads(4, Grid(target.cols, target.rows));
+  double totalBytesHops = 0, totalBytes = 0;
+  std::vector<double> eastCut(target.cols + 1, 0), westCut(target.cols + 1, 0),
+      southCut(target.rows + 1, 0), northCut(target.rows + 1, 0);
+  double flowBound = 0;
+  for (const RoutedFlow &f : routing.flows) {
+    for (const Segment &s : f.segments) {
+      loads[static_cast<int>(s.direction)].add(
+          linkBand(s), static_cast<double>(f.flow.bytes) / s.lanes);
+      // Cuts crossed: every flow must cross these whatever its route.
+      Rect band = linkBand(s);
+      auto addCut = [](std::vector<double> &cut, int64_t from, int64_t to,
+                       double bytes) {
+        from = std::max<int64_t>(from, 0);
+        to = std::min<int64_t>(to, static_cast<int64_t>(cut.size()) - 1);
+        for (int64_t c = from; c < to; ++c)
+          cut[c] += bytes;
+      };
+      if (s.direction == Direction::east)
+        addCut(eastCut, band.x, band.x + band.width, f.flow.bytes);
+      else if (s.direction == Direction::west)
+        addCut(westCut, band.x, band.x + band.width, f.flow.bytes);
+      else if (s.direction == Direction::south)
+        addCut(southCut, band.y, band.y + band.height, f.flow.bytes);
+      else
+        addCut(northCut, band.y, band.y + band.height, f.flow.bytes);
+    }
+    // A flow leaves its source through at most its boundary's links.
+    if (!f.segments.empty()) {
+      const Rect &src = f.flow.source, &dst = f.flow.destination;
+      int64_t out = std::min(2 * (src.width + src.height),
+                             2 * (dst.width + dst.height));
+      flowBound = std::max(flowBound, static_cast<double>(f.flow.bytes) / out);
+    }
+    totalBytesHops += static_cast<double>(f.flow.bytes) * f.hops;
+    totalBytes += f.flow.bytes;
+    routing.totalHops += f.hops;
+  }
+  for (const Grid &grid : loads)
+    routing.maxLinkLoad = std::max(routing.maxLinkLoad, grid.max());
+  double cutBound = 0;
+  for (double t : eastCut)
+    cutBound = std::max(cutBound, t / target.rows);
+  for (double t : westCut)
+    cutBound = std::max(cutBound, t / target.rows);
+  for (double t : southCut)
+    cutBound = std::max(cutBound, t / target.cols);
+  for (double t : northCut)
+    cutBound = std::max(cutBound, t / target.cols);
+  routing.linkLoadLowerBound = std::max(cutBound, flowBound);
+
+  int64_t x = 0, y = 0;
+  routing.maxColorsPerRouter = maxDepth(target, routing.flows, false, &x, &y);
+  routing.maxTerminalColorsPerPE =
+      maxDepth(target, routing.flows, true, &x, &y);
+  if (routing.maxTerminalColorsPerPE > target.inputQueues)
+    return absl::ResourceExhaustedError(absl::StrCat(
+        routing.maxTerminalColorsPerPE, " flows end at PE (", x, ", ", y,
+        ") at once, more than its ", target.inputQueues, " input queues"));
+  std::string problem = checkRouting(target, routing);
+  if (!problem.empty())
+    return absl::InternalError(problem);
+  routing.deadlockFree = true;
+  return routing;
+}
+
+std::string checkRouting(const TargetDesc &target, const Routing &routing) {
+  for (const RoutedFlow &f : routing.flows) {
+    const Flow &flow = f.flow;
+    if (f.segments.empty()) {
+      if (!flow.source.overlaps(flow.destination))
+        return absl::StrCat("flow '", flow.name, "' from ",
+                            describe(flow.source), " to ",
+                            describe(flow.destination), " has no route");
+      continue;
+    }
+    if (f.color < 0 || f.color >= routing.colorLimit)
+      return absl::StrCat("flow '", flow.name, "' has color ", f.color,
+                          ", outside the ", routing.colorLimit,
+                          " routable colors");
+    // Connected: the first segment starts in the source, each next one
+    // where the previous ends, the last ends in the destination.
+    auto endOf = [](const Segment &s) {
+      switch (s.direction) {
+      case Direction::east:
+        return Rect{s.x + s.length, s.y, 1, s.lanes};
+      case Direction::west:
+        return Rect{s.x - s.length, s.y, 1, s.lanes};
+      case Direction::south:
+        return Rect{s.x, s.y + s.length, s.lanes, 1};
+      case Direction::north:
+        return Rect{s.x, s.y - s.length, s.lanes, 1};
+      }
+      return Rect{};
+    };
+    auto startOf = [](const Segment &s) {
+      bool horizontal =
+          s.direction == Direction::east || s.direction == Direction::west;
+      return horizontal ? Rect{s.x, s.y, 1, s.lanes}
+                        : Rect{s.x, s.y, s.lanes, 1};
+    };
+    if (!flow.source.overlaps(startOf(f.segments.front())))
+      return absl::StrCat("flow '", flow.name, "' does not start in its "
+                          "source ", describe(flow.source));
+    for (size_t i = 1; i < f.segments.size(); ++i) {
+      Rect end = endOf(f.segments[i - 1]), start = startOf(f.segments[i]);
+      Rect grown{end.x - 1, end.y - 1, end.width + 2, end.height + 2};
+      if (!grown.overlaps(start))
+        return absl::StrCat("flow '", flow.name, "' breaks between its "
+                            "segments ", i - 1, " and ", i);
+    }
+    if (!flow.destination.overlaps(endOf(f.segments.back())))
+      return absl::StrCat("flow '", flow.name, "' does not reach its "
+                          "destination ", describe(flow.destination));
+  }
+  // One color, one route per router at a time: then every color's channel
+  // dependencies form disjoint XY paths, which cannot cycle.
+  for (size_t i = 0; i < routing.flows.size(); ++i)
+    for (size_t j = i + 1; j < routing.flows.size(); ++j) {
+      const RoutedFlow &a = routing.flows[i], &b = routing.flows[j];
+      Rect where;
+      if (a.color >= 0 && a.color == b.color &&
+          activeTogether(a.flow, b.flow) && footprintsMeet(a, b, &where))
+        return absl::StrCat("flows '", a.flow.name, "' and '", b.flow.name,
+                            "' share color ", a.color, " at router (",
+                            where.x, ", ", where.y, ")");
+    }
+  if (routing.maxColorsPerRouter > target.colors)
+    return absl::StrCat(routing.maxColorsPerRouter,
+                        " colors meet at one router, more than the ",
+                        target.colors, " it has");
+  return "";
+}
+
+} // namespace wafer::route

@@ -1,0 +1,119 @@
+//===- RouterTest.cpp - lane-bundle routing, colors and link loads --------===//
+
+#include "wafer/Route/Router.h"
+
+#include "gtest/gtest.h"
+
+using namespace wafer;
+using namespace wafer::route;
+
+namespace {
+
+TargetDesc grid(int rows, int cols) {
+  absl::StatusOr<TargetDesc> t = parseTargetSpec(
+      "wse3:rows=" + std::to_string(rows) + ",cols=" + std::to_string(cols));
+  EXPECT_TRUE(t.ok());
+  return *t;
+}
+
+Flow flow(std::string name, Rect src, Rect dst, int64_t bytes) {
+  Flow f;
+  f.name = name;
+  f.source = src;
+  f.destination = dst;
+  f.bytes = bytes;
+  return f;
+}
+
+TEST(Router, NeighboursGetOneStraightBundle) {
+  TargetDesc t = grid(8, 8);
+  absl::StatusOr<Routing> r =
+      routeFlows(t, {flow("a", Rect{0, 0, 4, 8}, Rect{4, 0, 4, 8}, 800)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->flows[0].segments.size(), 1u);
+  const Segment &s = r->flows[0].segments[0];
+  EXPECT_EQ(s.direction, Direction::east);
+  EXPECT_EQ(s.lanes, 8);
+  EXPECT_EQ(s.length, 1);
+  EXPECT_DOUBLE_EQ(r->maxLinkLoad, 100); // 800 bytes over 8 lanes.
+  EXPECT_TRUE(r->deadlockFree);
+  EXPECT_EQ(checkRouting(t, *r), "");
+}
+
+TEST(Router, DiagonalRegionsRouteXThenY) {
+  TargetDesc t = grid(16, 16);
+  absl::StatusOr<Routing> r =
+      routeFlows(t, {flow("d", Rect{0, 0, 2, 2}, Rect{8, 10, 4, 4}, 64)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->flows[0].segments.size(), 2u);
+  EXPECT_EQ(r->flows[0].segments[0].direction, Direction::east);
+  EXPECT_EQ(r->flows[0].segments[1].direction, Direction::south);
+  EXPECT_EQ(checkRouting(t, *r), "");
+}
+
+TEST(Router, CrossingFlowsGetDifferentColors) {
+  TargetDesc t = grid(8, 8);
+  absl::StatusOr<Routing> r = routeFlows(
+      t, {flow("h", Rect{0, 3, 1, 2}, Rect{7, 3, 1, 2}, 10),
+          flow("v", Rect{3, 0, 2, 1}, Rect{3, 7, 2, 1}, 10)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NE(r->flows[0].color, r->flows[1].color);
+  EXPECT_EQ(r->maxColorsPerRouter, 2);
+}
+
+TEST(Router, FlowsAtDifferentTimesShareColors) {
+  TargetDesc t = grid(8, 8);
+  Flow a = flow("a", Rect{-1, 0, 1, 8}, Rect{0, 0, 8, 8}, 10);
+  Flow b = a;
+  b.name = "b";
+  a.activeStart = 0;
+  a.activeEnd = 10;
+  b.activeStart = 10;
+  b.activeEnd = 20;
+  a.kind = b.kind = FlowKind::weights;
+  absl::StatusOr<Routing> r = routeFlows(t, {a, b});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->flows[0].color, r->flows[1].color);
+  EXPECT_EQ(r->maxColorsPerRouter, 1);
+}
+
+TEST(Router, RunsOutOfColorsWithANamedError) {
+  TargetDesc t = grid(4, 32);
+  std::vector<Flow> flows;
+  for (int i = 0; i < 20; ++i)
+    flows.push_back(flow("f" + std::to_string(i), Rect{0, 0, 1, 4},
+                         Rect{31, 0, 1, 4}, 100 + i));
+  absl::StatusOr<Routing> r = routeFlows(t, flows);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message()).find("no color left at router"),
+            std::string::npos)
+      << r.status();
+}
+
+TEST(Router, CheckCatchesABrokenRoute) {
+  TargetDesc t = grid(8, 8);
+  absl::StatusOr<Routing> r =
+      routeFlows(t, {flow("a", Rect{0, 0, 2, 8}, Rect{6, 0, 2, 8}, 80)});
+  ASSERT_TRUE(r.ok());
+  Routing broken = *r;
+  broken.flows[0].segments[0].length = 2; // Stops short.
+  EXPECT_NE(checkRouting(t, broken).find("does not reach its destination"),
+            std::string::npos);
+  Routing shared = *r;
+  shared.flows.push_back(shared.flows[0]);
+  shared.flows[1].flow.name = "twin";
+  EXPECT_NE(checkRouting(t, shared).find("share color"), std::string::npos);
+}
+
+TEST(Router, LoadBoundHoldsAndIsMetByAFullWidthStream) {
+  TargetDesc t = grid(16, 16);
+  Flow stream = flow("w", Rect{-1, 0, 1, 16}, Rect{0, 0, 16, 16}, 1600);
+  stream.kind = FlowKind::weights;
+  absl::StatusOr<Routing> r = routeFlows(t, {stream});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GE(r->maxLinkLoad, r->linkLoadLowerBound);
+  EXPECT_DOUBLE_EQ(r->maxLinkLoad, 100);
+  EXPECT_DOUBLE_EQ(r->linkLoadLowerBound, 100);
+}
+
+} // namespace
