@@ -28,7 +28,11 @@ static int64_t byteSize(Value value) {
 
 std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
                                              PlacementOp placement,
-                                             const TargetDesc &target) {
+                                             const TargetDesc &target,
+                                             std::vector<FlowOrigin> *origins) {
+  std::vector<FlowOrigin> ignored;
+  if (!origins)
+    origins = &ignored;
   LayerAnalysis layers(func);
   std::map<std::string, PlaceOp> places;
   for (PlaceOp place : placement.getBody().front().getOps<PlaceOp>())
@@ -87,6 +91,7 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
         flow.activeStart = start;
         flow.activeEnd = pipelined ? start : std::max(end, start + 1);
         flows.push_back(std::move(flow));
+        origins->push_back(FlowOrigin{operand, from < 0 ? -1 : from, self});
       }
   }
   // Results leave at the east edge.
@@ -106,6 +111,7 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
     flow.activeStart = start;
     flow.activeEnd = pipelined ? start : end;
     flows.push_back(std::move(flow));
+    origins->push_back(FlowOrigin{result, from, -1});
   }
   // Weight streams enter at the west edge and cross the layer's region.
   if (!pipelined)
@@ -130,6 +136,7 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
       flow.activeStart = start;
       flow.activeEnd = std::max(end, start + 1);
       flows.push_back(std::move(flow));
+      origins->push_back(FlowOrigin{nullptr, -1, static_cast<int64_t>(index)});
     }
   return flows;
 }

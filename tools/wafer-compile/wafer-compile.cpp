@@ -28,6 +28,9 @@
 #include "llvm/ADT/StringMap.h"
 #include "wafer/Import/OnnxImporter.h"
 #include "wafer/InitAll.h"
+#include "wafer/Plan/PlanExport.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -64,7 +67,7 @@ cl::opt<EmitLevel> emitLevel(
                clEnumValN(EmitLevel::spatial, "spatial", "placed layers"),
                clEnumValN(EmitLevel::routed, "routed", "routed flows"),
                clEnumValN(EmitLevel::plan, "plan", "executable plan")),
-    cl::init(EmitLevel::kernels), cl::cat(category));
+    cl::init(EmitLevel::plan), cl::cat(category));
 cl::opt<ReportFormat> reportFormat(
     "report", cl::desc("Report on the compiled model"),
     cl::values(clEnumValN(ReportFormat::none, "none", "no report"),
@@ -353,11 +356,6 @@ LogicalResult compile(MLIRContext &context) {
                  << "\n";
     return failure();
   }
-  if (emitLevel > EmitLevel::routed) {
-    llvm::errs() << "error: --emit=plan is not available yet: wafer-compile "
-                    "stops at --emit=routed until the plan format lands\n";
-    return failure();
-  }
 
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> input =
@@ -387,6 +385,7 @@ LogicalResult compile(MLIRContext &context) {
           modeOption.getValue(),
           llvm::SmallVector<std::string>(pinOptions.begin(), pinOptions.end())}));
     if (emitLevel >= EmitLevel::routed) {
+      // The plan is emitted from the routed IR.
       pm.addPass(wafer::createWaferRoute());
       pm.addPass(wafer::createWaferVerifyRoutes());
     }
@@ -411,11 +410,26 @@ LogicalResult compile(MLIRContext &context) {
       return failure();
   }
 
-  if (failed(writeAtomically(outputPath, [&](llvm::raw_ostream &os) {
-        module->print(os);
-        os << "\n";
-      })))
+  if (emitLevel == EmitLevel::plan) {
+    SmallString<256> dir(llvm::sys::path::parent_path(inputPath.getValue()));
+    if (dir.empty())
+      dir = ".";
+    llvm::sys::fs::make_absolute(dir);
+    FailureOr<wafer::plan::Plan> plan =
+        wafer::exportPlan(*module, inputPath, dir);
+    if (failed(plan))
+      return failure();
+    if (absl::Status status = wafer::plan::savePlan(*plan, outputPath);
+        !status.ok()) {
+      llvm::errs() << "error: " << std::string(status.message()) << "\n";
+      return failure();
+    }
+  } else if (failed(writeAtomically(outputPath, [&](llvm::raw_ostream &os) {
+               module->print(os);
+               os << "\n";
+             }))) {
     return failure();
+  }
 
   if (reportFormat != ReportFormat::none) {
     auto func = *module->getOps<func::FuncOp>().begin();

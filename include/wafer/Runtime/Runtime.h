@@ -1,0 +1,79 @@
+//===- Runtime.h - wafer-run: check, execute and time a plan ----*- C++ -*-===//
+//
+// The emulator's library. It does not depend on MLIR: it reads the plan
+// (wafer/Plan/Plan.h), checks it against its target (routes and colors with
+// the router's checks, SRAM per PE, the weight-stream schedule), executes its
+// kernels layer by layer, moving a tensor into another layer only over a
+// routed flow and a weight only once its stream tiles have arrived, and
+// applies the shared cost model to the plan to model its time.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WAFER_RUNTIME_RUNTIME_H
+#define WAFER_RUNTIME_RUNTIME_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "wafer/Plan/Plan.h"
+
+namespace wafer::runtime {
+
+/// A host tensor: floats as float (whatever their stored width), integers
+/// and booleans as int64.
+struct Array {
+  plan::ElementType type = plan::F32;
+  std::vector<int64_t> shape;
+  std::vector<float> floats;
+  std::vector<int64_t> ints;
+
+  bool isFloat() const {
+    return type == plan::F32 || type == plan::F16 || type == plan::BF16;
+  }
+  int64_t size() const;
+  double get(int64_t i) const { return isFloat() ? floats[i] : ints[i]; }
+  static Array zeros(plan::ElementType type, std::vector<int64_t> shape);
+};
+
+/// Reads an ONNX TensorProto file (input_N.pb / output_N.pb).
+absl::StatusOr<Array> readTensorFile(const std::string &path);
+/// Writes an ONNX TensorProto file.
+absl::Status writeTensorFile(const Array &array, const std::string &name,
+                             const std::string &path);
+
+/// Checks the plan against its target: structure, routes and colors, that
+/// every tensor crossing layers has a routed flow, SRAM per PE, and the
+/// weight-stream schedule. Errors name the layer, flow or tile.
+absl::Status checkPlan(const plan::Plan &plan);
+
+struct LayerTime {
+  std::string name;
+  double cycles = 0;
+};
+
+struct Timing {
+  double stepCycles = 0;
+  double stepSeconds = 0;
+  double flopUtilisation = 0;   // Model FLOPs / (step x peak).
+  double streamUtilisation = 0; // Weight bytes / (step x off-wafer rate).
+  std::vector<LayerTime> layers;
+};
+
+/// The shared cost model applied to the plan as it is.
+Timing modelTiming(const plan::Plan &plan);
+
+struct RunOptions {
+  std::string weightsDir; // Overrides the plan's.
+};
+
+/// Executes the plan on `inputs` (in the plan's input order).
+absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,
+                                           const std::vector<Array> &inputs,
+                                           const RunOptions &options);
+
+} // namespace wafer::runtime
+
+#endif // WAFER_RUNTIME_RUNTIME_H

@@ -1,0 +1,252 @@
+//===- PlanExport.cpp - routed IR to an executable plan -------------------===//
+
+#include "wafer/Plan/PlanExport.h"
+
+#include <map>
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "wafer/Analysis/LayerAnalysis.h"
+#include "wafer/Analysis/RoutingIR.h"
+#include "wafer/Dialect/Wafer/WaferOps.h"
+
+using namespace mlir;
+using namespace wafer;
+
+static plan::ElementType toElementType(Type type) {
+  if (type.isF32())
+    return plan::F32;
+  if (type.isF16())
+    return plan::F16;
+  if (type.isBF16())
+    return plan::BF16;
+  if (type.isInteger(64))
+    return plan::I64;
+  if (type.isInteger(32))
+    return plan::I32;
+  if (type.isInteger(8))
+    return plan::I8;
+  if (type.isInteger(1))
+    return plan::I1;
+  return plan::ELEMENT_UNSPECIFIED;
+}
+
+/// Row-major little-endian bytes of a constant; one element for a splat.
+static std::string constantBytes(DenseElementsAttr attr) {
+  Type element = attr.getElementType();
+  std::string out;
+  auto append = [&](const void *data, size_t size) {
+    out.append(static_cast<const char *>(data), size);
+  };
+  SmallVector<Attribute> values;
+  if (attr.isSplat())
+    values.push_back(attr.getSplatValue<Attribute>());
+  else
+    values.assign(attr.getValues<Attribute>().begin(),
+                  attr.getValues<Attribute>().end());
+  for (Attribute value : values) {
+    if (auto f = dyn_cast<FloatAttr>(value)) {
+      if (element.isF32()) {
+        float v = f.getValueAsDouble();
+        append(&v, 4);
+      } else {
+        uint16_t bits = f.getValue().bitcastToAPInt().getZExtValue();
+        append(&bits, 2);
+      }
+    } else if (auto i = dyn_cast<IntegerAttr>(value)) {
+      int64_t v = element.isInteger(1) ? i.getValue().getBoolValue()
+                                       : i.getValue().getSExtValue();
+      append(&v, plan::elementBytes(toElementType(element)));
+    }
+  }
+  return out;
+}
+
+static void exportAttribute(Attribute attr, plan::Attribute &out) {
+  if (auto i = dyn_cast<IntegerAttr>(attr))
+    out.set_i(i.getValue().getSExtValue());
+  else if (auto f = dyn_cast<FloatAttr>(attr))
+    out.set_f(f.getValueAsDouble());
+  else if (auto s = dyn_cast<StringAttr>(attr))
+    out.set_s(s.str());
+  else if (auto b = dyn_cast<BoolAttr>(attr))
+    out.set_i(b.getValue());
+  else if (isa<UnitAttr>(attr))
+    out.set_i(1);
+  else if (auto ints = dyn_cast<DenseI64ArrayAttr>(attr))
+    for (int64_t v : ints.asArrayRef())
+      out.mutable_ints()->add_values(v);
+  else if (auto gelu = dyn_cast<GeluApproximationAttr>(attr))
+    out.set_i(static_cast<int64_t>(gelu.getValue()));
+}
+
+FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
+                                        StringRef weightsDir) {
+  TargetAttr target = getModuleTarget(module);
+  auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());
+  auto placements = llvm::to_vector(module.getOps<PlacementOp>());
+  auto routings = llvm::to_vector(module.getOps<RoutingOp>());
+  if (!target || funcs.size() != 1 || placements.size() != 1 ||
+      routings.size() != 1)
+    return module.emitError()
+           << "a plan needs a routed module: one function, its "
+              "wafer.placement and wafer.routing, and a wafer.target";
+  func::FuncOp func = funcs.front();
+  PlacementOp placement = placements.front();
+  RoutingOp routing = routings.front();
+
+  plan::Plan out;
+  out.set_format_version(plan::kFormatVersion);
+  out.set_model(modelPath.str());
+  out.set_weights_dir(weightsDir.str());
+  plan::fromTargetDesc(target.toDesc(), *out.mutable_target());
+  out.set_mode(placement.getMode() == ExecutionMode::pipelined
+                   ? "pipelined"
+                   : "weight-streaming");
+  out.set_predicted_cycles(placement.getPredictedCycles());
+  out.set_lower_bound_cycles(placement.getLowerBoundCycles());
+
+  // Tensors: arguments, then every result, in program order.
+  llvm::DenseMap<Value, int64_t> ids;
+  auto addTensor = [&](Value value) -> plan::Tensor & {
+    plan::Tensor &t = *out.add_tensors();
+    t.set_id(out.tensors_size() - 1);
+    auto type = cast<RankedTensorType>(value.getType());
+    for (int64_t d : type.getShape())
+      t.add_shape(d);
+    t.set_element_type(toElementType(type.getElementType()));
+    ids[value] = t.id();
+    return t;
+  };
+  for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
+    plan::Tensor &t = addTensor(arg);
+    if (auto name = func.getArgAttrOfType<StringAttr>(
+            i, WaferDialect::getNameAttrName()))
+      t.set_name(name.str());
+    out.add_inputs(t.id());
+  }
+
+  LayerAnalysis layers(func);
+  std::vector<place::LayerSpec> specs = toLayerSpecs(layers);
+  for (Operation &op : func.getBody().front()) {
+    if (isa<func::ReturnOp>(op))
+      continue;
+    if (auto weight = dyn_cast<WeightOp>(op)) {
+      plan::Tensor &t = addTensor(weight.getResult());
+      plan::WeightRef &ref = *t.mutable_weight();
+      ref.set_name(weight.getSymName().str());
+      ref.set_file(weight.getFile().str());
+      ref.set_offset(weight.getOffset());
+      ref.set_length(weight.getLength());
+      continue;
+    }
+    if (auto constant = dyn_cast<ConstantOp>(op)) {
+      auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+      if (!dense)
+        return constant.emitError() << "plans hold dense constants only";
+      addTensor(constant.getResult()).set_constant(constantBytes(dense));
+      continue;
+    }
+    plan::Kernel &kernel = *out.add_kernels();
+    kernel.set_op(op.getName().getStringRef().str());
+    for (Value operand : op.getOperands()) {
+      auto it = ids.find(operand);
+      if (it == ids.end())
+        return op.emitError() << "uses a value the plan does not know";
+      kernel.add_operands(it->second);
+    }
+    for (Value result : op.getResults())
+      kernel.add_results(addTensor(result).id());
+    for (NamedAttribute attr : op.getAttrs()) {
+      if (attr.getName().strref().starts_with("wafer."))
+        continue; // Layer annotations, not semantics.
+      exportAttribute(attr.getValue(),
+                      (*kernel.mutable_attributes())[attr.getName().str()]);
+    }
+    kernel.set_layer(layers.getLayerIndex(&op));
+  }
+  for (auto [i, result] :
+       llvm::enumerate(func.getBody().front().getTerminator()->getOperands())) {
+    int64_t id = ids.lookup(result);
+    if (auto name = func.getResultAttrOfType<StringAttr>(
+            i, WaferDialect::getNameAttrName()))
+      out.mutable_tensors(id)->set_name(name.str());
+    out.add_outputs(id);
+  }
+
+  // Layers, in the analysis' order, with their placement.
+  std::map<std::string, PlaceOp> places;
+  for (PlaceOp place : placement.getBody().front().getOps<PlaceOp>())
+    places[place.getLayer().str()] = place;
+  for (auto [index, layer] : llvm::enumerate(layers.getLayers())) {
+    auto it = places.find(layer.name);
+    if (it == places.end())
+      return placement.emitError() << "does not place layer '" << layer.name
+                                   << "'";
+    PlaceOp place = it->second;
+    plan::Layer &l = *out.add_layers();
+    l.set_name(layer.name);
+    l.set_kind(stringifyLayerKind(layer.kind).str());
+    RegionAttr r = place.getRegion();
+    plan::fromRect(Rect{r.getX(), r.getY(), r.getWidth(), r.getHeight()},
+                   *l.mutable_region());
+    l.set_sram_bytes_per_pe(place.getSramBytesPerPe());
+    l.set_start_cycle(place.getStartCycle());
+    l.set_cycles(place.getCycles());
+    l.set_flops(specs[index].flops);
+    l.set_m(specs[index].m);
+    l.set_n(specs[index].n);
+    l.set_k(specs[index].k);
+    l.set_half_precision(specs[index].halfPrecision);
+    l.set_element_bytes(specs[index].elementBytes);
+    for (StreamOp tile : place.getTiles().front().getOps<StreamOp>()) {
+      plan::StreamTile &t = *l.add_tiles();
+      t.set_weight(tile.getWeight().str());
+      t.set_offset(tile.getOffset());
+      t.set_bytes(tile.getBytes());
+      t.set_slot(tile.getSlot());
+      t.set_arrive_start(tile.getArriveStart());
+      t.set_arrive_end(tile.getArriveEnd());
+      t.set_compute_start(tile.getComputeStart());
+      t.set_release(tile.getRelease());
+    }
+  }
+
+  // Flows: the routed ones, with what each carries.
+  std::vector<FlowOrigin> origins;
+  std::vector<route::Flow> expected =
+      collectFlows(func, placement, target.toDesc(), &origins);
+  route::Routing routed = readRouting(routing);
+  if (routed.flows.size() != expected.size())
+    return routing.emitError() << "routes " << routed.flows.size()
+                               << " flows; the placement needs "
+                               << expected.size();
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const route::RoutedFlow &f = routed.flows[i];
+    if (f.flow.name != expected[i].name)
+      return routing.emitError() << "flow " << i << " is '" << f.flow.name
+                                 << "'; the placement needs '"
+                                 << expected[i].name << "' there";
+    plan::Flow &p = *out.add_flows();
+    p.set_name(f.flow.name);
+    p.set_kind(route::flowKindName(f.flow.kind));
+    plan::fromRect(f.flow.source, *p.mutable_source());
+    plan::fromRect(f.flow.destination, *p.mutable_destination());
+    p.set_bytes(f.flow.bytes);
+    p.set_color(f.color);
+    p.set_active_start(f.flow.activeStart);
+    p.set_active_end(f.flow.activeEnd);
+    for (const route::Segment &s : f.segments) {
+      plan::Segment &seg = *p.add_segments();
+      seg.set_x(s.x);
+      seg.set_y(s.y);
+      seg.set_length(s.length);
+      seg.set_lanes(s.lanes);
+      seg.set_direction(static_cast<int64_t>(s.direction));
+    }
+    p.set_tensor(origins[i].value ? ids.lookup(origins[i].value) : -1);
+    p.set_source_layer(origins[i].sourceLayer);
+    p.set_destination_layer(origins[i].destinationLayer);
+  }
+  return out;
+}

@@ -1,0 +1,544 @@
+//===- Execute.cpp - check, execute and time a plan -----------------------===//
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "Kernels.h"
+#include "absl/strings/str_cat.h"
+#include "onnx/onnx_pb.h"
+#include "wafer/Place/CostModel.h"
+#include "wafer/Route/Router.h"
+#include "wafer/Runtime/Runtime.h"
+
+namespace wafer::runtime {
+
+int64_t Array::size() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+Array Array::zeros(plan::ElementType type, std::vector<int64_t> shape) {
+  Array a;
+  a.type = type;
+  a.shape = std::move(shape);
+  if (a.isFloat())
+    a.floats.assign(a.size(), 0.0f);
+  else
+    a.ints.assign(a.size(), 0);
+  return a;
+}
+
+namespace {
+
+std::string kib(int64_t bytes) {
+  return absl::StrCat((bytes + 1023) / 1024, " KiB");
+}
+
+float halfToFloat(uint16_t bits, bool bfloat) {
+  if (bfloat) {
+    uint32_t wide = static_cast<uint32_t>(bits) << 16;
+    float f;
+    std::memcpy(&f, &wide, 4);
+    return f;
+  }
+  int sign = bits >> 15, exponent = (bits >> 10) & 31, mantissa = bits & 1023;
+  float value;
+  if (exponent == 0)
+    value = std::ldexp(static_cast<float>(mantissa), -24);
+  else if (exponent == 31)
+    value = mantissa ? NAN : INFINITY;
+  else
+    value = std::ldexp(static_cast<float>(mantissa + 1024), exponent - 25);
+  return sign ? -value : value;
+}
+
+/// Decodes little-endian row-major bytes into `out` (whose type and shape
+/// are set); a single element is a splat.
+absl::Status decode(const std::string &bytes, Array &out) {
+  int64_t width = plan::elementBytes(out.type);
+  int64_t n = out.size();
+  bool splat = static_cast<int64_t>(bytes.size()) == width && n != 1;
+  if (!splat && static_cast<int64_t>(bytes.size()) != n * width)
+    return absl::DataLossError(absl::StrCat(
+        "holds ", bytes.size(), " bytes, its shape needs ", n * width));
+  const char *data = bytes.data();
+  for (int64_t i = 0; i < n; ++i) {
+    const char *p = data + (splat ? 0 : i * width);
+    switch (out.type) {
+    case plan::F32: {
+      float v;
+      std::memcpy(&v, p, 4);
+      out.floats[i] = v;
+      break;
+    }
+    case plan::F16:
+    case plan::BF16: {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      out.floats[i] = halfToFloat(v, out.type == plan::BF16);
+      break;
+    }
+    case plan::I64: {
+      int64_t v;
+      std::memcpy(&v, p, 8);
+      out.ints[i] = v;
+      break;
+    }
+    case plan::I32: {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      out.ints[i] = v;
+      break;
+    }
+    default:
+      out.ints[i] = out.type == plan::I1 ? p[0] != 0
+                                         : static_cast<int8_t>(p[0]);
+    }
+  }
+  return absl::OkStatus();
+}
+
+int64_t tensorBytes(const plan::Tensor &t) {
+  int64_t n = 1;
+  for (int64_t d : t.shape())
+    n *= d;
+  return n * plan::elementBytes(t.element_type());
+}
+
+route::Routing toRouting(const plan::Plan &plan) {
+  route::Routing routing;
+  TargetDesc target = plan::toTargetDesc(plan.target());
+  routing.colorLimit = target.routableColors();
+  for (const plan::Flow &f : plan.flows()) {
+    route::RoutedFlow r;
+    r.flow.name = f.name();
+    r.flow.source = plan::toRect(f.source());
+    r.flow.destination = plan::toRect(f.destination());
+    r.flow.bytes = f.bytes();
+    r.flow.activeStart = f.active_start();
+    r.flow.activeEnd = f.active_end();
+    r.color = f.color();
+    for (const plan::Segment &s : f.segments())
+      r.segments.push_back(route::Segment{
+          s.x(), s.y(), s.length(), s.lanes(),
+          static_cast<route::Direction>(s.direction() & 3)});
+    routing.flows.push_back(std::move(r));
+  }
+  return routing;
+}
+
+} // namespace
+
+absl::StatusOr<Array> readTensorFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  onnx::TensorProto proto;
+  if (!proto.ParseFromString(buffer.str()))
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is not an ONNX TensorProto"));
+  Array out;
+  switch (proto.data_type()) {
+  case onnx::TensorProto::FLOAT:
+    out.type = plan::F32;
+    break;
+  case onnx::TensorProto::FLOAT16:
+    out.type = plan::F16;
+    break;
+  case onnx::TensorProto::INT64:
+    out.type = plan::I64;
+    break;
+  case onnx::TensorProto::INT32:
+    out.type = plan::I32;
+    break;
+  case onnx::TensorProto::BOOL:
+    out.type = plan::I1;
+    break;
+  default:
+    return absl::UnimplementedError(absl::StrCat(
+        "'", path, "' has ONNX element type ", proto.data_type(),
+        ", which wafer-run does not read"));
+  }
+  out = Array::zeros(out.type, {proto.dims().begin(), proto.dims().end()});
+  if (proto.has_raw_data()) {
+    absl::Status status = decode(proto.raw_data(), out);
+    if (!status.ok())
+      return absl::DataLossError(
+          absl::StrCat("'", path, "' ", std::string(status.message())));
+    return out;
+  }
+  int64_t n = out.size();
+  int found = out.type == plan::F32   ? proto.float_data_size()
+              : out.type == plan::I64 ? proto.int64_data_size()
+                                      : proto.int32_data_size();
+  if (found != n)
+    return absl::DataLossError(absl::StrCat("'", path, "' holds ", found,
+                                            " elements, its shape needs ", n));
+  for (int64_t i = 0; i < n; ++i) {
+    if (out.type == plan::F32)
+      out.floats[i] = proto.float_data(i);
+    else if (out.type == plan::I64)
+      out.ints[i] = proto.int64_data(i);
+    else if (out.type == plan::F16)
+      out.floats[i] = halfToFloat(proto.int32_data(i), false);
+    else
+      out.ints[i] = proto.int32_data(i);
+  }
+  return out;
+}
+
+absl::Status writeTensorFile(const Array &array, const std::string &name,
+                             const std::string &path) {
+  onnx::TensorProto proto;
+  proto.set_name(name);
+  for (int64_t d : array.shape)
+    proto.add_dims(d);
+  if (array.isFloat()) {
+    proto.set_data_type(onnx::TensorProto::FLOAT);
+    for (float v : array.floats)
+      proto.add_float_data(v);
+  } else {
+    proto.set_data_type(array.type == plan::I1 ? onnx::TensorProto::BOOL
+                                               : onnx::TensorProto::INT64);
+    for (int64_t v : array.ints) {
+      if (array.type == plan::I1)
+        proto.add_int32_data(static_cast<int32_t>(v));
+      else
+        proto.add_int64_data(v);
+    }
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out || !proto.SerializeToOstream(&out))
+    return absl::PermissionDeniedError(absl::StrCat("cannot write '", path, "'"));
+  return absl::OkStatus();
+}
+
+absl::Status checkPlan(const plan::Plan &plan) {
+  TargetDesc target = plan::toTargetDesc(plan.target());
+  if (std::string err = target.validate(); !err.empty())
+    return absl::InvalidArgumentError(absl::StrCat("plan target: ", err));
+  int64_t tensors = plan.tensors_size(), layers = plan.layers_size();
+  for (int64_t i = 0; i < tensors; ++i)
+    if (plan.tensors(i).id() != i)
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor ", i, " has id ", plan.tensors(i).id()));
+  // Who produces each tensor, and in which layer.
+  std::vector<int64_t> producer(tensors, -2); // -2: input/weight/constant.
+  std::vector<bool> defined(tensors, false);
+  for (const plan::Tensor &t : plan.tensors())
+    if (t.has_weight() || t.has_constant())
+      defined[t.id()] = true;
+  for (int64_t id : plan.inputs()) {
+    if (id < 0 || id >= tensors)
+      return absl::InvalidArgumentError(absl::StrCat("input tensor ", id,
+                                                     " does not exist"));
+    defined[id] = true;
+  }
+  for (const plan::Kernel &k : plan.kernels()) {
+    if (k.layer() < -1 || k.layer() >= layers)
+      return absl::InvalidArgumentError(absl::StrCat(
+          k.op(), " is in layer ", k.layer(), " of ", layers));
+    for (int64_t id : k.operands())
+      if (id < 0 || id >= tensors || !defined[id])
+        return absl::InvalidArgumentError(absl::StrCat(
+            k.op(), " reads tensor ", id, " before anything defines it"));
+    for (int64_t id : k.results()) {
+      if (id < 0 || id >= tensors || defined[id])
+        return absl::InvalidArgumentError(
+            absl::StrCat(k.op(), " defines tensor ", id, " twice or out of range"));
+      defined[id] = true;
+      producer[id] = k.layer();
+    }
+  }
+  for (int64_t id : plan.outputs())
+    if (id < 0 || id >= tensors || !defined[id])
+      return absl::InvalidArgumentError(
+          absl::StrCat("output tensor ", id, " is never computed"));
+
+  // Regions and SRAM.
+  for (const plan::Layer &l : plan.layers()) {
+    Rect r = plan::toRect(l.region());
+    if (!target.usable.contains(r) || r.area() <= 0)
+      return absl::OutOfRangeError(absl::StrCat(
+          "layer ", l.name(), " at (", r.x, ", ", r.y, ") ", r.width, "x",
+          r.height, " is off the usable grid"));
+    if (l.sram_bytes_per_pe() > target.usableSramBytes())
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "layer ", l.name(), " needs ", kib(l.sram_bytes_per_pe()),
+          " per PE, target has ", kib(target.usableSramBytes()),
+          " after reserve"));
+  }
+
+  // Routes and colors, with the router's own checks.
+  route::Routing routing = toRouting(plan);
+  if (std::string problem = route::checkRouting(target, routing);
+      !problem.empty())
+    return absl::FailedPreconditionError(absl::StrCat("routing: ", problem));
+
+  // A tensor read in another layer than it was made in must arrive on a
+  // flow into that layer (routed unless the two regions overlap).
+  std::set<std::pair<int64_t, int64_t>> delivered;
+  for (const plan::Flow &f : plan.flows())
+    if (f.tensor() >= 0)
+      delivered.insert({f.tensor(), f.destination_layer()});
+  auto name = [&](int64_t layer) {
+    return layer < 0 ? std::string("the input") : plan.layers(layer).name();
+  };
+  for (const plan::Kernel &k : plan.kernels()) {
+    if (k.layer() < 0)
+      continue;
+    for (int64_t id : k.operands()) {
+      const plan::Tensor &t = plan.tensors(id);
+      if (t.has_weight() || t.has_constant() || producer[id] == k.layer() ||
+          producer[id] == -1)
+        continue;
+      if (!delivered.count({id, k.layer()}))
+        return absl::FailedPreconditionError(absl::StrCat(
+            "tensor ", id, " from ", name(producer[id]), " reaches layer ",
+            plan.layers(k.layer()).name(), " on no flow: its route is missing"));
+    }
+  }
+
+  // Weight streaming: each weight a layer reads arrives whole, before use;
+  // a slot holds one tile at a time.
+  if (plan.mode() == "weight-streaming") {
+    std::map<std::string, int64_t> weightBytes;
+    for (const plan::Tensor &t : plan.tensors())
+      if (t.has_weight())
+        weightBytes[t.weight().name()] = t.weight().length();
+    std::vector<std::pair<int64_t, const plan::StreamTile *>> slots[2];
+    for (int64_t l = 0; l < layers; ++l) {
+      const plan::Layer &layer = plan.layers(l);
+      std::map<std::string, int64_t> streamed;
+      for (const plan::StreamTile &tile : layer.tiles()) {
+        if (tile.compute_start() < tile.arrive_end())
+          return absl::FailedPreconditionError(absl::StrCat(
+              "layer ", layer.name(), " uses its tile of '", tile.weight(),
+              "' at cycle ", tile.compute_start(), ", before it arrives at ",
+              tile.arrive_end()));
+        if (tile.offset() != streamed[tile.weight()])
+          return absl::FailedPreconditionError(absl::StrCat(
+              "layer ", layer.name(), " streams '", tile.weight(),
+              "' from byte ", tile.offset(), ", expected ",
+              streamed[tile.weight()], ": a tile is missing"));
+        streamed[tile.weight()] += tile.bytes();
+        slots[tile.slot() & 1].push_back({tile.arrive_start(), &tile});
+      }
+      std::set<std::string> needed;
+      for (const plan::Kernel &k : plan.kernels())
+        if (k.layer() == l)
+          for (int64_t id : k.operands())
+            if (plan.tensors(id).has_weight())
+              needed.insert(plan.tensors(id).weight().name());
+      for (const std::string &w : needed)
+        if (streamed[w] != weightBytes[w])
+          return absl::FailedPreconditionError(absl::StrCat(
+              "layer ", layer.name(), " reads weight '", w, "' but only ",
+              streamed[w], " of its ", weightBytes[w],
+              " bytes stream in: a stream tile is missing"));
+    }
+    for (auto &slot : slots) {
+      std::stable_sort(slot.begin(), slot.end(),
+                       [](auto &a, auto &b) { return a.first < b.first; });
+      for (size_t i = 1; i < slot.size(); ++i)
+        if (slot[i].second->arrive_start() < slot[i - 1].second->release())
+          return absl::FailedPreconditionError(absl::StrCat(
+              "tile of '", slot[i].second->weight(), "' arrives in slot ",
+              slot[i].second->slot(), " at cycle ",
+              slot[i].second->arrive_start(), " while the tile of '",
+              slot[i - 1].second->weight(), "' holds it until ",
+              slot[i - 1].second->release()));
+    }
+  } else {
+    // Pipelined: every layer's weights and activations stay resident.
+    std::vector<int64_t> resident(layers, 0);
+    std::vector<std::set<int64_t>> counted(layers);
+    for (const plan::Kernel &k : plan.kernels()) {
+      if (k.layer() < 0)
+        continue;
+      for (int64_t id : k.operands())
+        if (counted[k.layer()].insert(id).second &&
+            (plan.tensors(id).has_weight() || producer[id] != k.layer()))
+          resident[k.layer()] += tensorBytes(plan.tensors(id));
+    }
+    for (int64_t l = 0; l < layers; ++l) {
+      Rect r = plan::toRect(plan.layers(l).region());
+      int64_t perPE = (resident[l] + r.area() - 1) / r.area();
+      if (perPE > target.usableSramBytes())
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "layer ", plan.layers(l).name(), " needs ", kib(perPE),
+            " per PE, target has ", kib(target.usableSramBytes()),
+            " after reserve"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+Timing modelTiming(const plan::Plan &plan) {
+  TargetDesc target = plan::toTargetDesc(plan.target());
+  place::CostModel model(target);
+  Timing timing;
+  double flops = 0, streamed = 0, peakRate = 0;
+  for (const plan::Layer &l : plan.layers()) {
+    place::LayerSpec spec;
+    spec.name = l.name();
+    spec.flops = l.flops();
+    spec.m = l.m();
+    spec.n = l.n();
+    spec.k = l.k();
+    spec.halfPrecision = l.half_precision();
+    spec.elementBytes = l.element_bytes() ? l.element_bytes() : 4;
+    Rect r = plan::toRect(l.region());
+    double cycles = model.layerCycles(spec, r.height, r.width);
+    timing.layers.push_back(LayerTime{l.name(), cycles});
+    flops += l.flops();
+    peakRate = std::max(peakRate, model.flopsPerCycle(spec));
+    for (const plan::StreamTile &t : l.tiles())
+      streamed += t.bytes();
+  }
+  if (plan.mode() == "weight-streaming") {
+    // Replay the schedule with these compute times: tiles in order over one
+    // channel into two slots, compute after arrival.
+    double channel = 0, compute = 0, release[2] = {0, 0};
+    for (size_t i = 0; i < timing.layers.size(); ++i) {
+      const plan::Layer &l = plan.layers(i);
+      int64_t layerBytes = 0;
+      for (const plan::StreamTile &t : l.tiles())
+        layerBytes += t.bytes();
+      if (l.tiles_size() == 0) {
+        compute += timing.layers[i].cycles;
+        continue;
+      }
+      for (const plan::StreamTile &t : l.tiles()) {
+        double start = std::max(channel, release[t.slot() & 1]);
+        double arrive = start + std::ceil(model.streamCycles(t.bytes()));
+        channel = arrive;
+        double begin = std::max(arrive, compute);
+        compute = begin + std::ceil(timing.layers[i].cycles * t.bytes() /
+                                    std::max<int64_t>(layerBytes, 1));
+        release[t.slot() & 1] = compute;
+      }
+    }
+    timing.stepCycles = compute;
+  } else {
+    for (const LayerTime &l : timing.layers)
+      timing.stepCycles = std::max(timing.stepCycles, l.cycles);
+  }
+  timing.stepSeconds = model.secondsFromCycles(timing.stepCycles);
+  double peak = peakRate * target.usable.area();
+  timing.flopUtilisation =
+      timing.stepCycles > 0 ? flops / (timing.stepCycles * peak) : 0;
+  timing.streamUtilisation =
+      timing.stepCycles > 0 ? model.streamCycles(static_cast<int64_t>(streamed)) /
+                                  timing.stepCycles
+                            : 0;
+  return timing;
+}
+
+absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,
+                                           const std::vector<Array> &inputs,
+                                           const RunOptions &options) {
+  if (static_cast<int>(inputs.size()) != plan.inputs_size())
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the plan takes ", plan.inputs_size(), " inputs, found ",
+        inputs.size()));
+  std::vector<Array> values(plan.tensors_size());
+  std::vector<bool> ready(plan.tensors_size(), false);
+  std::string weightsDir =
+      options.weightsDir.empty() ? plan.weights_dir() : options.weightsDir;
+  for (int i = 0; i < plan.inputs_size(); ++i) {
+    const plan::Tensor &t = plan.tensors(plan.inputs(i));
+    std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
+    if (inputs[i].shape != shape)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input ", i, " ('", t.name(), "') has the wrong shape"));
+    Array a = Array::zeros(t.element_type(), shape);
+    for (int64_t e = 0; e < a.size(); ++e) {
+      if (a.isFloat())
+        a.floats[e] = static_cast<float>(inputs[i].get(e));
+      else
+        a.ints[e] = static_cast<int64_t>(inputs[i].get(e));
+    }
+    values[t.id()] = std::move(a);
+    ready[t.id()] = true;
+  }
+  // Weights load when a kernel first needs them: by then (checkPlan) their
+  // stream tiles have arrived or they are resident.
+  auto load = [&](const plan::Tensor &t) -> absl::Status {
+    Array a = Array::zeros(t.element_type(),
+                           std::vector<int64_t>(t.shape().begin(), t.shape().end()));
+    if (t.has_constant()) {
+      absl::Status s = decode(t.constant(), a);
+      if (!s.ok())
+        return absl::DataLossError(absl::StrCat("constant ", t.id(), " ",
+                                                std::string(s.message())));
+    } else {
+      std::string path = weightsDir + "/" + t.weight().file();
+      std::ifstream in(path, std::ios::binary);
+      if (!in)
+        return absl::NotFoundError(absl::StrCat(
+            "weight '", t.weight().name(), "': cannot open '", path, "'"));
+      std::string bytes(t.weight().length(), '\0');
+      in.seekg(t.weight().offset());
+      in.read(bytes.data(), t.weight().length());
+      if (in.gcount() != t.weight().length())
+        return absl::DataLossError(absl::StrCat(
+            "weight '", t.weight().name(), "': '", path, "' ends before byte ",
+            t.weight().offset() + t.weight().length()));
+      absl::Status s = decode(bytes, a);
+      if (!s.ok())
+        return absl::DataLossError(absl::StrCat(
+            "weight '", t.weight().name(), "' ", std::string(s.message())));
+    }
+    values[t.id()] = std::move(a);
+    ready[t.id()] = true;
+    return absl::OkStatus();
+  };
+  for (const plan::Kernel &k : plan.kernels()) {
+    std::vector<const Array *> operands;
+    for (int64_t id : k.operands()) {
+      if (!ready[id]) {
+        absl::Status s = load(plan.tensors(id));
+        if (!s.ok())
+          return s;
+      }
+      operands.push_back(&values[id]);
+    }
+    std::vector<Array> results;
+    for (int64_t id : k.results()) {
+      const plan::Tensor &t = plan.tensors(id);
+      results.push_back(Array::zeros(
+          t.element_type(), std::vector<int64_t>(t.shape().begin(), t.shape().end())));
+    }
+    absl::Status s = runKernel(k, operands, results);
+    if (!s.ok())
+      return absl::InternalError(absl::StrCat(
+          k.op(), " in layer ",
+          k.layer() >= 0 ? plan.layers(k.layer()).name() : "(constants)", ": ",
+          std::string(s.message())));
+    for (size_t r = 0; r < results.size(); ++r) {
+      values[k.results(r)] = std::move(results[r]);
+      ready[k.results(r)] = true;
+    }
+  }
+  std::vector<Array> outputs;
+  for (int64_t id : plan.outputs()) {
+    if (!ready[id]) {
+      absl::Status s = load(plan.tensors(id));
+      if (!s.ok())
+        return s;
+    }
+    outputs.push_back(values[id]);
+  }
+  return outputs;
+}
+
+} // namespace wafer::runtime

@@ -1,0 +1,529 @@
+//===- Kernels.cpp - host math for the plan's kernels ---------------------===//
+//
+// fp32 math with a fixed order of reduction, so results are the same run to
+// run. Matrix products use Eigen.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "Eigen/Core"
+#include "absl/strings/str_cat.h"
+
+namespace wafer::runtime {
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+int64_t count(const Shape &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+Shape stridesOf(const Shape &shape) {
+  Shape strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+/// For each element of `out`, the index of the element of an operand of
+/// shape `in` that broadcasts to it.
+std::vector<int64_t> broadcastMap(const Shape &out, const Shape &in) {
+  int64_t n = count(out);
+  size_t rank = out.size(), offset = rank - in.size();
+  Shape inStrides = stridesOf(in), index(rank, 0);
+  std::vector<int64_t> map(n);
+  for (int64_t linear = 0; linear < n; ++linear) {
+    int64_t at = 0;
+    for (size_t d = offset; d < rank; ++d)
+      if (in[d - offset] != 1)
+        at += index[d] * inStrides[d - offset];
+    map[linear] = at;
+    for (int64_t d = static_cast<int64_t>(rank) - 1; d >= 0; --d) {
+      if (++index[d] < out[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return map;
+}
+
+int64_t attrInt(const plan::Kernel &k, const char *name, int64_t fallback) {
+  auto it = k.attributes().find(name);
+  return it == k.attributes().end() ? fallback : it->second.i();
+}
+
+double attrFloat(const plan::Kernel &k, const char *name, double fallback) {
+  auto it = k.attributes().find(name);
+  return it == k.attributes().end() ? fallback : it->second.f();
+}
+
+Shape attrInts(const plan::Kernel &k, const char *name) {
+  auto it = k.attributes().find(name);
+  if (it == k.attributes().end())
+    return {};
+  return Shape(it->second.ints().values().begin(),
+               it->second.ints().values().end());
+}
+
+void store(Array &out, int64_t i, double v) {
+  if (out.isFloat())
+    out.floats[i] = static_cast<float>(v);
+  else if (out.type == plan::I1)
+    out.ints[i] = v != 0;
+  else
+    out.ints[i] = static_cast<int64_t>(v);
+}
+
+void copyElement(const Array &in, int64_t from, Array &out, int64_t to) {
+  if (in.isFloat())
+    out.floats[to] = in.floats[from];
+  else
+    out.ints[to] = in.ints[from];
+}
+
+double erfGelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+double tanhGelu(double x) {
+  return 0.5 * x *
+         (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+}
+
+/// Elementwise over broadcast operands.
+void elementwise(const std::vector<const Array *> &in, Array &out,
+                 const std::function<double(const double *)> &fn) {
+  std::vector<std::vector<int64_t>> maps;
+  for (const Array *a : in)
+    maps.push_back(broadcastMap(out.shape, a->shape));
+  std::vector<double> args(in.size());
+  for (int64_t i = 0, n = out.size(); i < n; ++i) {
+    for (size_t k = 0; k < in.size(); ++k)
+      args[k] = in[k]->get(maps[k][i]);
+    store(out, i, fn(args.data()));
+  }
+}
+
+int64_t normalize(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// Applies `fn(row, length)` to each row of length `inner` of contiguous
+/// floats: the trailing dimensions from `axis`.
+template <typename Fn> void rows(Array &a, int64_t axis, Fn fn) {
+  int64_t inner = 1;
+  for (size_t d = axis; d < a.shape.size(); ++d)
+    inner *= a.shape[d];
+  for (int64_t start = 0; start < a.size(); start += inner)
+    fn(&a.floats[start], inner);
+}
+
+/// Softmax (or log-softmax) along `axis` of a float array, in place.
+void softmaxAlong(Array &a, int64_t axis, bool log) {
+  int64_t rank = a.shape.size();
+  int64_t extent = a.shape[axis];
+  int64_t inner = 1;
+  for (int64_t d = axis + 1; d < rank; ++d)
+    inner *= a.shape[d];
+  int64_t outer = a.size() / (extent * inner);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      float *base = &a.floats[o * extent * inner + i];
+      float max = -INFINITY;
+      for (int64_t e = 0; e < extent; ++e)
+        max = std::max(max, base[e * inner]);
+      double sum = 0;
+      for (int64_t e = 0; e < extent; ++e)
+        sum += std::exp(static_cast<double>(base[e * inner]) - max);
+      for (int64_t e = 0; e < extent; ++e) {
+        double shifted = static_cast<double>(base[e * inner]) - max;
+        base[e * inner] = static_cast<float>(log ? shifted - std::log(sum)
+                                                 : std::exp(shifted) / sum);
+      }
+    }
+}
+
+using RowMatrix =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
+                    Array &out) {
+  const Array &a = *in[0], &b = *in[1];
+  bool ta = attrInt(k, "transpose_lhs", 0), tb = attrInt(k, "transpose_rhs", 0);
+  int64_t ar = a.shape.size(), br = b.shape.size();
+  int64_t m = ta ? a.shape[ar - 1] : a.shape[ar - 2];
+  int64_t kk = ta ? a.shape[ar - 2] : a.shape[ar - 1];
+  int64_t n = tb ? b.shape[br - 2] : b.shape[br - 1];
+  Shape batch(out.shape.begin(), out.shape.end() - 2);
+  Shape aBatch(a.shape.begin(), a.shape.end() - 2),
+      bBatch(b.shape.begin(), b.shape.end() - 2);
+  std::vector<int64_t> aMap = broadcastMap(batch, aBatch),
+                       bMap = broadcastMap(batch, bBatch);
+  int64_t aStride = a.shape[ar - 1] * a.shape[ar - 2],
+          bStride = b.shape[br - 1] * b.shape[br - 2];
+  for (int64_t i = 0, batches = count(batch); i < batches; ++i) {
+    Eigen::Map<const RowMatrix> A(&a.floats[aMap[i] * aStride],
+                                  a.shape[ar - 2], a.shape[ar - 1]);
+    Eigen::Map<const RowMatrix> B(&b.floats[bMap[i] * bStride],
+                                  b.shape[br - 2], b.shape[br - 1]);
+    Eigen::Map<RowMatrix> C(&out.floats[i * m * n], m, n);
+    if (ta && tb)
+      C.noalias() = A.transpose() * B.transpose();
+    else if (ta)
+      C.noalias() = A.transpose() * B;
+    else if (tb)
+      C.noalias() = A * B.transpose();
+    else
+      C.noalias() = A * B;
+  }
+  (void)kk;
+  if (in.size() > 2) {
+    Array product = out;
+    elementwise({&product, in[2]}, out,
+                [](const double *v) { return v[0] + v[1]; });
+  }
+  return absl::OkStatus();
+}
+
+absl::Status attention(const plan::Kernel &k,
+                       const std::vector<const Array *> &in, Array &out) {
+  const Array &q = *in[0], &key = *in[1], &v = *in[2];
+  const Array *mask = in.size() > 3 ? in[3] : nullptr;
+  int64_t heads = attrInt(k, "num_heads", 1);
+  int64_t kvHeads = attrInt(k, "num_kv_heads", heads);
+  double scale = attrFloat(k, "scale", 1.0);
+  bool causal = attrInt(k, "causal", 0);
+  int64_t batch = q.shape[0], sq = q.shape[1], sk = key.shape[1];
+  int64_t dh = q.shape[2] / heads, dv = v.shape[2] / kvHeads;
+  std::vector<int64_t> maskMap;
+  if (mask)
+    maskMap = broadcastMap({batch, heads, sq, sk}, mask->shape);
+  std::vector<double> scores(sk);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      int64_t g = h / (heads / kvHeads);
+      for (int64_t i = 0; i < sq; ++i) {
+        const float *qi = &q.floats[(b * sq + i) * q.shape[2] + h * dh];
+        double max = -INFINITY;
+        for (int64_t j = 0; j < sk; ++j) {
+          const float *kj = &key.floats[(b * sk + j) * key.shape[2] + g * dh];
+          double dot = 0;
+          for (int64_t d = 0; d < dh; ++d)
+            dot += static_cast<double>(qi[d]) * kj[d];
+          double s = static_cast<float>(dot) * scale;
+          if (mask)
+            s += mask->floats[maskMap[((b * heads + h) * sq + i) * sk + j]];
+          if (causal && j > i)
+            s = -INFINITY;
+          scores[j] = s;
+          max = std::max(max, s);
+        }
+        double sum = 0;
+        for (int64_t j = 0; j < sk; ++j) {
+          scores[j] = std::exp(scores[j] - max);
+          sum += scores[j];
+        }
+        float *oi = &out.floats[(b * sq + i) * out.shape[2] + h * dv];
+        for (int64_t d = 0; d < dv; ++d) {
+          double acc = 0;
+          for (int64_t j = 0; j < sk; ++j)
+            acc += scores[j] / sum *
+                   v.floats[(b * sk + j) * v.shape[2] + g * dv + d];
+          oi[d] = static_cast<float>(acc);
+        }
+      }
+    }
+  return absl::OkStatus();
+}
+
+absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
+  int64_t kind = attrInt(k, "kind", 0);
+  Shape axes = attrInts(k, "axes");
+  int64_t rank = in.shape.size();
+  std::vector<bool> reduced(rank, false);
+  int64_t group = 1;
+  for (int64_t a : axes) {
+    reduced[normalize(a, rank)] = true;
+    group *= in.shape[normalize(a, rank)];
+  }
+  // Output index of each input element.
+  Shape keep;
+  for (int64_t d = 0; d < rank; ++d)
+    keep.push_back(reduced[d] ? 1 : in.shape[d]);
+  Shape keepStrides = stridesOf(keep), index(rank, 0);
+  std::vector<double> acc(out.size(),
+                          kind == 2 ? -INFINITY : kind == 3 ? INFINITY
+                                                 : kind == 4 ? 1.0
+                                                             : 0.0);
+  for (int64_t linear = 0; linear < in.size(); ++linear) {
+    int64_t o = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!reduced[d])
+        o += index[d] * keepStrides[d];
+    double v = in.get(linear);
+    switch (kind) {
+    case 0: // sum
+    case 1: // mean
+      acc[o] += v;
+      break;
+    case 2:
+      acc[o] = std::max(acc[o], v);
+      break;
+    case 3:
+      acc[o] = std::min(acc[o], v);
+      break;
+    case 4:
+      acc[o] *= v;
+      break;
+    }
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < in.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  for (int64_t i = 0; i < out.size(); ++i)
+    store(out, i, kind == 1 ? acc[i] / group : acc[i]);
+  return absl::OkStatus();
+}
+
+void transpose(const Array &in, const Shape &perm, Array &out) {
+  Shape inStrides = stridesOf(in.shape), index(perm.size(), 0);
+  for (int64_t linear = 0; linear < out.size(); ++linear) {
+    int64_t from = 0;
+    for (size_t d = 0; d < perm.size(); ++d)
+      from += index[d] * inStrides[perm[d]];
+    copyElement(in, from, out, linear);
+    for (int64_t d = static_cast<int64_t>(perm.size()) - 1; d >= 0; --d) {
+      if (++index[d] < out.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
+void slice(const Array &in, const Shape &offsets, const Shape &strides,
+           Array &out) {
+  Shape inStrides = stridesOf(in.shape), index(out.shape.size(), 0);
+  for (int64_t linear = 0; linear < out.size(); ++linear) {
+    int64_t from = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      from += (offsets[d] + index[d] * strides[d]) * inStrides[d];
+    copyElement(in, from, out, linear);
+    for (int64_t d = static_cast<int64_t>(index.size()) - 1; d >= 0; --d) {
+      if (++index[d] < out.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
+} // namespace
+
+absl::Status runKernel(const plan::Kernel &k,
+                       const std::vector<const Array *> &in,
+                       std::vector<Array> &out) {
+  const std::string &op = k.op();
+  if (out.empty())
+    return absl::InvalidArgumentError(op + " has no results");
+  Array &r = out[0];
+  static const std::map<std::string, std::function<double(double)>> unary = {
+      {"wafer.neg", [](double x) { return -x; }},
+      {"wafer.abs", [](double x) { return std::fabs(x); }},
+      {"wafer.exp", [](double x) { return std::exp(x); }},
+      {"wafer.log", [](double x) { return std::log(x); }},
+      {"wafer.sqrt", [](double x) { return std::sqrt(x); }},
+      {"wafer.rsqrt", [](double x) { return 1 / std::sqrt(x); }},
+      {"wafer.reciprocal", [](double x) { return 1 / x; }},
+      {"wafer.tanh", [](double x) { return std::tanh(x); }},
+      {"wafer.sigmoid", [](double x) { return 1 / (1 + std::exp(-x)); }},
+      {"wafer.erf", [](double x) { return std::erf(x); }},
+      {"wafer.relu", [](double x) { return std::max(x, 0.0); }},
+      {"wafer.silu", [](double x) { return x / (1 + std::exp(-x)); }},
+      {"wafer.not", [](double x) { return x == 0; }},
+      {"wafer.cast", [](double x) { return x; }},
+  };
+  static const std::map<std::string, std::function<double(double, double)>>
+      binary = {
+          {"wafer.add", [](double a, double b) { return a + b; }},
+          {"wafer.sub", [](double a, double b) { return a - b; }},
+          {"wafer.mul", [](double a, double b) { return a * b; }},
+          {"wafer.div", [](double a, double b) { return a / b; }},
+          {"wafer.pow", [](double a, double b) { return std::pow(a, b); }},
+          {"wafer.max", [](double a, double b) { return std::max(a, b); }},
+          {"wafer.min", [](double a, double b) { return std::min(a, b); }},
+          {"wafer.and", [](double a, double b) { return a != 0 && b != 0; }},
+          {"wafer.or", [](double a, double b) { return a != 0 || b != 0; }},
+      };
+  if (auto it = unary.find(op); it != unary.end()) {
+    auto fn = it->second;
+    if (op == "wafer.cast" && !r.isFloat() && r.type != plan::I1 &&
+        in[0]->isFloat())
+      fn = [](double x) { return std::trunc(x); };
+    elementwise({in[0]}, r, [&](const double *v) { return fn(v[0]); });
+    return absl::OkStatus();
+  }
+  if (auto it = binary.find(op); it != binary.end()) {
+    auto fn = it->second;
+    if (op == "wafer.div" && !r.isFloat())
+      fn = [](double a, double b) { return b == 0 ? 0.0 : std::trunc(a / b); };
+    elementwise({in[0], in[1]}, r,
+                [&](const double *v) { return fn(v[0], v[1]); });
+    return absl::OkStatus();
+  }
+  if (op == "wafer.gelu") {
+    bool tanhForm = attrInt(k, "approximation", 0) == 1;
+    elementwise({in[0]}, r, [&](const double *v) {
+      return tanhForm ? tanhGelu(v[0]) : erfGelu(v[0]);
+    });
+    return absl::OkStatus();
+  }
+  if (op == "wafer.compare") {
+    int64_t predicate = attrInt(k, "predicate", 0);
+    elementwise({in[0], in[1]}, r, [&](const double *v) -> double {
+      switch (predicate) {
+      case 0:
+        return v[0] == v[1];
+      case 1:
+        return v[0] != v[1];
+      case 2:
+        return v[0] < v[1];
+      case 3:
+        return v[0] <= v[1];
+      case 4:
+        return v[0] > v[1];
+      default:
+        return v[0] >= v[1];
+      }
+    });
+    return absl::OkStatus();
+  }
+  if (op == "wafer.select") {
+    elementwise({in[0], in[1], in[2]}, r,
+                [](const double *v) { return v[0] != 0 ? v[1] : v[2]; });
+    return absl::OkStatus();
+  }
+  if (op == "wafer.matmul")
+    return matmul(k, in, r);
+  if (op == "wafer.attention")
+    return attention(k, in, r);
+  if (op == "wafer.layer_norm" || op == "wafer.rms_norm") {
+    bool layerNorm = op == "wafer.layer_norm";
+    int64_t axis = normalize(attrInt(k, "axis", -1), in[0]->shape.size());
+    double eps = attrFloat(k, "epsilon", layerNorm ? 1e-5 : 1e-6);
+    r.floats = in[0]->floats;
+    const Array &scale = *in[1];
+    const Array *bias = in.size() > 2 ? in[2] : nullptr;
+    rows(r, axis, [&](float *row, int64_t n) {
+      double mean = 0;
+      if (layerNorm) {
+        for (int64_t i = 0; i < n; ++i)
+          mean += row[i];
+        mean /= n;
+      }
+      double var = 0;
+      for (int64_t i = 0; i < n; ++i)
+        var += (row[i] - mean) * (row[i] - mean);
+      var /= n;
+      double inv = 1 / std::sqrt(var + eps);
+      for (int64_t i = 0; i < n; ++i)
+        row[i] = static_cast<float>((row[i] - mean) * inv * scale.floats[i] +
+                                    (bias ? bias->floats[i] : 0.0));
+    });
+    return absl::OkStatus();
+  }
+  if (op == "wafer.softmax" || op == "wafer.log_softmax") {
+    r.floats = in[0]->floats;
+    softmaxAlong(r, normalize(attrInt(k, "axis", -1), r.shape.size()),
+                 op == "wafer.log_softmax");
+    return absl::OkStatus();
+  }
+  if (op == "wafer.reduce")
+    return reduce(k, *in[0], r);
+  if (op == "wafer.reshape") {
+    r.floats = in[0]->floats;
+    r.ints = in[0]->ints;
+    return absl::OkStatus();
+  }
+  if (op == "wafer.transpose") {
+    transpose(*in[0], attrInts(k, "permutation"), r);
+    return absl::OkStatus();
+  }
+  if (op == "wafer.slice") {
+    slice(*in[0], attrInts(k, "offsets"), attrInts(k, "strides"), r);
+    return absl::OkStatus();
+  }
+  if (op == "wafer.broadcast") {
+    elementwise({in[0]}, r, [](const double *v) { return v[0]; });
+    return absl::OkStatus();
+  }
+  if (op == "wafer.concat" || op == "wafer.split") {
+    int64_t axis = attrInt(k, "axis", 0);
+    const Shape &full = op == "wafer.concat" ? r.shape : in[0]->shape;
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= full[d];
+    for (size_t d = axis + 1; d < full.size(); ++d)
+      inner *= full[d];
+    int64_t at = 0;
+    if (op == "wafer.concat") {
+      for (int64_t o = 0; o < outer; ++o)
+        for (const Array *piece : in) {
+          int64_t chunk = piece->shape[axis] * inner;
+          for (int64_t c = 0; c < chunk; ++c)
+            copyElement(*piece, o * chunk + c, r, at++);
+        }
+    } else {
+      int64_t offset = 0;
+      for (Array &piece : out) {
+        int64_t chunk = piece.shape[axis] * inner;
+        for (int64_t o = 0, to = 0; o < outer; ++o)
+          for (int64_t c = 0; c < chunk; ++c)
+            copyElement(*in[0], o * full[axis] * inner + offset + c, piece,
+                        to++);
+        offset += chunk;
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (op == "wafer.gather") {
+    const Array &data = *in[0], &indices = *in[1];
+    int64_t axis = attrInt(k, "axis", 0);
+    int64_t outer = 1, inner = 1, extent = data.shape[axis];
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= data.shape[d];
+    for (size_t d = axis + 1; d < data.shape.size(); ++d)
+      inner *= data.shape[d];
+    int64_t at = 0;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < indices.size(); ++i) {
+        int64_t index = indices.ints[i];
+        if (index < 0)
+          index += extent;
+        if (index < 0 || index >= extent)
+          return absl::OutOfRangeError(absl::StrCat(
+              "gather index ", indices.ints[i], " is out of range for extent ",
+              extent));
+        for (int64_t c = 0; c < inner; ++c)
+          copyElement(data, (o * extent + index) * inner + c, r, at++);
+      }
+    return absl::OkStatus();
+  }
+  if (op == "wafer.iota") {
+    int64_t dim = attrInt(k, "dimension", 0);
+    Shape strides = stridesOf(r.shape);
+    for (int64_t i = 0; i < r.size(); ++i)
+      store(r, i, (i / strides[dim]) % r.shape[dim]);
+    return absl::OkStatus();
+  }
+  return absl::UnimplementedError(
+      absl::StrCat("wafer-run has no kernel for '", op, "'"));
+}
+
+} // namespace wafer::runtime

@@ -1,0 +1,247 @@
+//===- wafer-run.cpp - run a wafer plan in the functional emulator --------===//
+//
+//   wafer-run model.wplan --inputs DIR [--outputs DIR] [--compare]
+//       [--repeat N] [--report=text|json] [--trace FILE] [--timing-only]
+//       [--weights-dir DIR] [--atol A] [--rtol R]
+//
+// Checks the plan against its target, executes it, compares with
+// DIR/output_N.pb, and models its time with the compiler's cost model.
+// Does not depend on MLIR.
+//
+//===----------------------------------------------------------------------===//
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wafer/Plan/Plan.h"
+#include "wafer/Runtime/Runtime.h"
+
+using namespace wafer;
+
+namespace {
+
+struct Options {
+  std::string plan, inputs, outputs, trace, weightsDir;
+  std::string report = "text";
+  bool compare = false, timingOnly = false;
+  int repeat = 1;
+  double atol = 1e-4, rtol = 1e-3;
+};
+
+int usage(const char *message) {
+  std::fprintf(stderr,
+               "error: %s\nusage: wafer-run PLAN --inputs DIR [--outputs DIR] "
+               "[--compare] [--repeat N] [--report=text|json] [--trace FILE] "
+               "[--timing-only] [--weights-dir DIR] [--atol A] [--rtol R]\n",
+               message);
+  return 1;
+}
+
+bool exists(const std::string &path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+void writeTrace(const plan::Plan &p, const runtime::Timing &timing,
+                const std::string &path) {
+  std::ofstream out(path);
+  double usPerCycle = 1.0 / p.target().clock_mhz();
+  out << "{\"traceEvents\": [\n";
+  bool first = true;
+  auto event = [&](const std::string &name, const char *cat, int tid,
+                   double start, double dur) {
+    out << (first ? "" : ",\n") << "{\"name\": \"";
+    for (char c : name)
+      out << (c == '"' || c == '\\' ? '_' : c);
+    out << "\", \"cat\": \"" << cat << "\", \"ph\": \"X\", \"pid\": 1, "
+        << "\"tid\": " << tid << ", \"ts\": " << start * usPerCycle
+        << ", \"dur\": " << std::max(dur, 1.0) * usPerCycle << "}";
+    first = false;
+  };
+  bool streaming = p.mode() == "weight-streaming";
+  for (int i = 0; i < p.layers_size(); ++i) {
+    const plan::Layer &l = p.layers(i);
+    event(l.name(), "layer", streaming ? 1 : i + 1,
+          streaming ? l.start_cycle() : 0, timing.layers[i].cycles);
+    for (const plan::StreamTile &t : l.tiles())
+      event(t.weight(), "stream", 0, t.arrive_start(),
+            t.arrive_end() - t.arrive_start());
+  }
+  for (const plan::Flow &f : p.flows())
+    if (!f.segments().empty() && f.active_start() == f.active_end())
+      event(f.name(), "link", 100000, 0, 1);
+  out << "\n], \"displayTimeUnit\": \"ns\"}\n";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char *flag) -> const char * {
+      size_t n = std::strlen(flag);
+      if (arg.compare(0, n, flag) != 0)
+        return nullptr;
+      if (arg.size() > n && arg[n] == '=')
+        return argv[i] + n + 1;
+      if (arg.size() == n && i + 1 < argc)
+        return argv[++i];
+      return nullptr;
+    };
+    if (const char *v = value("--inputs"))
+      o.inputs = v;
+    else if (const char *v = value("--outputs"))
+      o.outputs = v;
+    else if (const char *v = value("--trace"))
+      o.trace = v;
+    else if (const char *v = value("--weights-dir"))
+      o.weightsDir = v;
+    else if (const char *v = value("--report"))
+      o.report = v;
+    else if (const char *v = value("--repeat"))
+      o.repeat = std::max(1, std::atoi(v));
+    else if (const char *v = value("--atol"))
+      o.atol = std::atof(v);
+    else if (const char *v = value("--rtol"))
+      o.rtol = std::atof(v);
+    else if (arg == "--compare")
+      o.compare = true;
+    else if (arg == "--timing-only")
+      o.timingOnly = true;
+    else if (!arg.empty() && arg[0] != '-' && o.plan.empty())
+      o.plan = arg;
+    else
+      return usage(("unknown argument '" + arg + "'").c_str());
+  }
+  if (o.plan.empty())
+    return usage("no plan given");
+  if (o.report != "text" && o.report != "json")
+    return usage("--report takes text or json");
+  if (!o.timingOnly && o.inputs.empty())
+    return usage("--inputs DIR is needed unless --timing-only");
+
+  absl::StatusOr<plan::Plan> loaded = plan::loadPlan(o.plan);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "error: %s\n",
+                 std::string(loaded.status().message()).c_str());
+    return 1;
+  }
+  const plan::Plan &p = *loaded;
+  if (absl::Status s = runtime::checkPlan(p); !s.ok()) {
+    std::fprintf(stderr, "error: plan check failed: %s\n",
+                 std::string(s.message()).c_str());
+    return 1;
+  }
+  runtime::Timing timing = runtime::modelTiming(p);
+  double predictedSeconds =
+      p.predicted_cycles() / (p.target().clock_mhz() * 1e6);
+
+  bool match = true;
+  double maxAbs = 0, secondsPerRun = 0;
+  if (!o.timingOnly) {
+    std::vector<runtime::Array> inputs;
+    for (int i = 0; i < p.inputs_size(); ++i) {
+      absl::StatusOr<runtime::Array> a = runtime::readTensorFile(
+          o.inputs + "/input_" + std::to_string(i) + ".pb");
+      if (!a.ok()) {
+        std::fprintf(stderr, "error: %s\n",
+                     std::string(a.status().message()).c_str());
+        return 1;
+      }
+      inputs.push_back(std::move(*a));
+    }
+    runtime::RunOptions options;
+    options.weightsDir = o.weightsDir;
+    absl::StatusOr<std::vector<runtime::Array>> outputs;
+    auto start = std::chrono::steady_clock::now();
+    for (int r = 0; r < o.repeat; ++r) {
+      outputs = runtime::execute(p, inputs, options);
+      if (!outputs.ok())
+        break;
+    }
+    secondsPerRun = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count() /
+                    o.repeat;
+    if (!outputs.ok()) {
+      std::fprintf(stderr, "error: %s\n",
+                   std::string(outputs.status().message()).c_str());
+      return 1;
+    }
+    for (size_t i = 0; i < outputs->size(); ++i) {
+      const runtime::Array &got = (*outputs)[i];
+      if (!o.outputs.empty()) {
+        mkdir(o.outputs.c_str(), 0755);
+        absl::Status s = runtime::writeTensorFile(
+            got, p.tensors(p.outputs(i)).name(),
+            o.outputs + "/output_" + std::to_string(i) + ".pb");
+        if (!s.ok()) {
+          std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+          return 1;
+        }
+      }
+      if (!o.compare)
+        continue;
+      std::string path = o.inputs + "/output_" + std::to_string(i) + ".pb";
+      absl::StatusOr<runtime::Array> want = runtime::readTensorFile(path);
+      if (!want.ok()) {
+        std::fprintf(stderr, "error: %s\n",
+                     std::string(want.status().message()).c_str());
+        return 1;
+      }
+      if (want->shape != got.shape) {
+        std::fprintf(stderr, "error: output %zu has the wrong shape\n", i);
+        return 1;
+      }
+      for (int64_t e = 0; e < got.size(); ++e) {
+        double a = got.get(e), b = want->get(e);
+        double diff = std::fabs(a - b);
+        if (std::isinf(a) && std::isinf(b) && (a > 0) == (b > 0))
+          diff = 0;
+        maxAbs = std::max(maxAbs, diff);
+        if (!(diff <= o.atol + o.rtol * std::fabs(b)))
+          match = false;
+      }
+    }
+  }
+  if (!o.trace.empty())
+    writeTrace(p, timing, o.trace);
+
+  if (o.report == "json") {
+    std::printf("{\n  \"mode\": \"%s\",\n  \"layers\": %d,\n", p.mode().c_str(),
+                p.layers_size());
+    if (!o.timingOnly && o.compare)
+      std::printf("  \"outputs_match\": %s,\n  \"max_abs_error\": %.9g,\n"
+                  "  \"atol\": %g,\n  \"rtol\": %g,\n",
+                  match ? "true" : "false", maxAbs, o.atol, o.rtol);
+    if (!o.timingOnly)
+      std::printf("  \"seconds_per_run\": %.9g,\n", secondsPerRun);
+    std::printf("  \"modeled_step_seconds\": %.9g,\n"
+                "  \"predicted_step_seconds\": %.9g,\n"
+                "  \"flop_utilisation\": %.6g,\n"
+                "  \"stream_bandwidth_utilisation\": %.6g\n}\n",
+                timing.stepSeconds, predictedSeconds, timing.flopUtilisation,
+                timing.streamUtilisation);
+  } else {
+    std::printf("plan: %s, %s, %d layers on %s; checks passed\n",
+                o.plan.c_str(), p.mode().c_str(), p.layers_size(),
+                p.target().name().c_str());
+    std::printf("modeled step: %.6g s (compiler predicted %.6g s), FLOP "
+                "utilisation %.3g, stream bandwidth use %.3g\n",
+                timing.stepSeconds, predictedSeconds, timing.flopUtilisation,
+                timing.streamUtilisation);
+    if (!o.timingOnly)
+      std::printf("ran %d time(s), %.6g s per run\n", o.repeat, secondsPerRun);
+    if (!o.timingOnly && o.compare)
+      std::printf("outputs %s (max abs error %.3g; atol %g, rtol %g)\n",
+                  match ? "match" : "DIFFER", maxAbs, o.atol, o.rtol);
+  }
+  return match ? 0 : 1;
+}
