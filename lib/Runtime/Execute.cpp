@@ -162,6 +162,14 @@ absl::StatusOr<Array> readTensorFile(const std::string &path) {
   case onnx::TensorProto::BOOL:
     out.type = plan::I1;
     break;
+  case onnx::TensorProto::INT8:
+    out.type = plan::I8;
+    break;
+  case onnx::TensorProto::BFLOAT16:
+  // ONNX 1.12's backend tests store bfloat16 data as UINT16 bit patterns.
+  case onnx::TensorProto::UINT16:
+    out.type = plan::BF16;
+    break;
   default:
     return absl::UnimplementedError(absl::StrCat(
         "'", path, "' has ONNX element type ", proto.data_type(),
@@ -187,8 +195,8 @@ absl::StatusOr<Array> readTensorFile(const std::string &path) {
       out.floats[i] = proto.float_data(i);
     else if (out.type == plan::I64)
       out.ints[i] = proto.int64_data(i);
-    else if (out.type == plan::F16)
-      out.floats[i] = halfToFloat(proto.int32_data(i), false);
+    else if (out.type == plan::F16 || out.type == plan::BF16)
+      out.floats[i] = halfToFloat(proto.int32_data(i), out.type == plan::BF16);
     else
       out.ints[i] = proto.int32_data(i);
   }

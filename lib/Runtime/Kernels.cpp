@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <cstring>
 #include <map>
 
 #include "Eigen/Core"
@@ -74,8 +75,37 @@ Shape attrInts(const plan::Kernel &k, const char *name) {
                it->second.ints().values().end());
 }
 
+/// Rounds to bfloat16 (nearest, ties to even).
+float roundBf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7f800000u) == 0x7f800000u)
+    return f; // Inf and NaN.
+  bits += 0x7fffu + ((bits >> 16) & 1);
+  bits &= 0xffff0000u;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// Rounds to IEEE half precision (nearest, ties to even; overflow to Inf).
+float roundF16(float f) {
+  if (!std::isfinite(f) || f == 0)
+    return f;
+  int exponent;
+  std::frexp(f, &exponent); // f = m * 2^exponent, 0.5 <= |m| < 1.
+  // Half keeps 11 significant bits; below 2^-14 the spacing is 2^-24.
+  int shift = std::max(exponent - 11, -24);
+  float rounded = std::nearbyint(std::ldexp(f, -shift));
+  float value = std::ldexp(rounded, shift);
+  return std::fabs(value) > 65504.0f ? std::copysign(INFINITY, f) : value;
+}
+
 void store(Array &out, int64_t i, double v) {
-  if (out.isFloat())
+  if (out.type == plan::BF16)
+    out.floats[i] = roundBf16(static_cast<float>(v));
+  else if (out.type == plan::F16)
+    out.floats[i] = roundF16(static_cast<float>(v));
+  else if (out.isFloat())
     out.floats[i] = static_cast<float>(v);
   else if (out.type == plan::I1)
     out.ints[i] = v != 0;

@@ -203,7 +203,8 @@ int main(int argc, char **argv) {
       for (int64_t e = 0; e < got.size(); ++e) {
         double a = got.get(e), b = want->get(e);
         double diff = std::fabs(a - b);
-        if (std::isinf(a) && std::isinf(b) && (a > 0) == (b > 0))
+        if ((std::isinf(a) && std::isinf(b) && (a > 0) == (b > 0)) ||
+            (std::isnan(a) && std::isnan(b)))
           diff = 0;
         maxAbs = std::max(maxAbs, diff);
         if (!(diff <= o.atol + o.rtol * std::fabs(b)))

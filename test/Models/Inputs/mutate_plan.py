@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Breaks a JSON plan in one way and writes it: the emulator must name the
+problem instead of computing the right answer anyway.
+
+  mutate_plan.py IN.json OUT.json drop-route|shrink-sram|drop-tile|wrong-version|color-clash
+"""
+import json
+import sys
+
+src, dst, how = sys.argv[1:4]
+plan = json.load(open(src))
+if how == "drop-route":
+    # Forget the route of the first routed activation flow.
+    flow = next(f for f in plan["flows"] if f.get("segments") and f["kind"] == "activation")
+    flow["segments"] = []
+    flow["color"] = "-1"
+    print(f"dropped the route of {flow['name']}")
+elif how == "shrink-sram":
+    plan["target"]["sram_bytes"] = str(int(plan["target"]["sram_reserve_bytes"]) + 64)
+    print("shrank SRAM to 64 bytes after the reserve")
+elif how == "drop-tile":
+    layer = next(l for l in plan["layers"] if len(l.get("tiles", [])) > 0)
+    dropped = layer["tiles"].pop()
+    print(f"dropped the last tile of {dropped['weight']} from {layer['name']}")
+elif how == "wrong-version":
+    plan["format_version"] = 99
+elif how == "color-clash":
+    routed = [f for f in plan["flows"] if f.get("segments")]
+    for f in routed:
+        f["color"] = "0"
+    print("gave every routed flow one color")
+json.dump(plan, open(dst, "w"), indent=1)

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Compiles every exported model (models/*) for a 16x16 test grid and for
+wse3, pipelined and weight-streamed, with and without kernel fusion, runs
+each plan in wafer-run and compares with PyTorch's outputs.
+
+  run_models.py --models DIR --compile TOOL --emulator TOOL --work DIR
+"""
+import argparse
+import concurrent.futures
+import os
+import subprocess
+import sys
+
+p = argparse.ArgumentParser()
+p.add_argument("--models", required=True)
+p.add_argument("--compile", required=True)
+p.add_argument("--emulator", required=True)
+p.add_argument("--work", required=True)
+p.add_argument("--atol", default="1e-4")
+a = p.parse_args()
+os.makedirs(a.work, exist_ok=True)
+
+cases = []
+for model in sorted(os.listdir(a.models)):
+    folder = os.path.join(a.models, model)
+    if not os.path.isfile(os.path.join(folder, "model.onnx")):
+        continue
+    for target in ("wse3:rows=16,cols=16", "wse3"):
+        for mode in ("pipelined", "weight-streaming"):
+            for fusion in ([], ["--no-fusion"]):
+                cases.append((model, target, mode, fusion))
+
+
+def run(case):
+    model, target, mode, fusion = case
+    folder = os.path.join(a.models, model)
+    dims = ["--dim", "batch=2", "--dim", "seq=16"] if model.endswith("dynamic") else []
+    plan = os.path.join(a.work, "-".join([model, target.replace(":", "_"), mode] + fusion) + ".wplan")
+    proc = subprocess.run([a.compile, os.path.join(folder, "model.onnx"), *dims,
+                           f"--target={target}", f"--mode={mode}", *fusion, "-o", plan],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        return f"compile failed: {proc.stderr.strip()}"
+    proc = subprocess.run([a.emulator, plan, "--inputs", os.path.join(folder, "test_data_set_0"),
+                           "--compare", f"--atol={a.atol}", "--rtol=0"],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        return f"run failed: {(proc.stderr.strip() or proc.stdout.strip())}"
+    return proc.stdout.strip().splitlines()[-1]
+
+
+with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+    results = list(pool.map(run, cases))
+bad = 0
+worst = 0.0
+for case, result in zip(cases, results):
+    line = " ".join([case[0], case[1], case[2]] + case[3])
+    if not result.startswith("outputs match"):
+        bad += 1
+        print(f"BAD {line}: {result}")
+        continue
+    worst = max(worst, float(result.split("max abs error ")[1].split(";")[0]))
+print(f"models: {len(cases) - bad} of {len(cases)} runs match PyTorch "
+      f"(worst max abs error {worst:.3g})")
+sys.exit(1 if bad else 0)
