@@ -451,17 +451,51 @@ Timing modelTiming(const plan::Plan &plan) {
   return timing;
 }
 
-absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,
-                                           const std::vector<Array> &inputs,
-                                           const RunOptions &options) {
+absl::Status Session::load(const plan::Tensor &t) {
+  Array a = Array::zeros(t.element_type(), std::vector<int64_t>(
+                                               t.shape().begin(), t.shape().end()));
+  if (t.has_constant()) {
+    absl::Status s = decode(t.constant(), a);
+    if (!s.ok())
+      return absl::DataLossError(
+          absl::StrCat("constant ", t.id(), " ", std::string(s.message())));
+  } else {
+    std::string dir =
+        options.weightsDir.empty() ? plan.weights_dir() : options.weightsDir;
+    std::string path = dir + "/" + t.weight().file();
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      return absl::NotFoundError(absl::StrCat(
+          "weight '", t.weight().name(), "': cannot open '", path, "'"));
+    std::string bytes(t.weight().length(), '\0');
+    in.seekg(t.weight().offset());
+    in.read(bytes.data(), t.weight().length());
+    if (in.gcount() != t.weight().length())
+      return absl::DataLossError(absl::StrCat(
+          "weight '", t.weight().name(), "': '", path, "' ends before byte ",
+          t.weight().offset() + t.weight().length()));
+    absl::Status s = decode(bytes, a);
+    if (!s.ok())
+      return absl::DataLossError(absl::StrCat(
+          "weight '", t.weight().name(), "' ", std::string(s.message())));
+  }
+  parameters[t.id()] = std::move(a);
+  loaded[t.id()] = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Array>>
+Session::run(const std::vector<Array> &inputs) {
   if (static_cast<int>(inputs.size()) != plan.inputs_size())
     return absl::InvalidArgumentError(absl::StrCat(
         "the plan takes ", plan.inputs_size(), " inputs, found ",
         inputs.size()));
+  if (parameters.empty()) {
+    parameters.resize(plan.tensors_size());
+    loaded.assign(plan.tensors_size(), false);
+  }
   std::vector<Array> values(plan.tensors_size());
   std::vector<bool> ready(plan.tensors_size(), false);
-  std::string weightsDir =
-      options.weightsDir.empty() ? plan.weights_dir() : options.weightsDir;
   for (int i = 0; i < plan.inputs_size(); ++i) {
     const plan::Tensor &t = plan.tensors(plan.inputs(i));
     std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
@@ -478,47 +512,25 @@ absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,
     values[t.id()] = std::move(a);
     ready[t.id()] = true;
   }
-  // Weights load when a kernel first needs them: by then (checkPlan) their
-  // stream tiles have arrived or they are resident.
-  auto load = [&](const plan::Tensor &t) -> absl::Status {
-    Array a = Array::zeros(t.element_type(),
-                           std::vector<int64_t>(t.shape().begin(), t.shape().end()));
-    if (t.has_constant()) {
-      absl::Status s = decode(t.constant(), a);
+  // Weights and constants load when a kernel first needs them: by then
+  // (checkPlan) their stream tiles have arrived or they are resident.
+  auto operand = [&](int64_t id) -> absl::StatusOr<const Array *> {
+    if (ready[id])
+      return &values[id];
+    if (!loaded[id]) {
+      absl::Status s = load(plan.tensors(id));
       if (!s.ok())
-        return absl::DataLossError(absl::StrCat("constant ", t.id(), " ",
-                                                std::string(s.message())));
-    } else {
-      std::string path = weightsDir + "/" + t.weight().file();
-      std::ifstream in(path, std::ios::binary);
-      if (!in)
-        return absl::NotFoundError(absl::StrCat(
-            "weight '", t.weight().name(), "': cannot open '", path, "'"));
-      std::string bytes(t.weight().length(), '\0');
-      in.seekg(t.weight().offset());
-      in.read(bytes.data(), t.weight().length());
-      if (in.gcount() != t.weight().length())
-        return absl::DataLossError(absl::StrCat(
-            "weight '", t.weight().name(), "': '", path, "' ends before byte ",
-            t.weight().offset() + t.weight().length()));
-      absl::Status s = decode(bytes, a);
-      if (!s.ok())
-        return absl::DataLossError(absl::StrCat(
-            "weight '", t.weight().name(), "' ", std::string(s.message())));
+        return s;
     }
-    values[t.id()] = std::move(a);
-    ready[t.id()] = true;
-    return absl::OkStatus();
+    return &parameters[id];
   };
   for (const plan::Kernel &k : plan.kernels()) {
     std::vector<const Array *> operands;
     for (int64_t id : k.operands()) {
-      if (!ready[id]) {
-        absl::Status s = load(plan.tensors(id));
-        if (!s.ok())
-          return s;
-      }
-      operands.push_back(&values[id]);
+      absl::StatusOr<const Array *> a = operand(id);
+      if (!a.ok())
+        return a.status();
+      operands.push_back(*a);
     }
     std::vector<Array> results;
     for (int64_t id : k.results()) {
@@ -539,14 +551,19 @@ absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,
   }
   std::vector<Array> outputs;
   for (int64_t id : plan.outputs()) {
-    if (!ready[id]) {
-      absl::Status s = load(plan.tensors(id));
-      if (!s.ok())
-        return s;
-    }
-    outputs.push_back(values[id]);
+    absl::StatusOr<const Array *> a = operand(id);
+    if (!a.ok())
+      return a.status();
+    outputs.push_back(**a);
   }
   return outputs;
+}
+
+absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,
+                                           const std::vector<Array> &inputs,
+                                           const RunOptions &options) {
+  Session session(plan, options);
+  return session.run(inputs);
 }
 
 } // namespace wafer::runtime

@@ -126,9 +126,45 @@ double tanhGelu(double x) {
          (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
 }
 
-/// Elementwise over broadcast operands.
-void elementwise(const std::vector<const Array *> &in, Array &out,
-                 const std::function<double(const double *)> &fn) {
+/// Elementwise over broadcast operands. Operands of the result's shape and
+/// single elements need no index map.
+template <typename Fn>
+void elementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
+  int64_t n = out.size();
+  bool simple = true;
+  for (const Array *a : in)
+    simple &= a->shape == out.shape || a->size() == 1;
+  bool allFloat = out.type == plan::F32;
+  for (const Array *a : in)
+    allFloat &= a->type == plan::F32;
+  if (simple && allFloat && in.size() <= 3) {
+    // The common case: fp32 operands of the result's shape or scalars.
+    const float *p[3] = {nullptr, nullptr, nullptr};
+    int64_t step[3] = {0, 0, 0};
+    for (size_t k = 0; k < in.size(); ++k) {
+      p[k] = in[k]->floats.data();
+      step[k] = in[k]->size() == 1 && n != 1 ? 0 : 1;
+    }
+    double args[3];
+    for (int64_t i = 0; i < n; ++i) {
+      for (size_t k = 0; k < in.size(); ++k)
+        args[k] = p[k][i * step[k]];
+      out.floats[i] = static_cast<float>(fn(args));
+    }
+    return;
+  }
+  if (simple) {
+    std::vector<double> args(in.size());
+    std::vector<bool> scalar;
+    for (const Array *a : in)
+      scalar.push_back(a->size() == 1 && n != 1);
+    for (int64_t i = 0; i < n; ++i) {
+      for (size_t k = 0; k < in.size(); ++k)
+        args[k] = in[k]->get(scalar[k] ? 0 : i);
+      store(out, i, fn(args.data()));
+    }
+    return;
+  }
   std::vector<std::vector<int64_t>> maps;
   for (const Array *a : in)
     maps.push_back(broadcastMap(out.shape, a->shape));
@@ -214,9 +250,18 @@ absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
   }
   (void)kk;
   if (in.size() > 2) {
-    Array product = out;
-    elementwise({&product, in[2]}, out,
-                [](const double *v) { return v[0] + v[1]; });
+    // Bias: the verifier allows any shape that broadcasts; a row vector is
+    // the Linear case and is added row by row.
+    const Array &bias = *in[2];
+    if (bias.size() == n) {
+      for (int64_t row = 0, rows = out.size() / n; row < rows; ++row)
+        for (int64_t c = 0; c < n; ++c)
+          out.floats[row * n + c] += bias.floats[c];
+    } else {
+      Array product = out;
+      elementwise({&product, in[2]}, out,
+                  [](const double *v) { return v[0] + v[1]; });
+    }
   }
   return absl::OkStatus();
 }
@@ -234,40 +279,46 @@ absl::Status attention(const plan::Kernel &k,
   std::vector<int64_t> maskMap;
   if (mask)
     maskMap = broadcastMap({batch, heads, sq, sk}, mask->shape);
-  std::vector<double> scores(sk);
+  // Per (batch, head): S = scale * Q K^T (+ mask, causal), softmax rows,
+  // O = P V; Q, K, V rows are strided views of the merged tensors.
+  using Stride = Eigen::OuterStride<>;
+  using ConstView = Eigen::Map<const RowMatrix, 0, Stride>;
+  RowMatrix scores(sq, sk);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h) {
       int64_t g = h / (heads / kvHeads);
+      ConstView Q(&q.floats[b * sq * q.shape[2] + h * dh], sq, dh,
+                  Stride(q.shape[2]));
+      ConstView K(&key.floats[b * sk * key.shape[2] + g * dh], sk, dh,
+                  Stride(key.shape[2]));
+      ConstView V(&v.floats[b * sk * v.shape[2] + g * dv], sk, dv,
+                  Stride(v.shape[2]));
+      scores.noalias() = Q * K.transpose();
       for (int64_t i = 0; i < sq; ++i) {
-        const float *qi = &q.floats[(b * sq + i) * q.shape[2] + h * dh];
-        double max = -INFINITY;
+        float *row = &scores(i, 0);
+        float max = -INFINITY;
         for (int64_t j = 0; j < sk; ++j) {
-          const float *kj = &key.floats[(b * sk + j) * key.shape[2] + g * dh];
-          double dot = 0;
-          for (int64_t d = 0; d < dh; ++d)
-            dot += static_cast<double>(qi[d]) * kj[d];
-          double s = static_cast<float>(dot) * scale;
+          float s = row[j] * static_cast<float>(scale);
           if (mask)
             s += mask->floats[maskMap[((b * heads + h) * sq + i) * sk + j]];
           if (causal && j > i)
             s = -INFINITY;
-          scores[j] = s;
+          row[j] = s;
           max = std::max(max, s);
         }
         double sum = 0;
         for (int64_t j = 0; j < sk; ++j) {
-          scores[j] = std::exp(scores[j] - max);
-          sum += scores[j];
+          row[j] = std::exp(row[j] - max);
+          sum += row[j];
         }
-        float *oi = &out.floats[(b * sq + i) * out.shape[2] + h * dv];
-        for (int64_t d = 0; d < dv; ++d) {
-          double acc = 0;
-          for (int64_t j = 0; j < sk; ++j)
-            acc += scores[j] / sum *
-                   v.floats[(b * sk + j) * v.shape[2] + g * dv + d];
-          oi[d] = static_cast<float>(acc);
-        }
+        float inv = static_cast<float>(1.0 / sum);
+        for (int64_t j = 0; j < sk; ++j)
+          row[j] *= inv;
       }
+      Eigen::Map<RowMatrix, 0, Stride> O(
+          &out.floats[b * sq * out.shape[2] + h * dv], sq, dv,
+          Stride(out.shape[2]));
+      O.noalias() = scores * V;
     }
   return absl::OkStatus();
 }

@@ -69,7 +69,23 @@ struct RunOptions {
   std::string weightsDir; // Overrides the plan's.
 };
 
-/// Executes the plan on `inputs` (in the plan's input order).
+/// Executes a plan, keeping weights and constants loaded between runs.
+class Session {
+public:
+  Session(const plan::Plan &plan, RunOptions options)
+      : plan(plan), options(std::move(options)) {}
+  /// Runs on `inputs` (in the plan's input order).
+  absl::StatusOr<std::vector<Array>> run(const std::vector<Array> &inputs);
+
+private:
+  absl::Status load(const plan::Tensor &tensor);
+  const plan::Plan &plan;
+  RunOptions options;
+  std::vector<Array> parameters; // Weights and constants, by tensor id.
+  std::vector<bool> loaded;
+};
+
+/// One run of the plan on `inputs` (in the plan's input order).
 absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,
                                            const std::vector<Array> &inputs,
                                            const RunOptions &options);
