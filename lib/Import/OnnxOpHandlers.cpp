@@ -151,31 +151,36 @@ Value reshape(NodeContext &ctx, Value value, ArrayRef<int64_t> shape) {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
-LogicalResult binary(NodeContext &ctx,
-                     double (*fold)(double, double), bool compare = false) {
+/// The broadcast shape of inputs 0 and 1, which must have one element type
+/// (unless `mixedTypes`); emits the error otherwise.
+std::optional<SmallVector<int64_t>> binaryShape(NodeContext &ctx,
+                                                bool mixedTypes = false) {
   RankedTensorType lhs = ctx.inputType(0), rhs = ctx.inputType(1);
-  Type elementType = lhs.getElementType();
-  Value rhsValue;
-  // Pow may raise a float to an integer power; bring the exponent over.
-  if (rhs.getElementType() != elementType) {
-    if (ctx.node.op_type() != "Pow") {
-      ctx.emitError() << "operand element types differ: "
-                      << lhs.getElementType() << " and "
-                      << rhs.getElementType();
-      return failure();
-    }
+  if (!mixedTypes && lhs.getElementType() != rhs.getElementType()) {
+    ctx.emitError() << "operand element types differ: "
+                    << lhs.getElementType() << " and " << rhs.getElementType();
+    return std::nullopt;
   }
   std::optional<SmallVector<int64_t>> shape =
       broadcastShapes(lhs.getShape(), rhs.getShape());
-  if (!shape) {
+  if (!shape)
     ctx.emitError() << "operand shapes " << formatShape(lhs.getShape())
                     << " and " << formatShape(rhs.getShape())
                     << " do not broadcast";
+  return shape;
+}
+
+template <typename OpTy>
+LogicalResult binary(NodeContext &ctx, double (*fold)(double, double)) {
+  RankedTensorType lhs = ctx.inputType(0), rhs = ctx.inputType(1);
+  Type elementType = lhs.getElementType();
+  Value rhsValue;
+  // Pow may raise a float to an integer power; the exponent is cast below.
+  std::optional<SmallVector<int64_t>> shape =
+      binaryShape(ctx, /*mixedTypes=*/ctx.node.op_type() == "Pow");
+  if (!shape)
     return failure();
-  }
-  Type resultElement = compare ? IntegerType::get(ctx.context(), 1)
-                               : elementType;
+  Type resultElement = elementType;
   const HostTensor *a = ctx.host(0), *b = ctx.host(1);
   if (a && b && ctx.canFold(elementCount(*shape))) {
     ctx.setOutput(0, mapBroadcast({a, b}, resultElement, *shape,
@@ -198,20 +203,9 @@ LogicalResult binary(NodeContext &ctx,
 
 LogicalResult compare(NodeContext &ctx, CompareKind kind,
                       double (*fold)(double, double)) {
-  RankedTensorType lhs = ctx.inputType(0), rhs = ctx.inputType(1);
-  if (lhs.getElementType() != rhs.getElementType()) {
-    ctx.emitError() << "operand element types differ: "
-                    << lhs.getElementType() << " and " << rhs.getElementType();
+  std::optional<SmallVector<int64_t>> shape = binaryShape(ctx);
+  if (!shape)
     return failure();
-  }
-  std::optional<SmallVector<int64_t>> shape =
-      broadcastShapes(lhs.getShape(), rhs.getShape());
-  if (!shape) {
-    ctx.emitError() << "operand shapes " << formatShape(lhs.getShape())
-                    << " and " << formatShape(rhs.getShape())
-                    << " do not broadcast";
-    return failure();
-  }
   Type i1 = IntegerType::get(ctx.context(), 1);
   const HostTensor *a = ctx.host(0), *b = ctx.host(1);
   if (a && b && ctx.canFold(elementCount(*shape))) {

@@ -11,13 +11,20 @@
 
 namespace wafer::plan {
 
-absl::StatusOr<Plan> loadPlan(const std::string &path) {
+absl::StatusOr<std::string> readFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return absl::NotFoundError(absl::StrCat("cannot open plan '", path, "'"));
+    return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  std::string bytes = buffer.str();
+  return buffer.str();
+}
+
+absl::StatusOr<Plan> loadPlan(const std::string &path) {
+  absl::StatusOr<std::string> read = readFile(path);
+  if (!read.ok())
+    return absl::NotFoundError(absl::StrCat("cannot open plan '", path, "'"));
+  const std::string &bytes = *read;
   Plan plan;
   size_t first = bytes.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && bytes[first] == '{') {

@@ -136,13 +136,11 @@ route::Routing toRouting(const plan::Plan &plan) {
 } // namespace
 
 absl::StatusOr<Array> readTensorFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  absl::StatusOr<std::string> bytes = plan::readFile(path);
+  if (!bytes.ok())
+    return bytes.status();
   onnx::TensorProto proto;
-  if (!proto.ParseFromString(buffer.str()))
+  if (!proto.ParseFromString(*bytes))
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "' is not an ONNX TensorProto"));
   Array out;

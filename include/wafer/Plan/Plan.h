@@ -34,6 +34,9 @@ void fromTargetDesc(const TargetDesc &desc, Target &target);
 Rect toRect(const Region &region);
 void fromRect(const Rect &rect, Region &region);
 
+/// The whole contents of a file.
+absl::StatusOr<std::string> readFile(const std::string &path);
+
 /// Bytes of one element.
 int64_t elementBytes(ElementType type);
 
