@@ -360,6 +360,35 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     s = t;
   }
 
+  // Rows of each layer of a strip at a width: what it needs at the stage
+  // time, then spare rows one at a time to the strip's slowest layer.
+  // Returns the strip's slowest layer's cycles (infinite if it cannot fit).
+  auto fillStrip = [&](const Strip &strip, int64_t width,
+                       std::vector<int64_t> &height) {
+    height.clear();
+    int64_t needed = 0;
+    for (size_t i = strip.begin; i < strip.end; ++i) {
+      height.push_back(std::min(rows(i, width), usable.height));
+      needed += height.back();
+    }
+    if (needed > usable.height)
+      return std::numeric_limits<double>::infinity();
+    std::vector<double> cycles(height.size());
+    auto cyclesAt = [&](size_t i) {
+      return model.layerCycles(layers[free[strip.begin + i]], height[i], width);
+    };
+    for (size_t i = 0; i < height.size(); ++i)
+      cycles[i] = cyclesAt(i);
+    for (int64_t spareRows = usable.height - needed; spareRows > 0;
+         --spareRows) {
+      size_t slowestLayer = std::max_element(cycles.begin(), cycles.end()) -
+                            cycles.begin();
+      ++height[slowestLayer];
+      cycles[slowestLayer] = cyclesAt(slowestLayer);
+    }
+    return *std::max_element(cycles.begin(), cycles.end());
+  };
+
   // Lay the strips out serpentine.
   Placement placement;
   placement.mode = Mode::pipelined;
@@ -367,26 +396,7 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
   for (size_t s = 0; s < strips.size(); ++s) {
     const Strip &strip = strips[s];
     std::vector<int64_t> height;
-    int64_t needed = 0;
-    for (size_t i = strip.begin; i < strip.end; ++i) {
-      height.push_back(std::min(rows(i, strip.width), usable.height));
-      needed += height.back();
-    }
-    // Refine: spare rows go one at a time to the strip's slowest layer.
-    int64_t spareRows = usable.height - needed;
-    auto cyclesAt = [&](size_t i) {
-      return model.layerCycles(layers[free[strip.begin + i]], height[i],
-                               strip.width);
-    };
-    std::vector<double> cycles(height.size());
-    for (size_t i = 0; i < height.size(); ++i)
-      cycles[i] = cyclesAt(i);
-    for (; spareRows > 0; --spareRows) {
-      size_t slowestLayer = std::max_element(cycles.begin(), cycles.end()) -
-                            cycles.begin();
-      ++height[slowestLayer];
-      cycles[slowestLayer] = cyclesAt(slowestLayer);
-    }
+    fillStrip(strip, strip.width, height);
     bool downward = s % 2 == 0;
     int64_t y = downward ? usable.y : usable.y + usable.height;
     for (size_t i = 0; i < height.size(); ++i) {
