@@ -268,6 +268,14 @@ absl::Status checkPlan(const plan::Plan &plan) {
     if (id < 0 || id >= tensors || !defined[id])
       return absl::InvalidArgumentError(
           absl::StrCat("output tensor ", id, " is never computed"));
+  if (absl::Status s = validateKernels(plan); !s.ok())
+    return s;
+  for (const plan::Flow &f : plan.flows())
+    if (f.tensor() < -1 || f.tensor() >= tensors ||
+        f.source_layer() < -1 || f.source_layer() >= layers ||
+        f.destination_layer() < -1 || f.destination_layer() >= layers)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "flow '", f.name(), "' refers to a tensor or layer that does not exist"));
 
   // Regions and SRAM.
   for (const plan::Layer &l : plan.layers()) {

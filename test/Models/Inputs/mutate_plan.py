@@ -2,7 +2,7 @@
 """Breaks a JSON plan in one way and writes it: the emulator must name the
 problem instead of computing the right answer anyway.
 
-  mutate_plan.py IN.json OUT.json drop-route|shrink-sram|drop-tile|wrong-version|color-clash
+  mutate_plan.py IN.json OUT.json drop-route|shrink-sram|drop-tile|wrong-version|color-clash|bad-shape
 """
 import json
 import sys
@@ -24,6 +24,13 @@ elif how == "drop-tile":
     print(f"dropped the last tile of {dropped['weight']} from {layer['name']}")
 elif how == "wrong-version":
     plan["format_version"] = 99
+elif how == "bad-shape":
+    # A matmul whose result no longer fits its operands: the emulator must
+    # refuse before touching memory.
+    kernel = next(k for k in plan["kernels"] if k["op"] == "wafer.matmul")
+    result = plan["tensors"][int(kernel["results"][0])]
+    result["shape"][-1] = str(int(result["shape"][-1]) * 1000)
+    print("grew the last dimension of a matmul's result")
 elif how == "color-clash":
     routed = [f for f in plan["flows"] if f.get("segments")]
     for f in routed:
