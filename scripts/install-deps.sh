@@ -11,6 +11,8 @@ packages=(
   # Libraries.
   libabsl-dev libonnx-dev libprotobuf-dev protobuf-compiler libgtest-dev
   libeigen3-dev
+  # libFuzzer targets (scripts/fuzz.sh).
+  clang-22 libclang-rt-22-dev
   # Oracles for the end-to-end tests.
   libonnx-testdata python3-onnx python3-numpy
 )
