@@ -89,6 +89,10 @@ using OpHandler = mlir::LogicalResult (*)(NodeContext &);
 /// The handler for an op type of the default domain, or null.
 OpHandler lookupOpHandler(llvm::StringRef opType);
 
+/// How many leading inputs an op type must have (named, not omitted) at
+/// `opset`, before its handler may look at them.
+int requiredInputs(llvm::StringRef opType, int64_t opset);
+
 /// Maps an ONNX element type to the IR's, or null when unsupported.
 mlir::Type convertElementType(mlir::MLIRContext *context, int32_t dataType);
 

@@ -576,6 +576,21 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
     const onnx::NodeProto &node = graph.node(i);
     std::string name = displayName(node, i);
     Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
+    int required = requiredInputs(node.op_type(), opset);
+    bool named = node.input_size() >= required;
+    for (int k = 0; named && k < required; ++k)
+      named = !node.input(k).empty();
+    if (!named) {
+      emitError(loc) << node.op_type() << " node '" << name << "' has "
+                     << node.input_size() << " input(s); it needs "
+                     << required;
+      return {};
+    }
+    if (node.output_size() < 1 || node.output(0).empty()) {
+      emitError(loc) << node.op_type() << " node '" << name
+                     << "' has no output";
+      return {};
+    }
     NodeContext ctx(*this, node, opset, loc);
     if (failed(lookupOpHandler(node.op_type())(ctx)))
       return {};

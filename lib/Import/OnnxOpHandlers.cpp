@@ -1530,6 +1530,20 @@ const llvm::StringMap<OpHandler> &handlers() {
 
 } // namespace
 
+int wafer::detail::requiredInputs(StringRef opType, int64_t opset) {
+  static const llvm::StringMap<int> required = {
+      {"Add", 2},         {"Sub", 2},     {"Mul", 2},      {"Div", 2},
+      {"Pow", 2},         {"And", 2},     {"Or", 2},       {"Equal", 2},
+      {"Less", 2},        {"LessOrEqual", 2},              {"Greater", 2},
+      {"GreaterOrEqual", 2},              {"Where", 3},    {"MatMul", 2},
+      {"Gemm", 2},        {"LayerNormalization", 2},       {"Reshape", 2},
+      {"Expand", 2},      {"Gather", 2},  {"Range", 3},    {"Constant", 0}};
+  if (opType == "Slice")
+    return opset >= 10 ? 3 : 1;
+  auto it = required.find(opType);
+  return it == required.end() ? 1 : it->second;
+}
+
 OpHandler wafer::detail::lookupOpHandler(StringRef opType) {
   auto it = handlers().find(opType);
   return it == handlers().end() ? nullptr : it->second;
