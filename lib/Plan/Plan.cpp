@@ -4,10 +4,15 @@
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
 
 namespace wafer::plan {
 
@@ -48,18 +53,33 @@ absl::StatusOr<Plan> loadPlan(const std::string &path) {
 }
 
 absl::Status savePlan(const Plan &plan, const std::string &path) {
+  // Deterministic bytes: map entries (kernel attributes) in key order, so
+  // the same model always gives the same plan, binary or JSON.
   std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!plan.SerializeToCodedStream(&coded))
+      return absl::InternalError("cannot serialize the plan");
+  }
   bool json = path.size() >= 5 && path.substr(path.size() - 5) == ".json";
   if (json) {
+    // The JSON printer reads the (ordered) wire bytes.
+    std::unique_ptr<google::protobuf::util::TypeResolver> resolver(
+        google::protobuf::util::NewTypeResolverForDescriptorPool(
+            "type.googleapis.com",
+            google::protobuf::DescriptorPool::generated_pool()));
     google::protobuf::util::JsonPrintOptions options;
     options.add_whitespace = true;
     options.preserve_proto_field_names = true;
-    auto status =
-        google::protobuf::util::MessageToJsonString(plan, &bytes, options);
+    std::string text;
+    auto status = google::protobuf::util::BinaryToJsonString(
+        resolver.get(), "type.googleapis.com/wafer.plan.Plan", bytes, &text,
+        options);
     if (!status.ok())
       return absl::InternalError(std::string(status.message()));
-  } else if (!plan.SerializeToString(&bytes)) {
-    return absl::InternalError("cannot serialize the plan");
+    bytes = std::move(text);
   }
   if (path == "-") {
     fwrite(bytes.data(), 1, bytes.size(), stdout);

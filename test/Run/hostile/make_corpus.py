@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Writes the hostile-plan corpus for wafer-run from a good plan of the
+bundled GPT. The files are checked in; rerun only to change them. MANIFEST
+lists each file and the error wafer-run must give.
+
+  /usr/bin/python3 test/Run/hostile/make_corpus.py build/bin/wafer-compile
+"""
+import json
+import os
+import subprocess
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+compiler = sys.argv[1]
+good = os.path.join(here, "good.json")
+subprocess.run([compiler, os.path.join(root, "models/gpt-opset17/model.onnx"),
+                "--target=wse3:rows=16,cols=16", "-o", good], check=True)
+plan = json.load(open(good))
+# The weights resolve relative to the test run, not this machine's paths.
+plan["weights_dir"] = "."
+json.dump(plan, open(good, "w"), indent=1)
+manifest = []
+
+
+def save(name, data, expected):
+    path = os.path.join(here, name)
+    if isinstance(data, (bytes, str)):
+        open(path, "wb" if isinstance(data, bytes) else "w").write(data)
+    else:
+        json.dump(data, open(path, "w"), indent=1)
+    manifest.append((name, expected))
+
+
+binary = os.path.join(here, "good.wplan")
+subprocess.run([compiler, os.path.join(root, "models/gpt-opset17/model.onnx"),
+                "--target=wse3:rows=16,cols=16", "-o", binary], check=True)
+data = open(binary, "rb").read()
+os.remove(binary)
+save("truncated.wplan", data[: len(data) // 3], "is not a valid plan (truncated or corrupt?)")
+flipped = bytearray(data)
+for i in range(0, len(flipped), 97):
+    flipped[i] ^= 0x5A
+save("bitflip.wplan", bytes(flipped), "is not a valid plan (truncated or corrupt?)")
+save("empty.wplan", b"", "has format version 0")
+
+p = json.loads(json.dumps(plan)); p["format_version"] = 2
+save("version.json", p, "has format version 2; this wafer-run reads version 1")
+
+p = json.loads(json.dumps(plan))
+flow = next(f for f in p["flows"] if f.get("segments"))
+flow["segments"][0]["x"] = "900"
+save("route-off-grid.json", p, "does not start in its source")
+
+p = json.loads(json.dumps(plan))
+p["kernels"][3]["operands"][0] = "999999"
+save("dangling-tensor.json", p, "reads tensor 999999 before anything defines it")
+
+p = json.loads(json.dumps(plan))
+p["layers"][0]["region"]["x"] = "15"
+save("region-off-grid.json", p, "is off the usable grid")
+
+p = json.loads(json.dumps(plan))
+p["tensors"][0]["shape"] = ["100000", "100000", "100000"]
+save("huge-tensor.json", p, "has more than 2147483648 elements")
+
+p = json.loads(json.dumps(plan))
+p["target"]["colors"] = "2"
+p["target"]["reserved_colors"] = "1"
+save("few-colors.json", p, "input_queues (8) cannot exceed colors (2)")
+
+p = json.loads(json.dumps(plan))
+k = next(k for k in p["kernels"] if k["op"] == "wafer.transpose" or k["op"] == "wafer.split")
+k["attributes"]["axis"] = {"i": "7"} if k["op"] == "wafer.split" else k["attributes"].get("axis")
+save("bad-attribute.json", p, "axis 7 is out of range")
+
+with open(os.path.join(here, "MANIFEST"), "w") as f:
+    for name, expected in manifest:
+        f.write(f"{name}\t{expected}\n")
