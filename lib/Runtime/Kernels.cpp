@@ -57,24 +57,6 @@ std::vector<int64_t> broadcastMap(const Shape &out, const Shape &in) {
   return map;
 }
 
-int64_t attrInt(const plan::Kernel &k, const char *name, int64_t fallback) {
-  auto it = k.attributes().find(name);
-  return it == k.attributes().end() ? fallback : it->second.i();
-}
-
-double attrFloat(const plan::Kernel &k, const char *name, double fallback) {
-  auto it = k.attributes().find(name);
-  return it == k.attributes().end() ? fallback : it->second.f();
-}
-
-Shape attrInts(const plan::Kernel &k, const char *name) {
-  auto it = k.attributes().find(name);
-  if (it == k.attributes().end())
-    return {};
-  return Shape(it->second.ints().values().begin(),
-               it->second.ints().values().end());
-}
-
 /// Rounds to bfloat16 (nearest, ties to even).
 float roundBf16(float f) {
   uint32_t bits;

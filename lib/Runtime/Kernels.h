@@ -7,6 +7,25 @@
 
 namespace wafer::runtime {
 
+/// A kernel's attribute, or `fallback` when it has none.
+inline int64_t attrInt(const plan::Kernel &k, const char *name,
+                       int64_t fallback) {
+  auto it = k.attributes().find(name);
+  return it == k.attributes().end() ? fallback : it->second.i();
+}
+inline double attrFloat(const plan::Kernel &k, const char *name,
+                        double fallback) {
+  auto it = k.attributes().find(name);
+  return it == k.attributes().end() ? fallback : it->second.f();
+}
+inline std::vector<int64_t> attrInts(const plan::Kernel &k, const char *name) {
+  auto it = k.attributes().find(name);
+  if (it == k.attributes().end())
+    return {};
+  return std::vector<int64_t>(it->second.ints().values().begin(),
+                              it->second.ints().values().end());
+}
+
 /// Computes `kernel` on `operands` into `results`, whose types and shapes
 /// are already set (and storage sized).
 absl::Status runKernel(const plan::Kernel &kernel,

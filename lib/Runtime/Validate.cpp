@@ -44,19 +44,6 @@ int64_t count(const Shape &s) {
   return n;
 }
 
-int64_t attr(const plan::Kernel &k, const char *name, int64_t fallback) {
-  auto it = k.attributes().find(name);
-  return it == k.attributes().end() ? fallback : it->second.i();
-}
-
-Shape attrInts(const plan::Kernel &k, const char *name) {
-  auto it = k.attributes().find(name);
-  if (it == k.attributes().end())
-    return {};
-  return Shape(it->second.ints().values().begin(),
-               it->second.ints().values().end());
-}
-
 } // namespace
 
 absl::Status validateKernels(const plan::Plan &plan) {
@@ -114,7 +101,7 @@ absl::Status validateKernels(const plan::Plan &plan) {
       if (!arity(1, 1, 1) || in[0] != out[0])
         return bad("needs one operand and one result of the same shape");
       if (op == "wafer.softmax" || op == "wafer.log_softmax") {
-        int64_t axis = attr(k, "axis", -1), rank = in[0].size();
+        int64_t axis = attrInt(k, "axis", -1), rank = in[0].size();
         if (axis < -rank || axis >= rank)
           return bad(absl::StrCat("axis ", axis, " is out of range"));
       }
@@ -131,7 +118,7 @@ absl::Status validateKernels(const plan::Plan &plan) {
       if (!arity(2, 3, 1) || in[0].size() < 2 || in[1].size() < 2 ||
           out[0].size() < 2)
         return bad("needs two operands of rank >= 2 (and a bias)");
-      bool ta = attr(k, "transpose_lhs", 0), tb = attr(k, "transpose_rhs", 0);
+      bool ta = attrInt(k, "transpose_lhs", 0), tb = attrInt(k, "transpose_rhs", 0);
       const Shape &a = in[0], &b = in[1], &c = out[0];
       int64_t m = a[a.size() - (ta ? 1 : 2)], ka = a[a.size() - (ta ? 2 : 1)];
       int64_t kb = b[b.size() - (tb ? 1 : 2)], n = b[b.size() - (tb ? 2 : 1)];
@@ -149,7 +136,7 @@ absl::Status validateKernels(const plan::Plan &plan) {
       for (const Shape &s : {in[0], in[1], in[2], out[0]})
         if (s.size() != 3)
           return bad("operands must be [batch, sequence, features]");
-      int64_t heads = attr(k, "num_heads", 0), kv = attr(k, "num_kv_heads", 0);
+      int64_t heads = attrInt(k, "num_heads", 0), kv = attrInt(k, "num_kv_heads", 0);
       if (heads <= 0 || kv <= 0 || heads % kv || in[0][2] % heads ||
           in[2][2] % kv)
         return bad("head counts do not divide the features");
@@ -164,7 +151,7 @@ absl::Status validateKernels(const plan::Plan &plan) {
     } else if (op == "wafer.layer_norm" || op == "wafer.rms_norm") {
       if (!arity(2, op == "wafer.layer_norm" ? 3 : 2, 1) || in[0] != out[0])
         return bad("needs input, scale (and bias) and a result like the input");
-      int64_t rank = in[0].size(), axis = attr(k, "axis", -1);
+      int64_t rank = in[0].size(), axis = attrInt(k, "axis", -1);
       if (axis < -rank || axis >= rank)
         return bad(absl::StrCat("axis ", axis, " is out of range"));
       Shape features(in[0].begin() + (axis < 0 ? axis + rank : axis),
@@ -214,7 +201,7 @@ absl::Status validateKernels(const plan::Plan &plan) {
         return bad("has the wrong number of operands or results");
       const Shape &whole = concat ? out[0] : in[0];
       const std::vector<Shape> &pieces = concat ? in : out;
-      int64_t axis = attr(k, "axis", 0), total = 0;
+      int64_t axis = attrInt(k, "axis", 0), total = 0;
       if (axis < 0 || axis >= static_cast<int64_t>(whole.size()))
         return bad(absl::StrCat("axis ", axis, " is out of range"));
       for (const Shape &piece : pieces) {
@@ -228,7 +215,7 @@ absl::Status validateKernels(const plan::Plan &plan) {
       if (total != whole[axis])
         return bad("pieces do not add up along the axis");
     } else if (op == "wafer.gather") {
-      int64_t axis = attr(k, "axis", 0);
+      int64_t axis = attrInt(k, "axis", 0);
       if (!arity(2, 2, 1) || axis < 0 ||
           axis >= static_cast<int64_t>(in[0].size()))
         return bad("needs data, indices and an axis in range");
@@ -239,7 +226,7 @@ absl::Status validateKernels(const plan::Plan &plan) {
         return bad(absl::StrCat("result ", show(out[0]), " should be ",
                                 show(expected)));
     } else if (op == "wafer.iota") {
-      int64_t dim = attr(k, "dimension", 0);
+      int64_t dim = attrInt(k, "dimension", 0);
       if (!arity(0, 0, 1) || dim < 0 ||
           dim >= static_cast<int64_t>(out[0].size()))
         return bad("dimension is out of range");
