@@ -141,10 +141,32 @@ wafer::detail::readTensorProto(const onnx::TensorProto &tensor,
     error = "has a negative dimension";
     return failure();
   }
+  // Check the data against the shape before allocating anything: a huge
+  // shape with little data is a hostile file, not a reason to run out of
+  // memory.
+  int64_t width = storageBytes(elementType);
+  int64_t found = tensor.has_raw_data() ? tensor.raw_data().size() / width
+                  : elementType.isF32()        ? tensor.float_data_size()
+                  : elementType.isInteger(64)  ? tensor.int64_data_size()
+                                               : tensor.int32_data_size();
+  if (count != found || (tensor.has_raw_data() &&
+                         static_cast<int64_t>(tensor.raw_data().size()) !=
+                             found * width)) {
+    if (tensor.has_raw_data())
+      error = "holds " + std::to_string(tensor.raw_data().size()) +
+              " bytes of data, but its shape needs " +
+              (count > std::numeric_limits<int64_t>::max() / width
+                   ? std::string("more than 2^63")
+                   : std::to_string(count * width));
+    else
+      error = "holds " + std::to_string(found) +
+              " elements of data, but its shape needs " +
+              std::to_string(count);
+    return failure();
+  }
   HostTensor out = HostTensor::zeros(elementType, shape);
   bool isFloat = out.isFloat();
   if (tensor.has_raw_data()) {
-    int64_t width = storageBytes(elementType);
     if (static_cast<int64_t>(tensor.raw_data().size()) != count * width) {
       error = "holds " + std::to_string(tensor.raw_data().size()) +
               " bytes of data, but its shape needs " +

@@ -10,6 +10,7 @@
 #include "ImporterImpl.h"
 
 #include <cmath>
+#include <limits>
 
 #include "llvm/ADT/StringMap.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
@@ -830,6 +831,10 @@ LogicalResult importReshape(NodeContext &ctx) {
       ctx.emitError() << "shape entry " << i << " is " << d;
       return failure();
     } else {
+      if (d != 0 && known > std::numeric_limits<int64_t>::max() / d) {
+        ctx.emitError() << "shape overflows 64 bits of elements";
+        return failure();
+      }
       known *= d;
     }
     shape.push_back(d);
