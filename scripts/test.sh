@@ -4,7 +4,7 @@
 #     ONNX's own outputs) and the GoogleTest unit tests, which lit runs too;
 #  2. the same suite on an ASan + UBSan build (skip with WAFER_NO_SANITIZE=1);
 #  3. a short run of each libFuzzer target after replaying its regression
-#     files (seconds per target: WAFER_FUZZ_SECONDS, default 20; 0 skips).
+#     files (seconds per target: WAFER_FUZZ_SECONDS, default 60; 0 skips).
 # Ends with the line "N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,7 +55,7 @@ if [ "${WAFER_NO_SANITIZE:-0}" != 1 ]; then
   fi
 fi
 
-fuzz_seconds=${WAFER_FUZZ_SECONDS:-20}
+fuzz_seconds=${WAFER_FUZZ_SECONDS:-60}
 if [ "$fuzz_seconds" != 0 ]; then
   fuzz_log=$(mktemp)
   "$root/scripts/fuzz.sh" "$fuzz_seconds" | tee "$fuzz_log"
