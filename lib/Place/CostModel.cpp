@@ -29,19 +29,38 @@ double CostModel::computeCycles(const LayerSpec &layer, int64_t pes) const {
   return layer.flops / (flopsPerCycle(layer) * usefulPEs(layer, pes));
 }
 
+namespace {
+/// Cycles the SUMMA broadcasts take when the output's m rows are spread over
+/// `mSide` PEs and its n columns over `nSide`: A's panels cross the mSide
+/// rows' links, B's the nSide columns'.
+double summaCommCycles(const LayerSpec &layer, int64_t mSide, int64_t nSide,
+                       double link) {
+  double aBytes = static_cast<double>(layer.m) * layer.k * layer.elementBytes;
+  double bBytes = static_cast<double>(layer.k) * layer.n * layer.elementBytes;
+  return std::max(aBytes / (mSide * link), bBytes / (nSide * link));
+}
+} // namespace
+
+bool CostModel::transposedSumma(const LayerSpec &layer, int64_t h,
+                                int64_t w) const {
+  if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
+    return false;
+  double link = static_cast<double>(target.linkBytesPerCycle);
+  // Strictly better only, so square grids and ties keep the plain layout.
+  return summaCommCycles(layer, w, h, link) <
+         summaCommCycles(layer, h, w, link);
+}
+
 double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
                               int64_t w) const {
   double compute = computeCycles(layer, h * w);
   if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
     return compute;
-  // SUMMA on an h x w grid: A's panels travel along rows, B's along
-  // columns, one link each way per PE.
   double link = static_cast<double>(target.linkBytesPerCycle);
-  double aBytes = static_cast<double>(layer.m) * layer.k * layer.elementBytes;
-  double bBytes = static_cast<double>(layer.k) * layer.n * layer.elementBytes;
-  double comm = std::max(aBytes / (h * link), bBytes / (w * link));
-  return std::max(compute, comm) +
-         std::min(h, w) * kStepOverheadCycles;
+  double comm = transposedSumma(layer, h, w)
+                    ? summaCommCycles(layer, w, h, link)
+                    : summaCommCycles(layer, h, w, link);
+  return std::max(compute, comm) + std::min(h, w) * kStepOverheadCycles;
 }
 
 double CostModel::streamCycles(int64_t bytes) const {

@@ -73,6 +73,24 @@ TEST(Pipelined, RegionsAreDisjointInsideAndHoldTheirLayers) {
             1.15);
 }
 
+TEST(Pipelined, VocabularyProjectionStaysWithinTheBound) {
+  // GPT-2 small with its 50257-word head on WSE-3: the head's weights must
+  // cross the grid's long side or the whole pipeline waits for them.
+  TargetDesc t = target("wse3");
+  std::vector<LayerSpec> layers = gptLayers(12, 768, 2048);
+  LayerSpec head = layers[2];
+  head.name = "lm_head";
+  head.n = 50257;
+  head.flops = 2.0 * head.m * head.k * head.n;
+  head.weights = {{"lm_head.w", head.k * head.n * 2}};
+  head.outBytes = head.m * head.n * 2;
+  layers.push_back(head);
+  absl::StatusOr<Placement> p = placePipelined(t, layers, {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_LE(static_cast<double>(p->predictedCycles) / p->lowerBoundCycles,
+            1.15);
+}
+
 TEST(Pipelined, ConsecutiveLayersTouch) {
   TargetDesc t = target("wse2");
   absl::StatusOr<Placement> p = placePipelined(t, gptLayers(4, 512, 512), {});

@@ -8,7 +8,8 @@
 // Model (docs/cost-model.md):
 //   compute  = flops / (flop-per-cycle-per-PE x PEs used)
 //   matmul   = max(compute, A bytes / (h x link), B bytes / (w x link))
-//              + min(h, w) x step overhead          (SUMMA on an h x w grid)
+//              + min(h, w) x step overhead          (SUMMA on an h x w grid,
+//              or with A and B's roles swapped when that moves less per link)
 //   stream   = bytes / (off-wafer bytes per cycle)
 //   transfer = bytes / (boundary PEs x link bytes per cycle) + hops
 //
@@ -57,6 +58,11 @@ public:
   int64_t usefulPEs(const LayerSpec &layer, int64_t pes) const;
   /// Cycles for one step of `layer` on an h x w rectangle.
   double layerCycles(const LayerSpec &layer, int64_t h, int64_t w) const;
+  /// Whether a matmul on h x w lays its output out transposed: the output
+  /// columns (n) over the h rows and the tokens (m) over the w columns, so
+  /// that B's panels travel along the longer side. The plan's kernels use
+  /// the same choice.
+  bool transposedSumma(const LayerSpec &layer, int64_t h, int64_t w) const;
   /// Pure compute cycles (no communication) on `pes` PEs.
   double computeCycles(const LayerSpec &layer, int64_t pes) const;
   /// Cycles to stream `bytes` of weights from off-wafer memory.
