@@ -530,6 +530,7 @@ Session::run(const std::vector<Array> &inputs) {
     }
     return &parameters[id];
   };
+  int64_t kernelsDone = 0;
   for (const plan::Kernel &k : plan.kernels()) {
     std::vector<const Array *> operands;
     for (int64_t id : k.operands()) {
@@ -554,6 +555,8 @@ Session::run(const std::vector<Array> &inputs) {
       values[k.results(r)] = std::move(results[r]);
       ready[k.results(r)] = true;
     }
+    if (options.progress)
+      options.progress(++kernelsDone, plan.kernels_size());
   }
   std::vector<Array> outputs;
   for (int64_t id : plan.outputs()) {

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
+#include "Parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <map>
 
 #include "Eigen/Core"
+#include "unsupported/Eigen/SpecialFunctions"
 #include "absl/strings/str_cat.h"
 
 namespace wafer::runtime {
@@ -102,6 +104,15 @@ void copyElement(const Array &in, int64_t from, Array &out, int64_t to) {
     out.ints[to] = in.ints[from];
 }
 
+/// Copies `length` elements from `in` at `from` to `out` at `to`.
+void copyRange(const Array &in, int64_t from, Array &out, int64_t to,
+               int64_t length) {
+  if (in.isFloat())
+    std::copy_n(in.floats.begin() + from, length, out.floats.begin() + to);
+  else
+    std::copy_n(in.ints.begin() + from, length, out.ints.begin() + to);
+}
+
 double erfGelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
 double tanhGelu(double x) {
   return 0.5 * x *
@@ -158,6 +169,58 @@ void elementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
   }
 }
 
+/// Elements per work item of the elementwise kernels.
+constexpr int64_t kElementChunk = 16384;
+
+/// The common elementwise case in float: fp32 operands of the result's shape
+/// or single elements, `fn(const float *args)` per element, in fixed chunks
+/// spread over the pool. False when the operands are not of that kind.
+template <typename Fn>
+bool floatElementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
+  int64_t n = out.size();
+  if (out.type != plan::F32 || in.size() > 3)
+    return false;
+  const float *p[3] = {nullptr, nullptr, nullptr};
+  int64_t step[3] = {0, 0, 0};
+  for (size_t k = 0; k < in.size(); ++k) {
+    if (in[k]->type != plan::F32 ||
+        (in[k]->shape != out.shape && in[k]->size() != 1))
+      return false;
+    p[k] = in[k]->floats.data();
+    step[k] = in[k]->size() == 1 && n != 1 ? 0 : 1;
+  }
+  float *o = out.floats.data();
+  size_t arity = in.size();
+  parallelFor((n + kElementChunk - 1) / kElementChunk, [&](int64_t chunk) {
+    int64_t end = std::min(n, (chunk + 1) * kElementChunk);
+    float args[3];
+    for (int64_t i = chunk * kElementChunk; i < end; ++i) {
+      for (size_t k = 0; k < arity; ++k)
+        args[k] = p[k][i * step[k]];
+      o[i] = fn(args);
+    }
+  });
+  return true;
+}
+
+/// A unary fp32 kernel on whole chunks: `fn(x, out)` on Eigen arrays of
+/// up to kElementChunk elements, so the math is vectorised. False when the
+/// operand is not fp32 of the result's shape.
+template <typename Fn>
+bool floatChunks(const Array &in, Array &out, Fn fn) {
+  if (out.type != plan::F32 || in.type != plan::F32 || in.shape != out.shape)
+    return false;
+  int64_t n = out.size();
+  parallelFor((n + kElementChunk - 1) / kElementChunk, [&](int64_t chunk) {
+    int64_t begin = chunk * kElementChunk;
+    int64_t length = std::min(n, begin + kElementChunk) - begin;
+    Eigen::Map<const Eigen::ArrayXf> x(in.floats.data() + begin, length);
+    Eigen::Map<Eigen::ArrayXf> o(out.floats.data() + begin, length);
+    fn(x, o);
+  });
+  return true;
+}
+
 int64_t normalize(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
@@ -168,8 +231,14 @@ template <typename Fn> void rows(Array &a, int64_t axis, Fn fn) {
   int64_t inner = 1;
   for (size_t d = axis; d < a.shape.size(); ++d)
     inner *= a.shape[d];
-  for (int64_t start = 0; start < a.size(); start += inner)
-    fn(&a.floats[start], inner);
+  if (inner == 0)
+    return;
+  int64_t count = a.size() / inner, perItem = 64;
+  parallelFor((count + perItem - 1) / perItem, [&](int64_t item) {
+    for (int64_t r = item * perItem; r < std::min(count, (item + 1) * perItem);
+         ++r)
+      fn(&a.floats[r * inner], inner);
+  });
 }
 
 /// Softmax (or log-softmax) along `axis` of a float array, in place.
@@ -200,6 +269,9 @@ void softmaxAlong(Array &a, int64_t axis, bool log) {
 using RowMatrix =
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+/// Output rows per work item of a matrix product.
+constexpr int64_t kMatmulRows = 32;
+
 absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
                     Array &out) {
   const Array &a = *in[0], &b = *in[1];
@@ -215,21 +287,25 @@ absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
                        bMap = broadcastMap(batch, bBatch);
   int64_t aStride = a.shape[ar - 1] * a.shape[ar - 2],
           bStride = b.shape[br - 1] * b.shape[br - 2];
-  for (int64_t i = 0, batches = count(batch); i < batches; ++i) {
+  // Work items: each batch's output rows in fixed chunks.
+  int64_t chunks = (m + kMatmulRows - 1) / kMatmulRows;
+  parallelFor(count(batch) * chunks, [&](int64_t item) {
+    int64_t i = item / chunks, row = item % chunks * kMatmulRows;
+    int64_t rows = std::min(kMatmulRows, m - row);
     Eigen::Map<const RowMatrix> A(&a.floats[aMap[i] * aStride],
                                   a.shape[ar - 2], a.shape[ar - 1]);
     Eigen::Map<const RowMatrix> B(&b.floats[bMap[i] * bStride],
                                   b.shape[br - 2], b.shape[br - 1]);
-    Eigen::Map<RowMatrix> C(&out.floats[i * m * n], m, n);
+    Eigen::Map<RowMatrix> C(&out.floats[(i * m + row) * n], rows, n);
     if (ta && tb)
-      C.noalias() = A.transpose() * B.transpose();
+      C.noalias() = A.transpose().middleRows(row, rows) * B.transpose();
     else if (ta)
-      C.noalias() = A.transpose() * B;
+      C.noalias() = A.transpose().middleRows(row, rows) * B;
     else if (tb)
-      C.noalias() = A * B.transpose();
+      C.noalias() = A.middleRows(row, rows) * B.transpose();
     else
-      C.noalias() = A * B;
-  }
+      C.noalias() = A.middleRows(row, rows) * B;
+  });
   (void)kk;
   if (in.size() > 2) {
     // Bias: the verifier allows any shape that broadcasts; a row vector is
@@ -265,43 +341,43 @@ absl::Status attention(const plan::Kernel &k,
   // O = P V; Q, K, V rows are strided views of the merged tensors.
   using Stride = Eigen::OuterStride<>;
   using ConstView = Eigen::Map<const RowMatrix, 0, Stride>;
-  RowMatrix scores(sq, sk);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t h = 0; h < heads; ++h) {
-      int64_t g = h / (heads / kvHeads);
-      ConstView Q(&q.floats[b * sq * q.shape[2] + h * dh], sq, dh,
-                  Stride(q.shape[2]));
-      ConstView K(&key.floats[b * sk * key.shape[2] + g * dh], sk, dh,
-                  Stride(key.shape[2]));
-      ConstView V(&v.floats[b * sk * v.shape[2] + g * dv], sk, dv,
-                  Stride(v.shape[2]));
-      scores.noalias() = Q * K.transpose();
-      for (int64_t i = 0; i < sq; ++i) {
-        float *row = &scores(i, 0);
-        float max = -INFINITY;
-        for (int64_t j = 0; j < sk; ++j) {
-          float s = row[j] * static_cast<float>(scale);
-          if (mask)
-            s += mask->floats[maskMap[((b * heads + h) * sq + i) * sk + j]];
-          if (causal && j > i)
-            s = -INFINITY;
-          row[j] = s;
-          max = std::max(max, s);
-        }
-        double sum = 0;
-        for (int64_t j = 0; j < sk; ++j) {
-          row[j] = std::exp(row[j] - max);
-          sum += row[j];
-        }
-        float inv = static_cast<float>(1.0 / sum);
-        for (int64_t j = 0; j < sk; ++j)
-          row[j] *= inv;
+  parallelFor(batch * heads, [&](int64_t item) {
+    int64_t b = item / heads, h = item % heads;
+    RowMatrix scores(sq, sk);
+    int64_t g = h / (heads / kvHeads);
+    ConstView Q(&q.floats[b * sq * q.shape[2] + h * dh], sq, dh,
+                Stride(q.shape[2]));
+    ConstView K(&key.floats[b * sk * key.shape[2] + g * dh], sk, dh,
+                Stride(key.shape[2]));
+    ConstView V(&v.floats[b * sk * v.shape[2] + g * dv], sk, dv,
+                Stride(v.shape[2]));
+    scores.noalias() = Q * K.transpose();
+    for (int64_t i = 0; i < sq; ++i) {
+      float *row = &scores(i, 0);
+      float max = -INFINITY;
+      for (int64_t j = 0; j < sk; ++j) {
+        float s = row[j] * static_cast<float>(scale);
+        if (mask)
+          s += mask->floats[maskMap[((b * heads + h) * sq + i) * sk + j]];
+        if (causal && j > i)
+          s = -INFINITY;
+        row[j] = s;
+        max = std::max(max, s);
       }
-      Eigen::Map<RowMatrix, 0, Stride> O(
-          &out.floats[b * sq * out.shape[2] + h * dv], sq, dv,
-          Stride(out.shape[2]));
-      O.noalias() = scores * V;
+      double sum = 0;
+      for (int64_t j = 0; j < sk; ++j) {
+        row[j] = std::exp(row[j] - max);
+        sum += row[j];
+      }
+      float inv = static_cast<float>(1.0 / sum);
+      for (int64_t j = 0; j < sk; ++j)
+        row[j] *= inv;
     }
+    Eigen::Map<RowMatrix, 0, Stride> O(
+        &out.floats[b * sq * out.shape[2] + h * dv], sq, dv,
+        Stride(out.shape[2]));
+    O.noalias() = scores * V;
+  });
   return absl::OkStatus();
 }
 
@@ -424,6 +500,76 @@ absl::Status runKernel(const plan::Kernel &k,
           {"wafer.and", [](double a, double b) { return a != 0 && b != 0; }},
           {"wafer.or", [](double a, double b) { return a != 0 || b != 0; }},
       };
+  // fp32 fast paths: float math per element, spread over the pool.
+  static const std::map<std::string, float (*)(float)> unaryFloat = {
+      {"wafer.neg", [](float x) { return -x; }},
+      {"wafer.abs", [](float x) { return std::fabs(x); }},
+      {"wafer.exp", [](float x) { return std::exp(x); }},
+      {"wafer.log", [](float x) { return std::log(x); }},
+      {"wafer.sqrt", [](float x) { return std::sqrt(x); }},
+      {"wafer.rsqrt", [](float x) { return 1 / std::sqrt(x); }},
+      {"wafer.reciprocal", [](float x) { return 1 / x; }},
+      {"wafer.tanh", [](float x) { return std::tanh(x); }},
+      {"wafer.sigmoid", [](float x) { return 1 / (1 + std::exp(-x)); }},
+      {"wafer.erf", [](float x) { return std::erf(x); }},
+      {"wafer.relu", [](float x) { return std::max(x, 0.0f); }},
+      {"wafer.silu", [](float x) { return x / (1 + std::exp(-x)); }},
+  };
+  static const std::map<std::string, float (*)(float, float)> binaryFloat = {
+      {"wafer.add", [](float a, float b) { return a + b; }},
+      {"wafer.sub", [](float a, float b) { return a - b; }},
+      {"wafer.mul", [](float a, float b) { return a * b; }},
+      {"wafer.div", [](float a, float b) { return a / b; }},
+      {"wafer.max", [](float a, float b) { return std::max(a, b); }},
+      {"wafer.min", [](float a, float b) { return std::min(a, b); }},
+  };
+  if (auto it = unaryFloat.find(op); it != unaryFloat.end()) {
+    float (*fn)(float) = it->second;
+    if (floatElementwise({in[0]}, r, [fn](const float *v) { return fn(v[0]); }))
+      return absl::OkStatus();
+  }
+  if (auto it = binaryFloat.find(op); it != binaryFloat.end()) {
+    float (*fn)(float, float) = it->second;
+    if (floatElementwise({in[0], in[1]}, r,
+                         [fn](const float *v) { return fn(v[0], v[1]); }))
+      return absl::OkStatus();
+  }
+  using ConstChunk = Eigen::Map<const Eigen::ArrayXf>;
+  using Chunk = Eigen::Map<Eigen::ArrayXf>;
+  if (op == "wafer.gelu" && attrInt(k, "approximation", 0) == 1 &&
+      floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
+        o = 0.5f * x *
+            (1 + (0.7978845608f * (x + 0.044715f * x.cube())).tanh());
+      }))
+    return absl::OkStatus();
+  if (op == "wafer.gelu" && attrInt(k, "approximation", 0) == 0 &&
+      floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
+        o = 0.5f * x * (1 + (x * 0.70710678f).erf());
+      }))
+    return absl::OkStatus();
+  if (op == "wafer.tanh" &&
+      floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
+        o = x.tanh();
+      }))
+    return absl::OkStatus();
+  if (op == "wafer.exp" &&
+      floatChunks(*in[0], r,
+                  [](const ConstChunk &x, Chunk &o) { o = x.exp(); }))
+    return absl::OkStatus();
+  if (op == "wafer.erf" &&
+      floatChunks(*in[0], r,
+                  [](const ConstChunk &x, Chunk &o) { o = x.erf(); }))
+    return absl::OkStatus();
+  if (op == "wafer.sigmoid" &&
+      floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
+        o = 1 / (1 + (-x).exp());
+      }))
+    return absl::OkStatus();
+  if (op == "wafer.silu" &&
+      floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
+        o = x / (1 + (-x).exp());
+      }))
+    return absl::OkStatus();
   if (auto it = unary.find(op); it != unary.end()) {
     auto fn = it->second;
     if (op == "wafer.cast" && !r.isFloat() && r.type != plan::I1 &&
@@ -539,17 +685,16 @@ absl::Status runKernel(const plan::Kernel &k,
       for (int64_t o = 0; o < outer; ++o)
         for (const Array *piece : in) {
           int64_t chunk = piece->shape[axis] * inner;
-          for (int64_t c = 0; c < chunk; ++c)
-            copyElement(*piece, o * chunk + c, r, at++);
+          copyRange(*piece, o * chunk, r, at, chunk);
+          at += chunk;
         }
     } else {
       int64_t offset = 0;
       for (Array &piece : out) {
         int64_t chunk = piece.shape[axis] * inner;
-        for (int64_t o = 0, to = 0; o < outer; ++o)
-          for (int64_t c = 0; c < chunk; ++c)
-            copyElement(*in[0], o * full[axis] * inner + offset + c, piece,
-                        to++);
+        for (int64_t o = 0; o < outer; ++o)
+          copyRange(*in[0], o * full[axis] * inner + offset, piece, o * chunk,
+                    chunk);
         offset += chunk;
       }
     }
@@ -573,8 +718,8 @@ absl::Status runKernel(const plan::Kernel &k,
           return absl::OutOfRangeError(absl::StrCat(
               "gather index ", indices.ints[i], " is out of range for extent ",
               extent));
-        for (int64_t c = 0; c < inner; ++c)
-          copyElement(data, (o * extent + index) * inner + c, r, at++);
+        copyRange(data, (o * extent + index) * inner, r, at, inner);
+        at += inner;
       }
     return absl::OkStatus();
   }

@@ -2,7 +2,7 @@
 //
 //   wafer-run model.wplan --inputs DIR [--outputs DIR] [--compare]
 //       [--repeat N] [--report=text|json] [--trace FILE] [--timing-only]
-//       [--weights-dir DIR] [--atol A] [--rtol R]
+//       [--weights-dir DIR] [--atol A] [--rtol R] [--threads N]
 //
 // Checks the plan against its target, executes it, compares with
 // DIR/output_N.pb, and models its time with the compiler's cost model.
@@ -30,7 +30,7 @@ struct Options {
   std::string plan, inputs, outputs, trace, weightsDir;
   std::string report = "text";
   bool compare = false, timingOnly = false;
-  int repeat = 1;
+  int repeat = 1, threads = 0;
   double atol = 1e-4, rtol = 1e-3;
 };
 
@@ -38,15 +38,45 @@ int usage(const char *message) {
   std::fprintf(stderr,
                "error: %s\nusage: wafer-run PLAN --inputs DIR [--outputs DIR] "
                "[--compare] [--repeat N] [--report=text|json] [--trace FILE] "
-               "[--timing-only] [--weights-dir DIR] [--atol A] [--rtol R]\n",
+               "[--timing-only] [--weights-dir DIR] [--atol A] [--rtol R] "
+               "[--threads N]\n",
                message);
   return 1;
 }
 
-bool exists(const std::string &path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
+/// A one-line bar on stderr, drawn only once the work has run for half a
+/// second and then at most ten times a second.
+class Progress {
+public:
+  explicit Progress(int64_t total)
+      : total(std::max<int64_t>(total, 1)),
+        start(std::chrono::steady_clock::now()), last(start) {}
+  void step() {
+    ++done;
+    auto now = std::chrono::steady_clock::now();
+    if (now - start < std::chrono::milliseconds(500) ||
+        now - last < std::chrono::milliseconds(100))
+      return;
+    last = now;
+    drawn = true;
+    int width = 40, filled = static_cast<int>(width * done / total);
+    std::fprintf(stderr, "\r[%s%s] %3d%% %.1f s",
+                 std::string(filled, '#').c_str(),
+                 std::string(width - filled, ' ').c_str(),
+                 static_cast<int>(100 * done / total),
+                 std::chrono::duration<double>(now - start).count());
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (drawn)
+      std::fprintf(stderr, "\r%*s\r", 60, "");
+  }
+
+private:
+  int64_t total, done = 0;
+  std::chrono::steady_clock::time_point start, last;
+  bool drawn = false;
+};
 
 void writeTrace(const plan::Plan &p, const runtime::Timing &timing,
                 const std::string &path) {
@@ -107,6 +137,8 @@ int main(int argc, char **argv) {
       o.report = v;
     else if (const char *v = value("--repeat"))
       o.repeat = std::max(1, std::atoi(v));
+    else if (const char *v = value("--threads"))
+      o.threads = std::max(1, std::atoi(v));
     else if (const char *v = value("--atol"))
       o.atol = std::atof(v);
     else if (const char *v = value("--rtol"))
@@ -157,8 +189,14 @@ int main(int argc, char **argv) {
       }
       inputs.push_back(std::move(*a));
     }
+    if (o.threads > 0)
+      runtime::setThreadCount(o.threads);
     runtime::RunOptions options;
     options.weightsDir = o.weightsDir;
+    // A progress bar over all the runs when stderr is a terminal.
+    Progress progress(static_cast<int64_t>(o.repeat + 1) * p.kernels_size());
+    if (isatty(STDERR_FILENO))
+      options.progress = [&](int64_t, int64_t) { progress.step(); };
     // One run warms up (loads weights); the timed runs follow.
     runtime::Session session(p, options);
     absl::StatusOr<std::vector<runtime::Array>> outputs = session.run(inputs);
@@ -169,6 +207,7 @@ int main(int argc, char **argv) {
                         std::chrono::steady_clock::now() - start)
                         .count() /
                     o.repeat;
+    progress.finish();
     if (!outputs.ok()) {
       std::fprintf(stderr, "error: %s\n",
                    std::string(outputs.status().message()).c_str());

@@ -134,10 +134,12 @@ TEST(Pipelined, PinnedLayersKeepTheirRegions) {
   absl::StatusOr<Placement> p = placePipelined(t, layers, options);
   ASSERT_TRUE(p.ok()) << p.status();
   for (const PlacedLayer &layer : p->layers) {
-    if (layer.name == "h1.attn")
+    if (layer.name == "h1.attn") {
       EXPECT_EQ(layer.region, (Rect{300, 100, 40, 200}));
-    if (layer.name == "h3.fc2")
+    }
+    if (layer.name == "h3.fc2") {
       EXPECT_EQ(layer.region, (Rect{700, 1, 54, 994}));
+    }
     EXPECT_TRUE(t.usable.contains(layer.region)) << layer.name;
   }
   for (size_t i = 0; i < p->layers.size(); ++i)

@@ -13,6 +13,7 @@
 #define WAFER_RUNTIME_RUNTIME_H
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -67,7 +68,15 @@ Timing modelTiming(const plan::Plan &plan);
 
 struct RunOptions {
   std::string weightsDir; // Overrides the plan's.
+  /// Called after each kernel with the kernels done and their total.
+  std::function<void(int64_t done, int64_t total)> progress;
 };
+
+/// Threads the kernels use, the caller's included (default: one per core).
+/// Work is split by the data's shape, never by the thread count, so results
+/// are the same for any count.
+void setThreadCount(int threads);
+int threadCount();
 
 /// Executes a plan, keeping weights and constants loaded between runs.
 class Session {

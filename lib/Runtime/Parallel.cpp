@@ -1,0 +1,126 @@
+//===- Parallel.cpp - wafer-run's work pool -------------------------------===//
+
+#include "Parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace wafer::runtime {
+namespace {
+
+/// One parallelFor: its items are taken from `next` until none are left.
+/// Workers hold it by shared_ptr, so a late worker finds it exhausted rather
+/// than taking an item of the next job.
+struct Job {
+  const std::function<void(int64_t)> *item = nullptr;
+  int64_t count = 0;
+  std::atomic<int64_t> next{0};
+  int64_t pending = 0; // Guarded by the pool's mutex.
+};
+
+/// Workers sleep until a job is posted, then help drain it.
+class Pool {
+public:
+  explicit Pool(int threads) {
+    for (int i = 1; i < threads; ++i)
+      workers.emplace_back([this] { work(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopping = true;
+    }
+    wake.notify_all();
+    for (std::thread &t : workers)
+      t.join();
+  }
+  int size() const { return static_cast<int>(workers.size()) + 1; }
+
+  void run(int64_t count, const std::function<void(int64_t)> &item) {
+    if (workers.empty() || count <= 1) {
+      for (int64_t i = 0; i < count; ++i)
+        item(i);
+      return;
+    }
+    auto job = std::make_shared<Job>();
+    job->item = &item;
+    job->count = count;
+    job->pending = count;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      current = job;
+      ++generation;
+    }
+    wake.notify_all();
+    drain(*job);
+    std::unique_lock<std::mutex> lock(mutex);
+    done.wait(lock, [&] { return job->pending == 0; });
+    current.reset();
+  }
+
+private:
+  void drain(Job &job) {
+    int64_t finished = 0;
+    for (int64_t i; (i = job.next.fetch_add(1)) < job.count; ++finished)
+      (*job.item)(i);
+    if (finished) {
+      std::lock_guard<std::mutex> lock(mutex);
+      job.pending -= finished;
+      if (job.pending == 0)
+        done.notify_all();
+    }
+  }
+  void work() {
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mutex);
+    while (true) {
+      wake.wait(lock, [&] { return stopping || generation != seen; });
+      if (stopping)
+        return;
+      seen = generation;
+      std::shared_ptr<Job> job = current;
+      lock.unlock();
+      if (job)
+        drain(*job);
+      lock.lock();
+    }
+  }
+
+  std::vector<std::thread> workers;
+  std::mutex mutex;
+  std::condition_variable wake, done;
+  std::shared_ptr<Job> current;
+  uint64_t generation = 0;
+  bool stopping = false;
+};
+
+std::unique_ptr<Pool> &pool() {
+  static std::unique_ptr<Pool> instance;
+  return instance;
+}
+
+} // namespace
+
+void setThreadCount(int threads) {
+  threads = std::max(1, threads);
+  if (!pool() || pool()->size() != threads)
+    pool() = std::make_unique<Pool>(threads);
+}
+
+int threadCount() {
+  if (!pool())
+    setThreadCount(std::max(1u, std::thread::hardware_concurrency()));
+  return pool()->size();
+}
+
+void parallelFor(int64_t count, const std::function<void(int64_t)> &item) {
+  threadCount(); // Creates the pool on first use.
+  pool()->run(count, item);
+}
+
+} // namespace wafer::runtime
