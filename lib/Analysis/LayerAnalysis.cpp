@@ -237,8 +237,12 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
       layer.weightBytes += bytes;
       layer.weights.push_back(LayerWeight{ref.getSymName().str(), bytes});
     }
-    for (Value v : inputs)
+    for (Value v : inputs) {
       layer.inputBytes += byteSize(v);
+      Operation *def = v.getDefiningOp();
+      layer.inputsFrom.emplace_back(def ? layerOf.lookup(def) - 1 : -1,
+                                    byteSize(v));
+    }
     for (Value v : outputs)
       layer.outputBytes += byteSize(v);
   }
@@ -271,6 +275,7 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
     spec.constantBytes = layer.constantBytes;
     spec.inBytes = layer.inputBytes;
     spec.outBytes = layer.outputBytes;
+    spec.inputsFrom = layer.inputsFrom;
     auto type =
         dyn_cast<RankedTensorType>(layer.anchor->getResult(0).getType());
     if (type) {

@@ -59,14 +59,14 @@ struct Strip {
 /// than the usable height when one cannot meet the stage time there).
 using RowsFn = std::function<int64_t(size_t begin, size_t end, int64_t w)>;
 
-/// The least width that stacks layers [begin, end) in at most `height` rows,
-/// or -1 when even `maxWidth` is not enough.
+/// The least width of at least `minWidth` that stacks layers [begin, end)
+/// in at most `height` rows, or -1 when even `maxWidth` is not enough.
 int64_t stripWidth(const RowsFn &segmentRows, size_t begin, size_t end,
-                   int64_t height, int64_t maxWidth) {
+                   int64_t height, int64_t minWidth, int64_t maxWidth) {
   auto rows = [&](int64_t w) { return segmentRows(begin, end, w); };
-  if (maxWidth < 1 || rows(maxWidth) > height)
+  if (maxWidth < minWidth || rows(maxWidth) > height)
     return -1;
-  int64_t lo = 1, hi = maxWidth;
+  int64_t lo = minWidth, hi = maxWidth;
   while (lo < hi) {
     int64_t mid = (lo + hi) / 2;
     if (rows(mid) <= height)
@@ -81,6 +81,7 @@ int64_t stripWidth(const RowsFn &segmentRows, size_t begin, size_t end,
 /// total width (dynamic programming over strip breaks). Empty when they do
 /// not fit.
 std::vector<Strip> packStrips(size_t n, const std::vector<int64_t> &minAreas,
+                              const std::vector<int64_t> &needWidth,
                               const RowsFn &rowsFor, const Rect &usable) {
   const int64_t kInfinity = std::numeric_limits<int64_t>::max() / 4;
   std::vector<int64_t> best(n + 1, kInfinity);
@@ -88,15 +89,18 @@ std::vector<Strip> packStrips(size_t n, const std::vector<int64_t> &minAreas,
   std::vector<int64_t> width(n + 1, 0);
   best[0] = 0;
   for (size_t end = 1; end <= n; ++end) {
-    int64_t area = 0;
+    int64_t area = 0, minWidth = 1;
     for (size_t begin = end; begin-- > 0;) {
       area += minAreas[begin];
+      if (begin + 1 < end) // Boundary begin + 1 is now inside the strip.
+        minWidth = std::max(minWidth, needWidth[begin + 1]);
       if (area > usable.area() ||
-          static_cast<int64_t>(end - begin) > usable.height)
+          static_cast<int64_t>(end - begin) > usable.height ||
+          minWidth > usable.width)
         break;
       if (best[begin] >= kInfinity)
         continue;
-      int64_t w = stripWidth(rowsFor, begin, end, usable.height,
+      int64_t w = stripWidth(rowsFor, begin, end, usable.height, minWidth,
                              usable.width - best[begin]);
       if (w < 0)
         continue;
@@ -252,6 +256,25 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
   int64_t freeWidth = 0;
   for (auto [x, width] : intervals)
     freeWidth += width;
+
+  // Activations crossing each boundary of the free layers' program order:
+  // crossing[i] is what flows from layers before free layer i to it and
+  // later ones. Stacked in one strip, it crosses the strip's width.
+  std::vector<int64_t> position(n, -1);
+  for (size_t i = 0; i < free.size(); ++i)
+    position[free[i]] = static_cast<int64_t>(i);
+  std::vector<int64_t> crossing(free.size() + 1, 0);
+  for (size_t i = 0; i < free.size(); ++i)
+    for (auto [producer, bytes] : layers[free[i]].inputsFrom)
+      if (producer >= 0 && producer < static_cast<int64_t>(n) &&
+          position[producer] >= 0 &&
+          position[producer] < static_cast<int64_t>(i)) {
+        crossing[position[producer] + 1] += bytes;
+        crossing[i + 1] -= bytes;
+      }
+  for (size_t i = 1; i <= free.size(); ++i)
+    crossing[i] += crossing[i - 1];
+  const double link = static_cast<double>(target.linkBytesPerCycle);
   Rect stripArea{usable.x, usable.y, freeWidth, usable.height};
 
   // For the current stage time, the rows each free layer needs at each strip
@@ -267,9 +290,26 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
                             usable.height),
                     usable.height + 1);
   };
+  // Rows the layers at a strip's ends need so that what crosses to the
+  // neighbouring strip at the serpentine's turn does so within the stage.
+  std::vector<int64_t> needRows(m + 1, 1);
+  auto endRows = [&](size_t i, bool first, bool last, int64_t rowsNow) {
+    if (first && i > 0)
+      rowsNow = std::max(rowsNow, needRows[i]);
+    if (last && i + 1 < m)
+      rowsNow = std::max(rowsNow, needRows[i + 1]);
+    return rowsNow;
+  };
   RowsFn segmentRows = [&](size_t begin, size_t end, int64_t w) {
     const int64_t *row = &prefix[(w - 1) * (m + 1)];
-    return row[end] - row[begin];
+    int64_t total = row[end] - row[begin];
+    int64_t firstRows = row[begin + 1] - row[begin];
+    if (end - begin == 1)
+      return total - firstRows + endRows(begin, true, true, firstRows);
+    int64_t lastRows = row[end] - row[end - 1];
+    return total - firstRows - lastRows +
+           endRows(begin, true, false, firstRows) +
+           endRows(end - 1, false, true, lastRows);
   };
   // Strips go into the free intervals in order; each must fit in one.
   auto fitIntervals = [&](std::vector<Strip> &strips,
@@ -301,13 +341,19 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     }
     if (stripArea.width == 0)
       return false;
+    std::vector<int64_t> needWidth(m + 1, 1);
+    for (size_t i = 1; i < m; ++i) {
+      needWidth[i] = std::max<int64_t>(
+          1, static_cast<int64_t>(std::ceil(crossing[i] / (link * cycles))));
+      needRows[i] = needWidth[i];
+    }
     prefix.assign(stripArea.width * (m + 1), 0);
     for (int64_t w = 1; w <= stripArea.width; ++w) {
       int64_t *row = &prefix[(w - 1) * (m + 1)];
       for (size_t i = 0; i < m; ++i)
         row[i + 1] = row[i] + rows(i, w);
     }
-    strips = packStrips(m, freeMemory, segmentRows, stripArea);
+    strips = packStrips(m, freeMemory, needWidth, segmentRows, stripArea);
     return !strips.empty() && fitIntervals(strips, xs);
   };
 
@@ -368,7 +414,9 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     height.clear();
     int64_t needed = 0;
     for (size_t i = strip.begin; i < strip.end; ++i) {
-      height.push_back(std::min(rows(i, width), usable.height));
+      height.push_back(std::min(
+          endRows(i, i == strip.begin, i + 1 == strip.end, rows(i, width)),
+          usable.height + 1));
       needed += height.back();
     }
     if (needed > usable.height)
@@ -408,6 +456,22 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
         y += height[i];
     }
   }
+  // What crosses into each free layer from the one before it: over the
+  // strip's width when they are stacked, else over the rows the two share
+  // at the serpentine's turn.
+  std::vector<double> transferIn(n, 0);
+  for (size_t s = 0; s < strips.size(); ++s)
+    for (size_t i = std::max<size_t>(strips[s].begin, 1); i < strips[s].end;
+         ++i) {
+      const Rect &above = placedLayers[free[i - 1]].region;
+      const Rect &here = placedLayers[free[i]].region;
+      int64_t lanes = here.width;
+      if (i == strips[s].begin)
+        lanes = std::min(above.y + above.height, here.y + here.height) -
+                std::max(above.y, here.y);
+      transferIn[free[i]] =
+          model.transferCycles(crossing[i], std::max<int64_t>(lanes, 1), 1);
+    }
   for (size_t l = 0; l < n; ++l) {
     PlacedLayer &placed = placedLayers[l];
     placed.name = layers[l].name;
@@ -415,8 +479,9 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
       placed.region = *pinned[l];
     placed.sramBytesPerPE =
         ceilDiv(residentBytes(layers[l]), placed.region.area());
-    placed.cycles = static_cast<int64_t>(std::ceil(model.layerCycles(
-        layers[l], placed.region.height, placed.region.width)));
+    placed.cycles = static_cast<int64_t>(std::ceil(std::max(
+        model.layerCycles(layers[l], placed.region.height, placed.region.width),
+        transferIn[l])));
     placement.predictedCycles =
         std::max(placement.predictedCycles, placed.cycles);
   }

@@ -2,6 +2,7 @@
 
 #include "wafer/Plan/PlanExport.h"
 
+#include <algorithm>
 #include <map>
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -9,6 +10,7 @@
 #include "wafer/Analysis/LayerAnalysis.h"
 #include "wafer/Analysis/RoutingIR.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
+#include "wafer/Route/Router.h"
 
 using namespace mlir;
 using namespace wafer;
@@ -103,7 +105,11 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
   out.set_mode(placement.getMode() == ExecutionMode::pipelined
                    ? "pipelined"
                    : "weight-streaming");
-  out.set_predicted_cycles(placement.getPredictedCycles());
+  // No step is shorter than its busiest link needs.
+  out.set_predicted_cycles(std::max<int64_t>(
+      placement.getPredictedCycles(),
+      route::linkCycles(target.toDesc(),
+                        routing.getMaxLinkLoad().convertToDouble())));
   out.set_lower_bound_cycles(placement.getLowerBoundCycles());
 
   // Tensors: arguments, then every result, in program order.

@@ -3,6 +3,7 @@
 #include "wafer/Route/Router.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <numeric>
 
@@ -66,9 +67,34 @@ bool activeTogether(const Flow &a, const Flow &b) {
   return a.activeStart < b.activeEnd && b.activeStart < a.activeEnd;
 }
 
-/// The lane bundle from `src` to `dst`: straight when their row or column
-/// ranges overlap, else X then Y. Weight streams run on through the whole
-/// destination (each PE takes its part on the way).
+/// X then Y from `src` to `dst`, whose rows and columns are disjoint: lane i
+/// runs along source row sy0 + i, turns at column dx0 + i (or dx1 - i going
+/// west), and runs into the destination.
+std::vector<Segment> xyBundle(const Rect &src, const Rect &dst, bool through) {
+  int64_t sy0 = src.y, sy1 = src.y + src.height - 1;
+  int64_t sx0 = src.x, sx1 = src.x + src.width - 1;
+  int64_t dy0 = dst.y, dy1 = dst.y + dst.height - 1;
+  int64_t dx0 = dst.x, dx1 = dst.x + dst.width - 1;
+  int64_t lanes = std::min(src.height, dst.width);
+  bool east = dx0 > sx1, south = dy0 > sy1;
+  int64_t startX = east ? sx1 : sx0;
+  int64_t turnX = east ? dx0 + lanes - 1 : dx1 - lanes + 1;
+  std::vector<Segment> segments;
+  segments.push_back(Segment{startX, sy0, std::abs(turnX - startX), lanes,
+                             east ? Direction::east : Direction::west});
+  int64_t colX = east ? dx0 : dx1 - lanes + 1;
+  int64_t startY = south ? sy0 + lanes - 1 : sy0;
+  int64_t endY = south ? (through ? dy1 : dy0) : (through ? dy0 : dy1);
+  segments.push_back(Segment{colX, startY, std::abs(endY - startY), lanes,
+                             south ? Direction::south : Direction::north});
+  return segments;
+}
+
+/// The lane bundle from `src` to `dst`: straight across the rows or columns
+/// they share, or X then Y, whichever has the most lanes (an L from the part
+/// of the source above or below the destination can carry more than a few
+/// shared rows). Weight streams run on through the whole destination (each
+/// PE takes its part on the way).
 std::vector<Segment> bundle(const Rect &src, const Rect &dst, bool through) {
   std::vector<Segment> segments;
   // A stream entering at an edge column of its destination runs across it.
@@ -98,6 +124,15 @@ std::vector<Segment> bundle(const Rect &src, const Rect &dst, bool through) {
     segments.push_back(Segment{start, rowLo, std::abs(end - start),
                                rowHi - rowLo + 1,
                                east ? Direction::east : Direction::west});
+    if (through)
+      return segments;
+    // The source's rows above or below the destination, as an L.
+    Rect above{src.x, sy0, src.width, dy0 - sy0};
+    Rect below{src.x, dy1 + 1, src.width, sy1 - dy1};
+    for (const Rect &part : {above, below})
+      if (part.height > 0 &&
+          std::min(part.height, dst.width) > segments.front().lanes)
+        segments = xyBundle(part, dst, through);
     return segments;
   }
   if (colLo <= colHi) {
@@ -109,20 +144,7 @@ std::vector<Segment> bundle(const Rect &src, const Rect &dst, bool through) {
                                south ? Direction::south : Direction::north});
     return segments;
   }
-  // X then Y: lane i runs along source row sy0 + i, turns at column
-  // dx0 + i (or dx1 - i going west), and runs into the destination.
-  int64_t lanes = std::min(src.height, dst.width);
-  bool east = dx0 > sx1, south = dy0 > sy1;
-  int64_t startX = east ? sx1 : sx0;
-  int64_t turnX = east ? dx0 + lanes - 1 : dx1 - lanes + 1;
-  segments.push_back(Segment{startX, sy0, std::abs(turnX - startX), lanes,
-                             east ? Direction::east : Direction::west});
-  int64_t colX = east ? dx0 : dx1 - lanes + 1;
-  int64_t startY = south ? sy0 + lanes - 1 : sy0;
-  int64_t endY = south ? (through ? dy1 : dy0) : (through ? dy0 : dy1);
-  segments.push_back(Segment{colX, startY, std::abs(endY - startY), lanes,
-                             south ? Direction::south : Direction::north});
-  return segments;
+  return xyBundle(src, dst, through);
 }
 
 int64_t hopsOf(const std::vector<Segment> &segments) {
@@ -309,17 +331,13 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
     flow.color = free - used.begin();
   }
 
-  // Link loads: each segment spreads its flow's bytes over its lanes.
-  std::vector<Grid> loads(4, Grid(target.cols, target.rows));
-  double totalBytesHops = 0, totalBytes = 0;
+  // Link loads, and the cuts every flow must cross whatever its route.
+  routing.maxLinkLoad = maxLinkLoad(target, routing.flows);
   std::vector<double> eastCut(target.cols + 1, 0), westCut(target.cols + 1, 0),
       southCut(target.rows + 1, 0), northCut(target.rows + 1, 0);
   double flowBound = 0;
   for (const RoutedFlow &f : routing.flows) {
     for (const Segment &s : f.segments) {
-      loads[static_cast<int>(s.direction)].add(
-          linkBand(s), static_cast<double>(f.flow.bytes) / s.lanes);
-      // Cuts crossed: every flow must cross these whatever its route.
       Rect band = linkBand(s);
       auto addCut = [](std::vector<double> &cut, int64_t from, int64_t to,
                        double bytes) {
@@ -344,12 +362,8 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
                              2 * (dst.width + dst.height));
       flowBound = std::max(flowBound, static_cast<double>(f.flow.bytes) / out);
     }
-    totalBytesHops += static_cast<double>(f.flow.bytes) * f.hops;
-    totalBytes += f.flow.bytes;
     routing.totalHops += f.hops;
   }
-  for (const Grid &grid : loads)
-    routing.maxLinkLoad = std::max(routing.maxLinkLoad, grid.max());
   double cutBound = 0;
   for (double t : eastCut)
     cutBound = std::max(cutBound, t / target.rows);
@@ -374,6 +388,25 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
     return absl::InternalError(problem);
   routing.deadlockFree = true;
   return routing;
+}
+
+double maxLinkLoad(const TargetDesc &target,
+                   const std::vector<RoutedFlow> &flows) {
+  // Each segment spreads its flow's bytes over its lanes.
+  std::vector<Grid> loads(4, Grid(target.cols, target.rows));
+  for (const RoutedFlow &f : flows)
+    for (const Segment &s : f.segments)
+      loads[static_cast<int>(s.direction)].add(
+          linkBand(s), static_cast<double>(f.flow.bytes) / s.lanes);
+  double busiest = 0;
+  for (const Grid &grid : loads)
+    busiest = std::max(busiest, grid.max());
+  return busiest;
+}
+
+int64_t linkCycles(const TargetDesc &target, double maxLinkLoad) {
+  return static_cast<int64_t>(
+      std::ceil(maxLinkLoad / std::max<int64_t>(1, target.linkBytesPerCycle)));
 }
 
 std::string checkRouting(const TargetDesc &target, const Routing &routing) {

@@ -446,6 +446,10 @@ Timing modelTiming(const plan::Plan &plan) {
     for (const LayerTime &l : timing.layers)
       timing.stepCycles = std::max(timing.stepCycles, l.cycles);
   }
+  // The busiest link of the plan's routes bounds the step from below.
+  timing.linkCycles = static_cast<double>(route::linkCycles(
+      target, route::maxLinkLoad(target, toRouting(plan).flows)));
+  timing.stepCycles = std::max(timing.stepCycles, timing.linkCycles);
   timing.stepSeconds = model.secondsFromCycles(timing.stepCycles);
   double peak = peakRate * target.usable.area();
   timing.flopUtilisation =

@@ -264,18 +264,22 @@ int main(int argc, char **argv) {
       std::printf("  \"seconds_per_run\": %.9g,\n", secondsPerRun);
     std::printf("  \"modeled_step_seconds\": %.9g,\n"
                 "  \"predicted_step_seconds\": %.9g,\n"
+                "  \"busiest_link_seconds\": %.9g,\n"
                 "  \"flop_utilisation\": %.6g,\n"
                 "  \"stream_bandwidth_utilisation\": %.6g\n}\n",
-                timing.stepSeconds, predictedSeconds, timing.flopUtilisation,
-                timing.streamUtilisation);
+                timing.stepSeconds, predictedSeconds,
+                timing.linkCycles / (p.target().clock_mhz() * 1e6),
+                timing.flopUtilisation, timing.streamUtilisation);
   } else {
     std::printf("plan: %s, %s, %d layers on %s; checks passed\n",
                 o.plan.c_str(), p.mode().c_str(), p.layers_size(),
                 p.target().name().c_str());
-    std::printf("modeled step: %.6g s (compiler predicted %.6g s), FLOP "
-                "utilisation %.3g, stream bandwidth use %.3g\n",
-                timing.stepSeconds, predictedSeconds, timing.flopUtilisation,
-                timing.streamUtilisation);
+    std::printf("modeled step: %.6g s (compiler predicted %.6g s; busiest "
+                "link %.6g s), FLOP utilisation %.3g, stream bandwidth use "
+                "%.3g\n",
+                timing.stepSeconds, predictedSeconds,
+                timing.linkCycles / (p.target().clock_mhz() * 1e6),
+                timing.flopUtilisation, timing.streamUtilisation);
     if (!o.timingOnly)
       std::printf("ran %d time(s), %.6g s per run\n", o.repeat, secondsPerRun);
     if (!o.timingOnly && o.compare)

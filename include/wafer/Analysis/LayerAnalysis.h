@@ -41,6 +41,9 @@ struct Layer {
   int64_t constantBytes = 0;          // Inline constants (small).
   int64_t inputBytes = 0;  // Activations read from other layers or inputs.
   int64_t outputBytes = 0; // Activations other layers or results read.
+  /// The activations read, as (producing layer or -1 for a graph input,
+  /// bytes): what flows into this layer each step.
+  std::vector<std::pair<int64_t, int64_t>> inputsFrom;
 };
 
 class LayerAnalysis {

@@ -37,6 +37,9 @@ struct LayerSpec {
   int64_t constantBytes = 0; // Small constants the plan carries inline.
   int64_t inBytes = 0;  // Activations read from earlier layers or inputs.
   int64_t outBytes = 0; // Activations later layers or outputs read.
+  /// What flows in each step: (producing layer's index, or -1 for a graph
+  /// input; bytes).
+  std::vector<std::pair<int64_t, int64_t>> inputsFrom;
   bool halfPrecision = false; // fp16/bf16 math rate instead of fp32.
   /// For matmul layers: rows (tokens), columns and contraction size.
   int64_t m = 0, n = 0, k = 0;

@@ -70,6 +70,14 @@ struct Routing {
 absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
                                    std::vector<Flow> flows);
 
+/// Bytes per step on the busiest link (per direction) of `flows`' routes,
+/// summed with difference arrays: O(flows + grid).
+double maxLinkLoad(const TargetDesc &target,
+                   const std::vector<RoutedFlow> &flows);
+
+/// Cycles the busiest link needs each step: no step is shorter.
+int64_t linkCycles(const TargetDesc &target, double maxLinkLoad);
+
 /// Checks a routing after the fact: every flow's tracks connect its source
 /// to its destination; colors within budget at every router; flows that
 /// share a router and a color are never active together (so each color's

@@ -58,6 +58,7 @@ struct LayerTime {
 struct Timing {
   double stepCycles = 0;
   double stepSeconds = 0;
+  double linkCycles = 0; // The busiest link's bytes per step / link rate.
   double flopUtilisation = 0;   // Model FLOPs / (step x peak).
   double streamUtilisation = 0; // Weight bytes / (step x off-wafer rate).
   std::vector<LayerTime> layers;
