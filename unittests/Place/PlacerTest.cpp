@@ -91,6 +91,35 @@ TEST(Pipelined, VocabularyProjectionStaysWithinTheBound) {
             1.15);
 }
 
+TEST(Pipelined, ActivationsCrossEachBoundaryWithinTheStage) {
+  // Long sequences make the activations between layers large; the strips
+  // must be wide enough (and the layers at a turn tall enough) to pass them
+  // on within the predicted step.
+  TargetDesc t = target("wse3");
+  std::vector<LayerSpec> layers = gptLayers(8, 256, 32768);
+  for (size_t i = 1; i < layers.size(); ++i)
+    layers[i].inputsFrom = {{static_cast<int64_t>(i) - 1, layers[i].inBytes}};
+  absl::StatusOr<Placement> p = placePipelined(t, layers, {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (size_t i = 1; i < layers.size(); ++i) {
+    const Rect &a = p->layers[i - 1].region, &b = p->layers[i].region;
+    int64_t lanes = a.x == b.x ? b.width
+                               : std::min(a.y + a.height, b.y + b.height) -
+                                     std::max(a.y, b.y);
+    ASSERT_GT(lanes, 0) << p->layers[i].name;
+    EXPECT_LE(static_cast<double>(layers[i].inBytes) /
+                  (lanes * t.linkBytesPerCycle),
+              p->predictedCycles * 1.0001)
+        << p->layers[i].name;
+    EXPECT_GE(p->layers[i].cycles,
+              static_cast<int64_t>(layers[i].inBytes /
+                                   (lanes * t.linkBytesPerCycle)))
+        << p->layers[i].name;
+  }
+  EXPECT_LE(static_cast<double>(p->predictedCycles) / p->lowerBoundCycles,
+            1.15);
+}
+
 TEST(Pipelined, ConsecutiveLayersTouch) {
   TargetDesc t = target("wse2");
   absl::StatusOr<Placement> p = placePipelined(t, gptLayers(4, 512, 512), {});

@@ -51,6 +51,30 @@ TEST(Router, DiagonalRegionsRouteXThenY) {
   EXPECT_EQ(checkRouting(t, *r), "");
 }
 
+TEST(Router, FewSharedRowsTakeAnLFromAboveInstead) {
+  // A full-height source beside a wide, 4-row destination: straight across
+  // the 4 shared rows, or east from the 90 rows above then south into the
+  // destination's 50 columns.
+  TargetDesc t = grid(100, 60);
+  absl::StatusOr<Routing> r = routeFlows(
+      t, {flow("skip", Rect{0, 0, 2, 100}, Rect{4, 90, 50, 4}, 5000)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::vector<Segment> &route = r->flows[0].segments;
+  ASSERT_EQ(route.size(), 2u);
+  EXPECT_EQ(route[0].direction, Direction::east);
+  EXPECT_EQ(route[1].direction, Direction::south);
+  EXPECT_EQ(route[0].lanes, 50);
+  EXPECT_DOUBLE_EQ(r->maxLinkLoad, 100); // 5000 bytes over 50 lanes.
+  EXPECT_DOUBLE_EQ(maxLinkLoad(t, r->flows), 100);
+  EXPECT_EQ(checkRouting(t, *r), "");
+}
+
+TEST(Router, LinkCyclesAreTheBusiestLinksBytesOverItsRate) {
+  TargetDesc t = grid(8, 8);
+  EXPECT_EQ(linkCycles(t, 0), 0);
+  EXPECT_EQ(linkCycles(t, 4 * t.linkBytesPerCycle + 1), 5);
+}
+
 TEST(Router, CrossingFlowsGetDifferentColors) {
   TargetDesc t = grid(8, 8);
   absl::StatusOr<Routing> r = routeFlows(
