@@ -14,7 +14,9 @@ include "WaferAttrs.td"
 
 def Wafer_FlowKind : I32EnumAttr<"FlowKind", "what a flow carries", [
     I32EnumAttrCase<"activation", 0>, I32EnumAttrCase<"input", 1>,
-    I32EnumAttrCase<"output", 2>, I32EnumAttrCase<"weights", 3>]> {
+    I32EnumAttrCase<"output", 2>, I32EnumAttrCase<"weights", 3>,
+    I32EnumAttrCase<"row_broadcast", 4>,
+    I32EnumAttrCase<"column_broadcast", 5>]> {
   let cppNamespace = "::wafer";
 }
 
@@ -23,8 +25,9 @@ def Wafer_RoutingOp : Wafer_Op<"routing", [IsolatedFromAbove, NoTerminator,
   let summary = "The flows of a placed function, routed and colored";
   let description = [{
     One `wafer.flow` per value that crosses from one layer's region to
-    another's (or in from, or out to, the wafer's edge), and per layer's
-    weight stream in weight-streaming mode. The attributes summarise the
+    another's (or in from, or out to, the wafer's edge), per layer's
+    weight stream in weight-streaming mode, and per matmul layer's SUMMA
+    panel broadcasts along its region's rows and columns. The attributes summarise the
     routing: the most colors any router carries at once against the
     routable `color_limit`, the most colors any PE terminates, the busiest
     link's bytes per step against the cut `link_load_lower_bound`, the total
@@ -59,7 +62,9 @@ def Wafer_FlowOp : Wafer_Op<"flow", [HasParent<"RoutingOp">]> {
     `bytes` per step move from `source` to `destination` on color `color`
     (-1 when the regions overlap and nothing leaves the PEs), along the lane
     bundle `route`, during cycles `[active_start, active_end)` (equal
-    bounds: all the time, as in pipelined mode).
+    bounds: all the time, as in pipelined mode). A `row_broadcast` or
+    `column_broadcast` has its layer's region as source and destination and
+    carries the operand whose panels travel along the rows (columns).
 
     Example:
 

@@ -3,9 +3,11 @@
 #include "wafer/Analysis/RoutingIR.h"
 
 #include <map>
+#include <tuple>
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "wafer/Analysis/LayerAnalysis.h"
+#include "wafer/Place/CostModel.h"
 
 using namespace mlir;
 using namespace wafer;
@@ -112,6 +114,45 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
     flow.activeEnd = pipelined ? start : end;
     flows.push_back(std::move(flow));
     origins->push_back(FlowOrigin{result, from, -1});
+  }
+  // A matmul layer's SUMMA: the first operand's panels travel along its
+  // region's rows and the second's along its columns (the other way round
+  // when the cost model lays the product out transposed).
+  place::CostModel model(target);
+  std::vector<place::LayerSpec> specs = toLayerSpecs(layers);
+  for (auto [index, spec] : llvm::enumerate(specs)) {
+    if (spec.m <= 0 || spec.n <= 0 || spec.k <= 0)
+      continue;
+    Rect region = regionOf(index);
+    int64_t aBytes = spec.m * spec.k * spec.elementBytes;
+    int64_t bBytes = spec.k * spec.n * spec.elementBytes;
+    bool transposed = model.transposedSumma(spec, region.height, region.width);
+    if (transposed)
+      std::swap(aBytes, bBytes);
+    // Streamed weights that travel along the rows need no broadcast: their
+    // stream crosses every row and each PE keeps what it needs on the way.
+    bool streamIsRowBroadcast =
+        !pipelined && transposed && !spec.weights.empty();
+    auto [start, end] = activeOf(index);
+    for (auto [kind, suffix, bytes] :
+         {std::make_tuple(route::FlowKind::rowBroadcast, ".rows", aBytes),
+          std::make_tuple(route::FlowKind::columnBroadcast, ".columns",
+                          bBytes)}) {
+      bool needed = kind == route::FlowKind::rowBroadcast
+                        ? region.width > 1 && !streamIsRowBroadcast
+                        : region.height > 1;
+      if (!needed)
+        continue;
+      route::Flow flow;
+      flow.kind = kind;
+      flow.name = spec.name + suffix;
+      flow.source = flow.destination = region;
+      flow.bytes = bytes;
+      flow.activeStart = start;
+      flow.activeEnd = pipelined ? start : end;
+      flows.push_back(std::move(flow));
+      origins->push_back(FlowOrigin{nullptr, -1, static_cast<int64_t>(index)});
+    }
   }
   // Weight streams enter at the west edge and cross the layer's region.
   if (!pipelined)

@@ -35,6 +35,10 @@ const char *flowKindName(FlowKind kind) {
     return "output";
   case FlowKind::weights:
     return "weights";
+  case FlowKind::rowBroadcast:
+    return "row-broadcast";
+  case FlowKind::columnBroadcast:
+    return "column-broadcast";
   }
   return "?";
 }
@@ -288,8 +292,20 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
   routing.colorLimit = target.routableColors();
   for (Flow &flow : flows) {
     RoutedFlow routed;
-    routed.segments = bundle(flow.source, flow.destination,
-                             flow.kind == FlowKind::weights);
+    const Rect &region = flow.destination;
+    if (flow.kind == FlowKind::rowBroadcast) {
+      // Every row of the region, across its width.
+      if (region.width > 1)
+        routed.segments.push_back(Segment{region.x, region.y, region.width - 1,
+                                          region.height, Direction::east});
+    } else if (flow.kind == FlowKind::columnBroadcast) {
+      if (region.height > 1)
+        routed.segments.push_back(Segment{region.x, region.y, region.height - 1,
+                                          region.width, Direction::south});
+    } else {
+      routed.segments =
+          bundle(flow.source, flow.destination, flow.kind == FlowKind::weights);
+    }
     routed.hops = hopsOf(routed.segments);
     routed.flow = std::move(flow);
     routing.flows.push_back(std::move(routed));
@@ -337,6 +353,17 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
       southCut(target.rows + 1, 0), northCut(target.rows + 1, 0);
   double flowBound = 0;
   for (const RoutedFlow &f : routing.flows) {
+    if (f.flow.kind == FlowKind::rowBroadcast ||
+        f.flow.kind == FlowKind::columnBroadcast) {
+      // A broadcast over a line of q PEs: the panels of the q - 1 owners on
+      // one side of the cut next to an end must all cross it one way.
+      for (const Segment &s : f.segments)
+        flowBound =
+            std::max(flowBound, static_cast<double>(f.flow.bytes) / s.lanes *
+                                    s.length / (s.length + 1));
+      routing.totalHops += f.hops;
+      continue;
+    }
     for (const Segment &s : f.segments) {
       Rect band = linkBand(s);
       auto addCut = [](std::vector<double> &cut, int64_t from, int64_t to,

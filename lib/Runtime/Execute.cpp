@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "Kernels.h"
 #include "absl/strings/str_cat.h"
@@ -118,6 +119,12 @@ route::Routing toRouting(const plan::Plan &plan) {
   for (const plan::Flow &f : plan.flows()) {
     route::RoutedFlow r;
     r.flow.name = f.name();
+    for (route::FlowKind kind :
+         {route::FlowKind::activation, route::FlowKind::input,
+          route::FlowKind::output, route::FlowKind::weights,
+          route::FlowKind::rowBroadcast, route::FlowKind::columnBroadcast})
+      if (f.kind() == route::flowKindName(kind))
+        r.flow.kind = kind;
     r.flow.source = plan::toRect(f.source());
     r.flow.destination = plan::toRect(f.destination());
     r.flow.bytes = f.bytes();
@@ -296,6 +303,52 @@ absl::Status checkPlan(const plan::Plan &plan) {
   if (std::string problem = route::checkRouting(target, routing);
       !problem.empty())
     return absl::FailedPreconditionError(absl::StrCat("routing: ", problem));
+
+  // A matmul spread over more than one column (row) of PEs runs SUMMA: its
+  // panels need a routed broadcast along the region's rows (columns) that
+  // carries what the product moves.
+  place::CostModel model(target);
+  for (int64_t l = 0; l < layers; ++l) {
+    const plan::Layer &layer = plan.layers(l);
+    if (layer.m() <= 0 || layer.n() <= 0 || layer.k() <= 0)
+      continue;
+    Rect r = plan::toRect(layer.region());
+    place::LayerSpec spec;
+    spec.m = layer.m();
+    spec.n = layer.n();
+    spec.k = layer.k();
+    int64_t elementBytes = layer.element_bytes() ? layer.element_bytes() : 4;
+    int64_t aBytes = layer.m() * layer.k() * elementBytes;
+    int64_t bBytes = layer.k() * layer.n() * elementBytes;
+    bool transposed = model.transposedSumma(spec, r.height, r.width);
+    if (transposed)
+      std::swap(aBytes, bBytes);
+    // A weight stream along the rows is the weights' row broadcast.
+    bool streamIsRowBroadcast = plan.mode() == "weight-streaming" &&
+                                transposed && layer.tiles_size() > 0;
+    for (auto [kind, along, needed, bytes] :
+         {std::make_tuple("row-broadcast", "rows",
+                          r.width > 1 && !streamIsRowBroadcast, aBytes),
+          std::make_tuple("column-broadcast", "columns", r.height > 1,
+                          bBytes)}) {
+      if (!needed)
+        continue;
+      const plan::Flow *found = nullptr;
+      for (const plan::Flow &f : plan.flows())
+        if (f.kind() == kind && f.destination_layer() == l &&
+            plan::toRect(f.destination()) == r && !f.segments().empty())
+          found = &f;
+      if (!found)
+        return absl::FailedPreconditionError(
+            absl::StrCat("layer ", layer.name(), " multiplies on ", r.width,
+                         "x", r.height, " PEs but no broadcast along its ",
+                         along, " is routed: its SUMMA panels cannot move"));
+      if (found->bytes() < bytes)
+        return absl::FailedPreconditionError(absl::StrCat(
+            "layer ", layer.name(), "'s broadcast along its ", along,
+            " carries ", found->bytes(), " bytes; its SUMMA moves ", bytes));
+    }
+  }
 
   // A tensor read in another layer than it was made in must arrive on a
   // flow into that layer (routed unless the two regions overlap).

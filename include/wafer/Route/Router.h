@@ -35,7 +35,18 @@ struct Segment {
   Rect footprint() const;
 };
 
-enum class FlowKind { activation, input, output, weights };
+/// What a flow carries: a value between layers, a graph input or result,
+/// a layer's weight stream, or a matmul's SUMMA panels broadcast along the
+/// rows or the columns of its own region (source and destination are the
+/// region).
+enum class FlowKind {
+  activation,
+  input,
+  output,
+  weights,
+  rowBroadcast,
+  columnBroadcast
+};
 const char *flowKindName(FlowKind kind);
 
 struct Flow {

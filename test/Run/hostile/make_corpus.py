@@ -74,6 +74,10 @@ k = next(k for k in p["kernels"] if k["op"] == "wafer.transpose" or k["op"] == "
 k["attributes"]["axis"] = {"i": "7"} if k["op"] == "wafer.split" else k["attributes"].get("axis")
 save("bad-attribute.json", p, "axis 7 is out of range")
 
+p = json.loads(json.dumps(plan))
+p["flows"] = [f for f in p["flows"] if f.get("kind") != "row-broadcast"]
+save("no-broadcast.json", p, "but no broadcast along its rows is routed")
+
 with open(os.path.join(here, "MANIFEST"), "w") as f:
     for name, expected in manifest:
         f.write(f"{name}\t{expected}\n")

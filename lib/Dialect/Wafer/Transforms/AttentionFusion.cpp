@@ -124,8 +124,9 @@ struct FuseAttention : public OpRewritePattern<SoftmaxOp> {
   LogicalResult matchAndRewrite(SoftmaxOp softmax,
                                 PatternRewriter &rewriter) const override {
     int64_t rank = softmax.getType().getRank();
-    if ((softmax.getAxis() != -1 && softmax.getAxis() != rank - 1) ||
-        (rank != 3 && rank != 4))
+    // I64Attr reads back unsigned; the axis may be negative.
+    int64_t axis = static_cast<int64_t>(softmax.getAxis());
+    if ((axis != -1 && axis != rank - 1) || (rank != 3 && rank != 4))
       return failure();
     auto context = soleUser<MatmulOp>(softmax.getResult());
     if (!context || context.getLhs() != softmax.getResult() ||
