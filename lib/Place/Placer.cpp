@@ -143,8 +143,8 @@ int64_t rowsFor(const CostModel &model, const LayerSpec &layer, int64_t w,
 absl::StatusOr<std::pair<std::string, Rect>> parsePin(std::string_view text) {
   size_t at = text.rfind('@');
   auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "pin '", std::string(text), "' is not LAYER@X,Y,WxH"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pin '", std::string(text), "' is not LAYER@X,Y,WxH"));
   };
   if (at == std::string_view::npos || at == 0)
     return bad();
@@ -188,8 +188,8 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     lowerBound += model.computeCycles(layer, usable.area());
     // No layer runs faster than on its best rectangle of the whole grid.
     Rect best = fastestSubgrid(model, layer, usable);
-    slowest = std::max(slowest,
-                       model.layerCycles(layer, best.height, best.width));
+    slowest =
+        std::max(slowest, model.layerCycles(layer, best.height, best.width));
   }
   if (totalMemoryArea > usable.area())
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -212,9 +212,9 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     size_t l = it - layers.begin();
     if (!usable.contains(rect) || rect.width <= 0 || rect.height <= 0)
       return absl::InvalidArgumentError(absl::StrCat(
-          "cannot pin ", name, " to (", rect.x, ", ", rect.y, ") ",
-          rect.width, "x", rect.height, ": outside the usable rectangle (",
-          usable.x, ", ", usable.y, ") ", usable.width, "x", usable.height));
+          "cannot pin ", name, " to (", rect.x, ", ", rect.y, ") ", rect.width,
+          "x", rect.height, ": outside the usable rectangle (", usable.x, ", ",
+          usable.y, ") ", usable.width, "x", usable.height));
     if (rect.area() < memoryArea[l])
       return absl::InvalidArgumentError(absl::StrCat(
           "cannot pin ", name, " to ", rect.width, "x", rect.height,
@@ -223,13 +223,13 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     for (size_t other = 0; other < n; ++other)
       if (pinned[other] && pinned[other]->overlaps(rect))
         return absl::InvalidArgumentError(
-            absl::StrCat("cannot pin ", name, ": its region overlaps the one "
+            absl::StrCat("cannot pin ", name,
+                         ": its region overlaps the one "
                          "pinned for ",
                          layers[other].name));
     pinned[l] = rect;
-    pinnedCycles = std::max(pinnedCycles,
-                            model.layerCycles(layers[l], rect.height,
-                                              rect.width));
+    pinnedCycles = std::max(
+        pinnedCycles, model.layerCycles(layers[l], rect.height, rect.width));
   }
   std::vector<std::pair<int64_t, int64_t>> intervals; // [x, x + width)
   {
@@ -275,6 +275,7 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
   for (size_t i = 1; i <= free.size(); ++i)
     crossing[i] += crossing[i - 1];
   const double link = static_cast<double>(target.linkBytesPerCycle);
+  double linkCap = std::numeric_limits<double>::infinity();
   Rect stripArea{usable.x, usable.y, freeWidth, usable.height};
 
   // For the current stage time, the rows each free layer needs at each strip
@@ -286,9 +287,9 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
   for (size_t l : free)
     freeMemory.push_back(memoryArea[l]);
   auto rows = [&](size_t i, int64_t w) {
-    return std::min(rowsFor(model, layers[free[i]], w, stage, freeMemory[i],
-                            usable.height),
-                    usable.height + 1);
+    return std::min(
+        rowsFor(model, layers[free[i]], w, stage, freeMemory[i], usable.height),
+        usable.height + 1);
   };
   // Rows the layers at a strip's ends need so that what crosses to the
   // neighbouring strip at the serpentine's turn does so within the stage.
@@ -344,7 +345,8 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     std::vector<int64_t> needWidth(m + 1, 1);
     for (size_t i = 1; i < m; ++i) {
       needWidth[i] = std::max<int64_t>(
-          1, static_cast<int64_t>(std::ceil(crossing[i] / (link * cycles))));
+          1, static_cast<int64_t>(
+                 std::ceil(crossing[i] / std::min(link * cycles, linkCap))));
       needRows[i] = needWidth[i];
     }
     prefix.assign(stripArea.width * (m + 1), 0);
@@ -357,138 +359,199 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     return !strips.empty() && fitIntervals(strips, xs);
   };
 
-  // Binary search on the stage time.
-  double lo = std::max({lowerBound, slowest, pinnedCycles}), hi = lo;
-  std::vector<Strip> strips;
-  int doublings = 0;
-  while (!feasible(hi, strips)) {
-    hi *= 2;
-    if (++doublings > 60)
-      return absl::ResourceExhaustedError(
-          "the layers do not fit around the pinned regions");
-  }
-  for (int iteration = 0; iteration < 48 && hi - lo > 1e-3 * lo;
-       ++iteration) {
-    double mid = (lo + hi) / 2;
-    std::vector<Strip> trial;
-    if (feasible(mid, trial))
-      hi = mid;
-    else
-      lo = mid;
-  }
-  feasible(hi, strips);
+  // One placement with activations capped at `linkCap` bytes per link and
+  // step; also returns the busiest boundary's and SUMMA broadcast's bytes
+  // per link.
+  struct Solution {
+    Placement placement;
+    double crossingLoad = 0, summaLoad = 0;
+  };
+  auto solve = [&](double cap) -> absl::StatusOr<Solution> {
+    linkCap = cap;
+    // Binary search on the stage time.
+    double lo = std::max({lowerBound, slowest, pinnedCycles}), hi = lo;
+    std::vector<Strip> strips;
+    int doublings = 0;
+    while (!feasible(hi, strips)) {
+      hi *= 2;
+      if (++doublings > 60)
+        return absl::ResourceExhaustedError(
+            "the layers do not fit around the pinned regions");
+    }
+    for (int iteration = 0; iteration < 48 && hi - lo > 1e-3 * lo;
+         ++iteration) {
+      double mid = (lo + hi) / 2;
+      std::vector<Strip> trial;
+      if (feasible(mid, trial))
+        hi = mid;
+      else
+        lo = mid;
+    }
+    feasible(hi, strips);
 
-  // Refine: the columns an interval has left go to its strips, in
-  // proportion to their widths.
-  for (size_t s = 0; s < strips.size();) {
-    size_t t = s;
-    int64_t used = 0;
-    while (t < strips.size() &&
-           (t == s || xs[t] == xs[t - 1] + strips[t - 1].width)) {
-      used += strips[t].width;
-      ++t;
+    // Refine: the columns an interval has left go to its strips, in
+    // proportion to their widths.
+    for (size_t s = 0; s < strips.size();) {
+      size_t t = s;
+      int64_t used = 0;
+      while (t < strips.size() &&
+             (t == s || xs[t] == xs[t - 1] + strips[t - 1].width)) {
+        used += strips[t].width;
+        ++t;
+      }
+      auto interval =
+          std::find_if(intervals.begin(), intervals.end(), [&](auto &i) {
+            return i.first <= xs[s] && xs[s] < i.first + i.second;
+          });
+      int64_t spare = interval->first + interval->second - (xs[s] + used);
+      int64_t given = 0, x = xs[s];
+      for (size_t k = s; k < t; ++k) {
+        int64_t extra =
+            k + 1 == t ? spare - given
+                       : spare * strips[k].width / std::max<int64_t>(used, 1);
+        strips[k].width += extra;
+        given += extra;
+        xs[k] = x;
+        x += strips[k].width;
+      }
+      s = t;
     }
-    auto interval = std::find_if(intervals.begin(), intervals.end(),
-                                 [&](auto &i) {
-                                   return i.first <= xs[s] &&
-                                          xs[s] < i.first + i.second;
-                                 });
-    int64_t spare = interval->first + interval->second - (xs[s] + used);
-    int64_t given = 0, x = xs[s];
-    for (size_t k = s; k < t; ++k) {
-      int64_t extra = k + 1 == t ? spare - given
-                                 : spare * strips[k].width / std::max<int64_t>(used, 1);
-      strips[k].width += extra;
-      given += extra;
-      xs[k] = x;
-      x += strips[k].width;
-    }
-    s = t;
-  }
 
-  // Rows of each layer of a strip at a width: what it needs at the stage
-  // time, then spare rows one at a time to the strip's slowest layer.
-  // Returns the strip's slowest layer's cycles (infinite if it cannot fit).
-  auto fillStrip = [&](const Strip &strip, int64_t width,
-                       std::vector<int64_t> &height) {
-    height.clear();
-    int64_t needed = 0;
-    for (size_t i = strip.begin; i < strip.end; ++i) {
-      height.push_back(std::min(
-          endRows(i, i == strip.begin, i + 1 == strip.end, rows(i, width)),
-          usable.height + 1));
-      needed += height.back();
-    }
-    if (needed > usable.height)
-      return std::numeric_limits<double>::infinity();
-    std::vector<double> cycles(height.size());
-    auto cyclesAt = [&](size_t i) {
-      return model.layerCycles(layers[free[strip.begin + i]], height[i], width);
+    // Rows of each layer of a strip at a width: what it needs at the stage
+    // time, then spare rows one at a time to the strip's slowest layer.
+    // Returns the strip's slowest layer's cycles (infinite if it cannot fit).
+    auto fillStrip = [&](const Strip &strip, int64_t width,
+                         std::vector<int64_t> &height) {
+      height.clear();
+      int64_t needed = 0;
+      for (size_t i = strip.begin; i < strip.end; ++i) {
+        height.push_back(std::min(
+            endRows(i, i == strip.begin, i + 1 == strip.end, rows(i, width)),
+            usable.height + 1));
+        needed += height.back();
+      }
+      if (needed > usable.height)
+        return std::numeric_limits<double>::infinity();
+      std::vector<double> cycles(height.size());
+      auto cyclesAt = [&](size_t i) {
+        return model.layerCycles(layers[free[strip.begin + i]], height[i],
+                                 width);
+      };
+      for (size_t i = 0; i < height.size(); ++i)
+        cycles[i] = cyclesAt(i);
+      for (int64_t spareRows = usable.height - needed; spareRows > 0;
+           --spareRows) {
+        size_t slowestLayer =
+            std::max_element(cycles.begin(), cycles.end()) - cycles.begin();
+        ++height[slowestLayer];
+        cycles[slowestLayer] = cyclesAt(slowestLayer);
+      }
+      return *std::max_element(cycles.begin(), cycles.end());
     };
-    for (size_t i = 0; i < height.size(); ++i)
-      cycles[i] = cyclesAt(i);
-    for (int64_t spareRows = usable.height - needed; spareRows > 0;
-         --spareRows) {
-      size_t slowestLayer = std::max_element(cycles.begin(), cycles.end()) -
-                            cycles.begin();
-      ++height[slowestLayer];
-      cycles[slowestLayer] = cyclesAt(slowestLayer);
+
+    // Lay the strips out serpentine.
+    Placement placement;
+    placement.mode = Mode::pipelined;
+    std::vector<PlacedLayer> placedLayers(n);
+    for (size_t s = 0; s < strips.size(); ++s) {
+      const Strip &strip = strips[s];
+      std::vector<int64_t> height;
+      fillStrip(strip, strip.width, height);
+      bool downward = s % 2 == 0;
+      int64_t y = downward ? usable.y : usable.y + usable.height;
+      for (size_t i = 0; i < height.size(); ++i) {
+        if (!downward)
+          y -= height[i];
+        placedLayers[free[strip.begin + i]].region =
+            Rect{xs[s], y, strip.width, height[i]};
+        if (downward)
+          y += height[i];
+      }
     }
-    return *std::max_element(cycles.begin(), cycles.end());
+    // What crosses into each free layer from the one before it: over the
+    // strip's width when they are stacked, else over the rows the two share
+    // at the serpentine's turn.
+    std::vector<double> transferIn(n, 0), crossingLoad(n, 0);
+    for (size_t s = 0; s < strips.size(); ++s)
+      for (size_t i = std::max<size_t>(strips[s].begin, 1); i < strips[s].end;
+           ++i) {
+        const Rect &above = placedLayers[free[i - 1]].region;
+        const Rect &here = placedLayers[free[i]].region;
+        int64_t lanes = here.width;
+        if (i == strips[s].begin)
+          lanes = std::min(above.y + above.height, here.y + here.height) -
+                  std::max(above.y, here.y);
+        lanes = std::max<int64_t>(lanes, 1);
+        transferIn[free[i]] = model.transferCycles(crossing[i], lanes, 1);
+        crossingLoad[free[i]] = static_cast<double>(crossing[i]) / lanes;
+      }
+    for (size_t l = 0; l < n; ++l) {
+      PlacedLayer &placed = placedLayers[l];
+      placed.name = layers[l].name;
+      if (pinned[l])
+        placed.region = *pinned[l];
+      placed.sramBytesPerPE =
+          ceilDiv(residentBytes(layers[l]), placed.region.area());
+      placed.cycles = static_cast<int64_t>(
+          std::ceil(std::max(model.layerCycles(layers[l], placed.region.height,
+                                               placed.region.width),
+                             transferIn[l])));
+      placement.predictedCycles =
+          std::max(placement.predictedCycles, placed.cycles);
+    }
+    placement.layers = std::move(placedLayers);
+    placement.lowerBoundCycles =
+        static_cast<int64_t>(std::ceil(std::max(lowerBound, slowest)));
+    Solution solution{std::move(placement), 0, 0};
+    for (size_t l = 0; l < n; ++l) {
+      const Rect &r = solution.placement.layers[l].region;
+      solution.crossingLoad = std::max(solution.crossingLoad, crossingLoad[l]);
+      const LayerSpec &layer = layers[l];
+      if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
+        continue;
+      double a = static_cast<double>(layer.m) * layer.k * layer.elementBytes;
+      double b = static_cast<double>(layer.k) * layer.n * layer.elementBytes;
+      if (model.transposedSumma(layer, r.height, r.width))
+        std::swap(a, b);
+      if (r.width > 1)
+        solution.summaLoad = std::max(solution.summaLoad, a / r.height);
+      if (r.height > 1)
+        solution.summaLoad = std::max(solution.summaLoad, b / r.width);
+    }
+    return solution;
   };
 
-  // Lay the strips out serpentine.
-  Placement placement;
-  placement.mode = Mode::pipelined;
-  std::vector<PlacedLayer> placedLayers(n);
-  for (size_t s = 0; s < strips.size(); ++s) {
-    const Strip &strip = strips[s];
-    std::vector<int64_t> height;
-    fillStrip(strip, strip.width, height);
-    bool downward = s % 2 == 0;
-    int64_t y = downward ? usable.y : usable.y + usable.height;
-    for (size_t i = 0; i < height.size(); ++i) {
-      if (!downward)
-        y -= height[i];
-      placedLayers[free[strip.begin + i]].region =
-          Rect{xs[s], y, strip.width, height[i]};
-      if (downward)
-        y += height[i];
+  // Activations between layers may load a link more than any matmul's own
+  // broadcasts do while still fitting the stage. Then place again with them
+  // capped at the broadcasts' load, or the least multiple of it (up to 4x)
+  // that costs the step under 2 %, and again from the new placement's
+  // broadcasts, at most eight placements more in all.
+  absl::StatusOr<Solution> best =
+      solve(std::numeric_limits<double>::infinity());
+  if (!best.ok())
+    return best.status();
+  double budget = 1.02 * best->placement.predictedCycles;
+  int solves = 0;
+  bool improved = true;
+  while (improved && solves < 8 && best->summaLoad > 0 &&
+         best->crossingLoad > 1.05 * best->summaLoad) {
+    improved = false;
+    double summaLoad = best->summaLoad;
+    for (double factor = 1; factor <= 4.01 && solves < 8;
+         factor *= std::sqrt(2.0)) {
+      if (summaLoad * factor >= best->crossingLoad)
+        break;
+      absl::StatusOr<Solution> capped = solve(summaLoad * factor);
+      ++solves;
+      if (capped.ok() && capped->placement.predictedCycles <= budget &&
+          capped->crossingLoad < best->crossingLoad) {
+        best = std::move(capped);
+        improved = true;
+        break;
+      }
     }
   }
-  // What crosses into each free layer from the one before it: over the
-  // strip's width when they are stacked, else over the rows the two share
-  // at the serpentine's turn.
-  std::vector<double> transferIn(n, 0);
-  for (size_t s = 0; s < strips.size(); ++s)
-    for (size_t i = std::max<size_t>(strips[s].begin, 1); i < strips[s].end;
-         ++i) {
-      const Rect &above = placedLayers[free[i - 1]].region;
-      const Rect &here = placedLayers[free[i]].region;
-      int64_t lanes = here.width;
-      if (i == strips[s].begin)
-        lanes = std::min(above.y + above.height, here.y + here.height) -
-                std::max(above.y, here.y);
-      transferIn[free[i]] =
-          model.transferCycles(crossing[i], std::max<int64_t>(lanes, 1), 1);
-    }
-  for (size_t l = 0; l < n; ++l) {
-    PlacedLayer &placed = placedLayers[l];
-    placed.name = layers[l].name;
-    if (pinned[l])
-      placed.region = *pinned[l];
-    placed.sramBytesPerPE =
-        ceilDiv(residentBytes(layers[l]), placed.region.area());
-    placed.cycles = static_cast<int64_t>(std::ceil(std::max(
-        model.layerCycles(layers[l], placed.region.height, placed.region.width),
-        transferIn[l])));
-    placement.predictedCycles =
-        std::max(placement.predictedCycles, placed.cycles);
-  }
-  placement.layers = std::move(placedLayers);
-  placement.lowerBoundCycles =
-      static_cast<int64_t>(std::ceil(std::max(lowerBound, slowest)));
-  return placement;
+  return std::move(best->placement);
 }
 
 absl::StatusOr<Placement>
@@ -517,16 +580,17 @@ scheduleWeightStreaming(const TargetDesc &target,
   int64_t constantPerPE = 0;
   for (const LayerSpec &layer : layers) {
     // Full height: weight tiles enter on every row of the west edge.
-    regions.push_back(fastestSubgrid(model, layer, usable, /*fullHeight=*/true));
+    regions.push_back(
+        fastestSubgrid(model, layer, usable, /*fullHeight=*/true));
     constantPerPE = std::max(
         constantPerPE, ceilDiv(layer.constantBytes, regions.back().area()));
   }
   placement.slotBytesPerPE =
       (sram - activationPerPE - constantPerPE) / 2 / 4 * 4;
   if (placement.slotBytesPerPE <= 0)
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "no SRAM left for weight buffers: activations take ",
-        kib(activationPerPE), " per PE of ", kib(sram)));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("no SRAM left for weight buffers: activations take ",
+                     kib(activationPerPE), " per PE of ", kib(sram)));
   int64_t tileBytes = placement.slotBytesPerPE * pes;
 
   // Two slots; the channel streams tiles in order; a tile streams once its
@@ -546,9 +610,8 @@ scheduleWeightStreaming(const TargetDesc &target,
     computeTotal += model.computeCycles(layer, pes);
     int64_t weightBytes = layer.weightBytes();
     weightTotal += weightBytes;
-    placed.sramBytesPerPE =
-        activationPerPE + constantPerPE +
-        (weightBytes ? 2 * placement.slotBytesPerPE : 0);
+    placed.sramBytesPerPE = activationPerPE + constantPerPE +
+                            (weightBytes ? 2 * placement.slotBytesPerPE : 0);
     int64_t start = -1;
     if (weightBytes == 0) {
       start = computeFree;
@@ -562,8 +625,9 @@ scheduleWeightStreaming(const TargetDesc &target,
         tile.bytes = std::min(tileBytes, bytes - offset);
         tile.slot = tileIndex++ % 2;
         tile.arriveStart = std::max(channelFree, slotRelease[tile.slot]);
-        tile.arriveEnd = tile.arriveStart + static_cast<int64_t>(std::ceil(
-                                                model.streamCycles(tile.bytes)));
+        tile.arriveEnd =
+            tile.arriveStart +
+            static_cast<int64_t>(std::ceil(model.streamCycles(tile.bytes)));
         channelFree = tile.arriveEnd;
         tile.computeStart = std::max(tile.arriveEnd, computeFree);
         tile.release =
@@ -581,17 +645,16 @@ scheduleWeightStreaming(const TargetDesc &target,
     placement.layers.push_back(std::move(placed));
   }
   placement.predictedCycles = computeFree;
-  placement.lowerBoundCycles = static_cast<int64_t>(std::ceil(
-      std::max(computeTotal, model.streamCycles(weightTotal))));
+  placement.lowerBoundCycles = static_cast<int64_t>(
+      std::ceil(std::max(computeTotal, model.streamCycles(weightTotal))));
   return placement;
 }
 
 absl::StatusOr<Placement> placeLayers(const TargetDesc &target,
                                       const std::vector<LayerSpec> &layers,
                                       const PlaceOptions &options) {
-  Mode mode = options.mode.value_or(fitsPipelined(target, layers)
-                                        ? Mode::pipelined
-                                        : Mode::weightStreaming);
+  Mode mode = options.mode.value_or(
+      fitsPipelined(target, layers) ? Mode::pipelined : Mode::weightStreaming);
   if (mode == Mode::pipelined)
     return placePipelined(target, layers, options);
   if (!options.pins.empty())
