@@ -170,7 +170,7 @@ void elementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
 }
 
 /// Elements per work item of the elementwise kernels.
-constexpr int64_t kElementChunk = 16384;
+constexpr int64_t kElementChunk = 4096;
 
 /// The common elementwise case in float: fp32 operands of the result's shape
 /// or single elements, `fn(const float *args)` per element, in fixed chunks

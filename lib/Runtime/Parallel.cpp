@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -54,7 +55,7 @@ public:
     {
       std::lock_guard<std::mutex> lock(mutex);
       current = job;
-      ++generation;
+      generation.fetch_add(1, std::memory_order_release);
     }
     wake.notify_all();
     drain(*job);
@@ -77,25 +78,44 @@ private:
   }
   void work() {
     uint64_t seen = 0;
-    std::unique_lock<std::mutex> lock(mutex);
     while (true) {
-      wake.wait(lock, [&] { return stopping || generation != seen; });
+      // Kernels post jobs tens of microseconds apart: spin a little before
+      // sleeping, or a woken worker arrives after the caller has done all.
+      auto until = std::chrono::steady_clock::now() + kSpin;
+      for (int spin = 0; generation.load(std::memory_order_acquire) == seen;
+           ++spin) {
+        relax();
+        if (spin % 64 == 0 && std::chrono::steady_clock::now() > until)
+          break;
+      }
+      std::unique_lock<std::mutex> lock(mutex);
+      wake.wait(lock, [&] {
+        return stopping || generation.load(std::memory_order_acquire) != seen;
+      });
       if (stopping)
         return;
-      seen = generation;
+      seen = generation.load(std::memory_order_acquire);
       std::shared_ptr<Job> job = current;
       lock.unlock();
       if (job)
         drain(*job);
-      lock.lock();
     }
+  }
+
+  static constexpr std::chrono::microseconds kSpin{200};
+  static void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    std::this_thread::yield();
+#endif
   }
 
   std::vector<std::thread> workers;
   std::mutex mutex;
   std::condition_variable wake, done;
   std::shared_ptr<Job> current;
-  uint64_t generation = 0;
+  std::atomic<uint64_t> generation{0};
   bool stopping = false;
 };
 
