@@ -94,6 +94,29 @@ std::vector<Segment> xyBundle(const Rect &src, const Rect &dst, bool through) {
   return segments;
 }
 
+/// Y then X from `src` to `dst`, whose rows and columns are disjoint: the
+/// mirror of xyBundle, lanes down (up) the source's columns, then across
+/// into the destination.
+std::vector<Segment> yxBundle(const Rect &src, const Rect &dst) {
+  int64_t sy0 = src.y, sy1 = src.y + src.height - 1;
+  int64_t sx0 = src.x, sx1 = src.x + src.width - 1;
+  int64_t dy0 = dst.y, dy1 = dst.y + dst.height - 1;
+  int64_t dx0 = dst.x, dx1 = dst.x + dst.width - 1;
+  int64_t lanes = std::min(src.width, dst.height);
+  bool south = dy0 > sy1, east = dx0 > sx1;
+  int64_t startY = south ? sy1 : sy0;
+  int64_t turnY = south ? dy0 + lanes - 1 : dy1 - lanes + 1;
+  std::vector<Segment> segments;
+  segments.push_back(Segment{sx0, startY, std::abs(turnY - startY), lanes,
+                             south ? Direction::south : Direction::north});
+  int64_t rowY = south ? dy0 : dy1 - lanes + 1;
+  int64_t startX = east ? sx0 + lanes - 1 : sx0;
+  int64_t endX = east ? dx0 : dx1;
+  segments.push_back(Segment{startX, rowY, std::abs(endX - startX), lanes,
+                             east ? Direction::east : Direction::west});
+  return segments;
+}
+
 /// The lane bundle from `src` to `dst`: straight across the rows or columns
 /// they share, or X then Y, whichever has the most lanes (an L from the part
 /// of the source above or below the destination can carry more than a few
@@ -151,6 +174,35 @@ std::vector<Segment> bundle(const Rect &src, const Rect &dst, bool through) {
   return xyBundle(src, dst, through);
 }
 
+/// Every lane bundle the negotiation may move a flow to: straight across
+/// shared rows or columns, X then Y or Y then X from the whole source or from
+/// its part beyond the destination's rows (columns).
+std::vector<std::vector<Segment>> candidateBundles(const Rect &src,
+                                                   const Rect &dst) {
+  std::vector<std::vector<Segment>> candidates;
+  if (src.overlaps(dst))
+    return candidates;
+  candidates.push_back(bundle(src, dst, /*through=*/false));
+  auto disjoint = [&](const Rect &part) {
+    return part.width > 0 && part.height > 0 &&
+           (part.x + part.width <= dst.x || dst.x + dst.width <= part.x) &&
+           (part.y + part.height <= dst.y || dst.y + dst.height <= part.y);
+  };
+  Rect above{src.x, src.y, src.width, dst.y - src.y};
+  Rect below{src.x, dst.y + dst.height, src.width,
+             src.y + src.height - dst.y - dst.height};
+  Rect left{src.x, src.y, dst.x - src.x, src.height};
+  Rect right{dst.x + dst.width, src.y, src.x + src.width - dst.x - dst.width,
+             src.height};
+  for (const Rect &part : {src, above, below})
+    if (disjoint(part))
+      candidates.push_back(xyBundle(part, dst, /*through=*/false));
+  for (const Rect &part : {src, left, right})
+    if (disjoint(part))
+      candidates.push_back(yxBundle(part, dst));
+  return candidates;
+}
+
 int64_t hopsOf(const std::vector<Segment> &segments) {
   int64_t hops = 0;
   for (const Segment &s : segments)
@@ -194,6 +246,20 @@ public:
       }
     }
     return best;
+  }
+
+  /// The values, row-major (cols x rows).
+  std::vector<double> values() const {
+    std::vector<double> out(cols * rows, 0.0), row(cols + 1, 0.0);
+    for (int64_t y = 0; y < rows; ++y) {
+      double running = 0;
+      for (int64_t x = 0; x < cols; ++x) {
+        running += diff[y * (cols + 1) + x];
+        row[x] += running;
+        out[y * cols + x] = row[x];
+      }
+    }
+    return out;
   }
 
 private:
@@ -271,6 +337,126 @@ int64_t maxDepth(const TargetDesc &target, const std::vector<RoutedFlow> &flows,
   return best;
 }
 
+bool isBroadcast(const Flow &flow) {
+  return flow.kind == FlowKind::rowBroadcast ||
+         flow.kind == FlowKind::columnBroadcast;
+}
+
+/// Link loads per direction as dense grids, so that a few bundles can be
+/// taken out, priced and put back (each in time proportional to its area).
+class LoadMap {
+public:
+  LoadMap(const TargetDesc &target, const std::vector<RoutedFlow> &flows)
+      : cols(target.cols), rows(target.rows) {
+    std::vector<Grid> grids(4, Grid(cols, rows));
+    for (const RoutedFlow &f : flows)
+      for (const Segment &s : f.segments)
+        grids[static_cast<int>(s.direction)].add(
+            linkBand(s), static_cast<double>(f.flow.bytes) / s.lanes);
+    for (const Grid &grid : grids)
+      loads.push_back(grid.values());
+  }
+  void add(const std::vector<Segment> &segments, double bytes, double sign) {
+    forEachLink(
+        segments, [&](double &load, double perLane) { load += sign * perLane; },
+        bytes);
+  }
+  /// The busiest link the bundle would load, its own bytes included.
+  double price(const std::vector<Segment> &segments, double bytes) {
+    double worst = 0;
+    forEachLink(
+        segments,
+        [&](double &load, double perLane) {
+          worst = std::max(worst, load + perLane);
+        },
+        bytes);
+    return worst;
+  }
+  /// The busiest link: its load, direction and position.
+  double busiest(Direction *direction, int64_t *atX, int64_t *atY) const {
+    double best = -1;
+    for (int d = 0; d < 4; ++d)
+      for (int64_t i = 0; i < cols * rows; ++i)
+        if (loads[d][i] > best) {
+          best = loads[d][i];
+          *direction = static_cast<Direction>(d);
+          *atX = i % cols;
+          *atY = i / cols;
+        }
+    return best;
+  }
+
+private:
+  template <typename Fn>
+  void forEachLink(const std::vector<Segment> &segments, Fn fn, double bytes) {
+    for (const Segment &s : segments) {
+      Rect band = linkBand(s);
+      std::vector<double> &grid = loads[static_cast<int>(s.direction)];
+      double perLane = bytes / s.lanes;
+      for (int64_t y = std::max<int64_t>(band.y, 0);
+           y < std::min(band.y + band.height, rows); ++y)
+        for (int64_t x = std::max<int64_t>(band.x, 0);
+             x < std::min(band.x + band.width, cols); ++x)
+          fn(grid[y * cols + x], perLane);
+    }
+  }
+  int64_t cols, rows;
+  std::vector<std::vector<double>> loads;
+};
+
+bool loads(const Segment &s, Direction direction, int64_t x, int64_t y) {
+  return s.direction == direction && linkBand(s).contains(Rect{x, y, 1, 1});
+}
+
+/// Negotiation on the busiest link: the flows through it are taken out one
+/// at a time, largest first, and put back on whichever of their candidate
+/// bundles loads its busiest link least; a move is kept only if that is
+/// below the link's load, so the maximum never grows. Broadcasts and weight
+/// streams keep their bundles.
+void negotiate(const TargetDesc &target, std::vector<RoutedFlow> &flows) {
+  LoadMap map(target, flows);
+  std::vector<size_t> order(flows.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return flows[a].flow.bytes > flows[b].flow.bytes;
+  });
+  for (int move = 0; move < 64; ++move) {
+    Direction direction = Direction::east;
+    int64_t x = 0, y = 0;
+    double worst = map.busiest(&direction, &x, &y);
+    bool moved = false;
+    for (size_t i : order) {
+      RoutedFlow &f = flows[i];
+      if (isBroadcast(f.flow) || f.flow.kind == FlowKind::weights ||
+          std::none_of(
+              f.segments.begin(), f.segments.end(),
+              [&](const Segment &s) { return loads(s, direction, x, y); }))
+        continue;
+      double bytes = static_cast<double>(f.flow.bytes);
+      map.add(f.segments, bytes, -1);
+      std::vector<Segment> best = f.segments;
+      double bestPrice = worst;
+      for (std::vector<Segment> &candidate :
+           candidateBundles(f.flow.source, f.flow.destination)) {
+        double price = map.price(candidate, bytes);
+        if (price < bestPrice * 0.999) {
+          best = std::move(candidate);
+          bestPrice = price;
+        }
+      }
+      map.add(best, bytes, +1);
+      if (bestPrice < worst * 0.999) {
+        f.segments = std::move(best);
+        f.hops = hopsOf(f.segments);
+        moved = true;
+        break;
+      }
+    }
+    if (!moved)
+      return;
+  }
+}
+
 bool footprintsMeet(const RoutedFlow &a, const RoutedFlow &b, Rect *where) {
   for (const Segment &sa : a.segments)
     for (const Segment &sb : b.segments)
@@ -310,6 +496,8 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
     routed.flow = std::move(flow);
     routing.flows.push_back(std::move(routed));
   }
+
+  negotiate(target, routing.flows);
 
   // Colors: largest flows first, the lowest color no conflicting flow
   // (active together, sharing a router) already has.

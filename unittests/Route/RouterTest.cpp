@@ -75,6 +75,24 @@ TEST(Router, LinkCyclesAreTheBusiestLinksBytesOverItsRate) {
   EXPECT_EQ(linkCycles(t, 4 * t.linkBytesPerCycle + 1), 5);
 }
 
+TEST(Router, NegotiationMovesAFlowOffTheBusiestLink) {
+  // A matmul's row broadcast loads the eastward links of rows 0-3 across
+  // columns 4-7. A flow from the corner would go east along rows 0-1 (X
+  // then Y) through those links; negotiation sends it south first instead.
+  TargetDesc t = grid(20, 20);
+  Flow broadcast = flow("mm.rows", Rect{4, 0, 4, 4}, Rect{4, 0, 4, 4}, 4000);
+  broadcast.kind = FlowKind::rowBroadcast;
+  absl::StatusOr<Routing> r = routeFlows(
+      t, {broadcast, flow("f", Rect{0, 0, 2, 2}, Rect{10, 10, 2, 2}, 1000)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::vector<Segment> &route = r->flows[1].segments;
+  ASSERT_EQ(route.size(), 2u);
+  EXPECT_EQ(route[0].direction, Direction::south);
+  EXPECT_EQ(route[1].direction, Direction::east);
+  EXPECT_DOUBLE_EQ(r->maxLinkLoad, 1000); // The broadcast's 4000 over 4 rows.
+  EXPECT_EQ(checkRouting(t, *r), "");
+}
+
 TEST(Router, CrossingFlowsGetDifferentColors) {
   TargetDesc t = grid(8, 8);
   absl::StatusOr<Routing> r = routeFlows(
