@@ -51,6 +51,20 @@ bool CostModel::transposedSumma(const LayerSpec &layer, int64_t h,
          summaCommCycles(layer, h, w, link);
 }
 
+SummaTiling CostModel::summaTiling(const LayerSpec &layer, int64_t h,
+                                   int64_t w) const {
+  SummaTiling t;
+  if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
+    return t;
+  t.transposed = transposedSumma(layer, h, w);
+  int64_t rowsOut = t.transposed ? layer.n : layer.m;
+  int64_t colsOut = t.transposed ? layer.m : layer.n;
+  t.gridRows = std::max<int64_t>(1, std::min(h, rowsOut));
+  t.gridCols = std::max<int64_t>(1, std::min(w, colsOut));
+  t.panels = std::clamp<int64_t>(std::min(h, w), 1, layer.k);
+  return t;
+}
+
 double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
                               int64_t w) const {
   double compute = computeCycles(layer, h * w);

@@ -10,6 +10,7 @@
 #include "wafer/Analysis/LayerAnalysis.h"
 #include "wafer/Analysis/RoutingIR.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
+#include "wafer/Place/CostModel.h"
 #include "wafer/Route/Router.h"
 
 using namespace mlir;
@@ -205,6 +206,17 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
     l.set_k(specs[index].k);
     l.set_half_precision(specs[index].halfPrecision);
     l.set_element_bytes(specs[index].elementBytes);
+    if (specs[index].m > 0 && specs[index].n > 0 && specs[index].k > 0) {
+      Rect r = plan::toRect(l.region());
+      place::SummaTiling tiling =
+          place::CostModel(target.toDesc())
+              .summaTiling(specs[index], r.height, r.width);
+      plan::SummaTiling &summa = *l.mutable_summa();
+      summa.set_transposed(tiling.transposed);
+      summa.set_grid_rows(tiling.gridRows);
+      summa.set_grid_cols(tiling.gridCols);
+      summa.set_panels(tiling.panels);
+    }
     for (StreamOp tile : place.getTiles().front().getOps<StreamOp>()) {
       plan::StreamTile &t = *l.add_tiles();
       t.set_weight(tile.getWeight().str());

@@ -320,7 +320,21 @@ absl::Status checkPlan(const plan::Plan &plan) {
     int64_t elementBytes = layer.element_bytes() ? layer.element_bytes() : 4;
     int64_t aBytes = layer.m() * layer.k() * elementBytes;
     int64_t bBytes = layer.k() * layer.n() * elementBytes;
-    bool transposed = model.transposedSumma(spec, r.height, r.width);
+    if (!layer.has_summa())
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(),
+                       " is a matmul but the plan gives no SUMMA "
+                       "tiling for it"));
+    const plan::SummaTiling &summa = layer.summa();
+    if (summa.grid_rows() < 1 || summa.grid_rows() > r.height ||
+        summa.grid_cols() < 1 || summa.grid_cols() > r.width ||
+        summa.panels() < 1 || summa.panels() > layer.k())
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(), "'s SUMMA tiling (",
+                       summa.grid_rows(), "x", summa.grid_cols(), " PEs, ",
+                       summa.panels(), " panels) does not fit its ", r.width,
+                       "x", r.height, " PEs and contraction of ", layer.k()));
+    bool transposed = summa.transposed();
     if (transposed)
       std::swap(aBytes, bBytes);
     // A weight stream along the rows is the weights' row broadcast.

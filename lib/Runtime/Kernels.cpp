@@ -15,6 +15,9 @@
 #include <map>
 
 #include "Eigen/Core"
+#ifdef __FMA__
+#include <immintrin.h>
+#endif
 #include "unsupported/Eigen/SpecialFunctions"
 #include "absl/strings/str_cat.h"
 
@@ -272,6 +275,82 @@ using RowMatrix =
 /// Output rows per work item of a matrix product.
 constexpr int64_t kMatmulRows = 32;
 
+/// C = A B with every output element one chain of fused multiply-adds over
+/// the contraction in order, as a PE accumulates its block in place, panel
+/// after panel. The result is then the same whatever the PE grid, the
+/// panels, the blocks one call covers or the threads. `a` is rows x k,
+/// `b` k x n, `c` rows x n, all row-major and dense.
+void chainProduct(const float *a, int64_t rows, int64_t k, const float *b,
+                  int64_t n, float *c);
+
+#ifdef __FMA__
+/// The R x 8V block of C at (r, j): R x V vector accumulators, fed by a
+/// broadcast of A and V vectors of B per step of the contraction.
+template <int R, int V>
+void chainBlock(const float *a, int64_t r, int64_t k, const float *b, int64_t n,
+                int64_t j, float *c) {
+  __m256 acc[R][V];
+  for (int i = 0; i < R; ++i)
+    for (int v = 0; v < V; ++v)
+      acc[i][v] = _mm256_setzero_ps();
+  for (int64_t t = 0; t < k; ++t) {
+    __m256 bv[V];
+    for (int v = 0; v < V; ++v)
+      bv[v] = _mm256_loadu_ps(b + t * n + j + 8 * v);
+    for (int i = 0; i < R; ++i) {
+      __m256 ai = _mm256_set1_ps(a[(r + i) * k + t]);
+      for (int v = 0; v < V; ++v)
+        acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+  }
+  for (int i = 0; i < R; ++i)
+    for (int v = 0; v < V; ++v)
+      _mm256_storeu_ps(c + (r + i) * n + j + 8 * v, acc[i][v]);
+}
+
+/// Rows [r, r + R) of C: blocks of 24 columns, then 8, then one at a time.
+template <int R>
+void chainRows(const float *a, int64_t r, int64_t k, const float *b, int64_t n,
+               float *c) {
+  int64_t j = 0;
+  for (; j + 24 <= n; j += 24)
+    chainBlock<R, 3>(a, r, k, b, n, j, c);
+  for (; j + 8 <= n; j += 8)
+    chainBlock<R, 1>(a, r, k, b, n, j, c);
+  for (; j < n; ++j)
+    for (int i = 0; i < R; ++i) {
+      float sum = 0;
+      for (int64_t t = 0; t < k; ++t)
+        sum = std::fma(a[(r + i) * k + t], b[t * n + j], sum);
+      c[(r + i) * n + j] = sum;
+    }
+}
+#endif
+
+/// C = A B with every output element one chain of fused multiply-adds over
+/// the contraction in order, as a PE accumulates its block in place, panel
+/// after panel. The result is then the same whatever the PE grid, the
+/// panels, the blocks one call covers or the threads. `a` is rows x k,
+/// `b` k x n, `c` rows x n, all row-major and dense.
+void chainProduct(const float *a, int64_t rows, int64_t k, const float *b,
+                  int64_t n, float *c) {
+  int64_t r = 0;
+#ifdef __FMA__
+  for (; r + 4 <= rows; r += 4)
+    chainRows<4>(a, r, k, b, n, c);
+  for (; r < rows; ++r)
+    chainRows<1>(a, r, k, b, n, c);
+#else
+  for (; r < rows; ++r)
+    for (int64_t j = 0; j < n; ++j) {
+      float sum = 0;
+      for (int64_t t = 0; t < k; ++t)
+        sum = std::fma(a[r * k + t], b[t * n + j], sum);
+      c[r * n + j] = sum;
+    }
+#endif
+}
+
 absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
                     Array &out) {
   const Array &a = *in[0], &b = *in[1];
@@ -287,26 +366,32 @@ absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
                        bMap = broadcastMap(batch, bBatch);
   int64_t aStride = a.shape[ar - 1] * a.shape[ar - 2],
           bStride = b.shape[br - 1] * b.shape[br - 2];
-  // Work items: each batch's output rows in fixed chunks.
-  int64_t chunks = (m + kMatmulRows - 1) / kMatmulRows;
-  parallelFor(count(batch) * chunks, [&](int64_t item) {
-    int64_t i = item / chunks, row = item % chunks * kMatmulRows;
-    int64_t rows = std::min(kMatmulRows, m - row);
+  // Operands as dense row-major m x k and k x n per batch (transposed ones
+  // copied once), then work items of output rows in fixed chunks.
+  int64_t batches = count(batch);
+  std::vector<std::vector<float>> lhs(batches), rhs(batches);
+  parallelFor(batches, [&](int64_t i) {
     Eigen::Map<const RowMatrix> A(&a.floats[aMap[i] * aStride],
                                   a.shape[ar - 2], a.shape[ar - 1]);
     Eigen::Map<const RowMatrix> B(&b.floats[bMap[i] * bStride],
                                   b.shape[br - 2], b.shape[br - 1]);
-    Eigen::Map<RowMatrix> C(&out.floats[(i * m + row) * n], rows, n);
-    if (ta && tb)
-      C.noalias() = A.transpose().middleRows(row, rows) * B.transpose();
-    else if (ta)
-      C.noalias() = A.transpose().middleRows(row, rows) * B;
-    else if (tb)
-      C.noalias() = A.middleRows(row, rows) * B.transpose();
-    else
-      C.noalias() = A.middleRows(row, rows) * B;
+    if (ta) {
+      lhs[i].resize(m * kk);
+      Eigen::Map<RowMatrix>(lhs[i].data(), m, kk) = A.transpose();
+    }
+    if (tb) {
+      rhs[i].resize(kk * n);
+      Eigen::Map<RowMatrix>(rhs[i].data(), kk, n) = B.transpose();
+    }
   });
-  (void)kk;
+  int64_t chunks = (m + kMatmulRows - 1) / kMatmulRows;
+  parallelFor(batches * chunks, [&](int64_t item) {
+    int64_t i = item / chunks, row = item % chunks * kMatmulRows;
+    int64_t rows = std::min(kMatmulRows, m - row);
+    const float *A = ta ? lhs[i].data() : &a.floats[aMap[i] * aStride];
+    const float *B = tb ? rhs[i].data() : &b.floats[bMap[i] * bStride];
+    chainProduct(A + row * kk, rows, kk, B, n, &out.floats[(i * m + row) * n]);
+  });
   if (in.size() > 2) {
     // Bias: the verifier allows any shape that broadcasts; a row vector is
     // the Linear case and is added row by row.

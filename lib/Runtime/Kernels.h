@@ -27,7 +27,10 @@ inline std::vector<int64_t> attrInts(const plan::Kernel &k, const char *name) {
 }
 
 /// Computes `kernel` on `operands` into `results`, whose types and shapes
-/// are already set (and storage sized).
+/// are already set (and storage sized). A matmul computes every output
+/// element as one chain of fused multiply-adds over the contraction in
+/// order, as a PE running SUMMA accumulates its block in place, so its
+/// result does not depend on the plan's tiling.
 absl::Status runKernel(const plan::Kernel &kernel,
                        const std::vector<const Array *> &operands,
                        std::vector<Array> &results);

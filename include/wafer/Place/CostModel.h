@@ -48,6 +48,16 @@ struct LayerSpec {
   int64_t weightBytes() const;
 };
 
+/// How a matmul runs as SUMMA on an h x w rectangle: the output is cut
+/// into gridRows x gridCols blocks, one per PE (the output's columns over
+/// the rows when transposed), and the contraction into `panels` panels that
+/// are broadcast one after another; every PE accumulates its block in place,
+/// panel after panel.
+struct SummaTiling {
+  bool transposed = false;
+  int64_t gridRows = 1, gridCols = 1, panels = 1;
+};
+
 class CostModel {
 public:
   explicit CostModel(const TargetDesc &target) : target(target) {}
@@ -66,6 +76,10 @@ public:
   /// that B's panels travel along the longer side. The plan's kernels use
   /// the same choice.
   bool transposedSumma(const LayerSpec &layer, int64_t h, int64_t w) const;
+  /// The SUMMA tiling of a matmul layer on h x w (the plan records it and
+  /// wafer-run executes it). One panel per step of the model's overhead
+  /// term: min(h, w), at most the contraction size.
+  SummaTiling summaTiling(const LayerSpec &layer, int64_t h, int64_t w) const;
   /// Pure compute cycles (no communication) on `pes` PEs.
   double computeCycles(const LayerSpec &layer, int64_t pes) const;
   /// Cycles to stream `bytes` of weights from off-wafer memory.

@@ -44,8 +44,8 @@ for i in range(0, len(flipped), 97):
 save("bitflip.wplan", bytes(flipped), "is not a valid plan (truncated or corrupt?)")
 save("empty.wplan", b"", "has format version 0")
 
-p = json.loads(json.dumps(plan)); p["format_version"] = 2
-save("version.json", p, "has format version 2; this wafer-run reads version 1")
+p = json.loads(json.dumps(plan)); p["format_version"] = 3
+save("version.json", p, "has format version 3; this wafer-run reads version 2")
 
 p = json.loads(json.dumps(plan))
 flow = next(f for f in p["flows"] if f.get("segments"))
@@ -77,6 +77,14 @@ save("bad-attribute.json", p, "axis 7 is out of range")
 p = json.loads(json.dumps(plan))
 p["flows"] = [f for f in p["flows"] if f.get("kind") != "row-broadcast"]
 save("no-broadcast.json", p, "but no broadcast along its rows is routed")
+
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "summa" in l)["summa"]["panels"] = "100000"
+save("summa-tiling.json", p, "does not fit its")
+
+p = json.loads(json.dumps(plan))
+del next(l for l in p["layers"] if "summa" in l)["summa"]
+save("no-tiling.json", p, "is a matmul but the plan gives no SUMMA tiling")
 
 with open(os.path.join(here, "MANIFEST"), "w") as f:
     for name, expected in manifest:
