@@ -234,7 +234,7 @@ absl::Status writeTensorFile(const Array &array, const std::string &name,
   return absl::OkStatus();
 }
 
-absl::Status checkPlan(const plan::Plan &plan) {
+absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
   TargetDesc target = plan::toTargetDesc(plan.target());
   if (std::string err = target.validate(); !err.empty())
     return absl::InvalidArgumentError(absl::StrCat("plan target: ", err));
@@ -275,7 +275,7 @@ absl::Status checkPlan(const plan::Plan &plan) {
     if (id < 0 || id >= tensors || !defined[id])
       return absl::InvalidArgumentError(
           absl::StrCat("output tensor ", id, " is never computed"));
-  if (absl::Status s = validateKernels(plan); !s.ok())
+  if (absl::Status s = validateKernels(plan, forExecution); !s.ok())
     return s;
   for (const plan::Flow &f : plan.flows())
     if (f.tensor() < -1 || f.tensor() >= tensors ||

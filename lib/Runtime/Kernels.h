@@ -36,8 +36,8 @@ absl::Status runKernel(const plan::Kernel &kernel,
                        std::vector<Array> &results);
 
 /// Checks every kernel's operand and result shapes against what it reads
-/// and writes, and bounds the host memory the plan needs.
-absl::Status validateKernels(const plan::Plan &plan);
+/// and writes, and, with `hostLimits`, bounds the host memory a run needs.
+absl::Status validateKernels(const plan::Plan &plan, bool hostLimits);
 
 } // namespace wafer::runtime
 

@@ -166,7 +166,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   const plan::Plan &p = *loaded;
-  if (absl::Status s = runtime::checkPlan(p); !s.ok()) {
+  if (absl::Status s = runtime::checkPlan(p, !o.timingOnly); !s.ok()) {
     std::fprintf(stderr, "error: plan check failed: %s\n",
                  std::string(s.message()).c_str());
     return 1;
