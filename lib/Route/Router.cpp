@@ -94,26 +94,23 @@ std::vector<Segment> xyBundle(const Rect &src, const Rect &dst, bool through) {
   return segments;
 }
 
-/// Y then X from `src` to `dst`, whose rows and columns are disjoint: the
-/// mirror of xyBundle, lanes down (up) the source's columns, then across
-/// into the destination.
+/// The same rectangle or segment with x and y swapped (east <-> south,
+/// west <-> north).
+Rect swapAxes(const Rect &r) { return Rect{r.y, r.x, r.height, r.width}; }
+Segment swapAxes(const Segment &s) {
+  static constexpr Direction swapped[] = {Direction::south, Direction::north,
+                                          Direction::east, Direction::west};
+  return Segment{s.y, s.x, s.length, s.lanes,
+                 swapped[static_cast<int>(s.direction)]};
+}
+
+/// Y then X from `src` to `dst`, whose rows and columns are disjoint: X
+/// then Y with the axes swapped.
 std::vector<Segment> yxBundle(const Rect &src, const Rect &dst) {
-  int64_t sy0 = src.y, sy1 = src.y + src.height - 1;
-  int64_t sx0 = src.x, sx1 = src.x + src.width - 1;
-  int64_t dy0 = dst.y, dy1 = dst.y + dst.height - 1;
-  int64_t dx0 = dst.x, dx1 = dst.x + dst.width - 1;
-  int64_t lanes = std::min(src.width, dst.height);
-  bool south = dy0 > sy1, east = dx0 > sx1;
-  int64_t startY = south ? sy1 : sy0;
-  int64_t turnY = south ? dy0 + lanes - 1 : dy1 - lanes + 1;
-  std::vector<Segment> segments;
-  segments.push_back(Segment{sx0, startY, std::abs(turnY - startY), lanes,
-                             south ? Direction::south : Direction::north});
-  int64_t rowY = south ? dy0 : dy1 - lanes + 1;
-  int64_t startX = east ? sx0 + lanes - 1 : sx0;
-  int64_t endX = east ? dx0 : dx1;
-  segments.push_back(Segment{startX, rowY, std::abs(endX - startX), lanes,
-                             east ? Direction::east : Direction::west});
+  std::vector<Segment> segments =
+      xyBundle(swapAxes(src), swapAxes(dst), /*through=*/false);
+  for (Segment &s : segments)
+    s = swapAxes(s);
   return segments;
 }
 
