@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <cstring>
 #include <map>
 
@@ -18,8 +17,8 @@
 #ifdef __FMA__
 #include <immintrin.h>
 #endif
-#include "unsupported/Eigen/SpecialFunctions"
 #include "absl/strings/str_cat.h"
+#include "unsupported/Eigen/SpecialFunctions"
 
 namespace wafer::runtime {
 namespace {
@@ -116,7 +115,9 @@ void copyRange(const Array &in, int64_t from, Array &out, int64_t to,
     std::copy_n(in.ints.begin() + from, length, out.ints.begin() + to);
 }
 
-double erfGelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+double erfGelu(double x) {
+  return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+}
 double tanhGelu(double x) {
   return 0.5 * x *
          (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
@@ -209,8 +210,7 @@ bool floatElementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
 /// A unary fp32 kernel on whole chunks: `fn(x, out)` on Eigen arrays of
 /// up to kElementChunk elements, so the math is vectorised. False when the
 /// operand is not fp32 of the result's shape.
-template <typename Fn>
-bool floatChunks(const Array &in, Array &out, Fn fn) {
+template <typename Fn> bool floatChunks(const Array &in, Array &out, Fn fn) {
   if (out.type != plan::F32 || in.type != plan::F32 || in.shape != out.shape)
     return false;
   int64_t n = out.size();
@@ -371,10 +371,10 @@ absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
   int64_t batches = count(batch);
   std::vector<std::vector<float>> lhs(batches), rhs(batches);
   parallelFor(batches, [&](int64_t i) {
-    Eigen::Map<const RowMatrix> A(&a.floats[aMap[i] * aStride],
-                                  a.shape[ar - 2], a.shape[ar - 1]);
-    Eigen::Map<const RowMatrix> B(&b.floats[bMap[i] * bStride],
-                                  b.shape[br - 2], b.shape[br - 1]);
+    Eigen::Map<const RowMatrix> A(&a.floats[aMap[i] * aStride], a.shape[ar - 2],
+                                  a.shape[ar - 1]);
+    Eigen::Map<const RowMatrix> B(&b.floats[bMap[i] * bStride], b.shape[br - 2],
+                                  b.shape[br - 1]);
     if (ta) {
       lhs[i].resize(m * kk);
       Eigen::Map<RowMatrix>(lhs[i].data(), m, kk) = A.transpose();
@@ -481,10 +481,10 @@ absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
   for (int64_t d = 0; d < rank; ++d)
     keep.push_back(reduced[d] ? 1 : in.shape[d]);
   Shape keepStrides = stridesOf(keep), index(rank, 0);
-  std::vector<double> acc(out.size(),
-                          kind == 2 ? -INFINITY : kind == 3 ? INFINITY
-                                                 : kind == 4 ? 1.0
-                                                             : 0.0);
+  std::vector<double> acc(out.size(), kind == 2   ? -INFINITY
+                                      : kind == 3 ? INFINITY
+                                      : kind == 4 ? 1.0
+                                                  : 0.0);
   for (int64_t linear = 0; linear < in.size(); ++linear) {
     int64_t o = 0;
     for (int64_t d = 0; d < rank; ++d)
@@ -548,6 +548,18 @@ void slice(const Array &in, const Shape &offsets, const Shape &strides,
   }
 }
 
+/// An elementwise op in float and in double, from one generic lambda.
+struct UnaryFn {
+  float (*single)(float);
+  double (*wide)(double);
+};
+struct BinaryFn {
+  float (*single)(float, float);
+  double (*wide)(double, double);
+};
+template <typename Fn> UnaryFn unaryFn(Fn fn) { return {fn, fn}; }
+template <typename Fn> BinaryFn binaryFn(Fn fn) { return {fn, fn}; }
+
 } // namespace
 
 absl::Status runKernel(const plan::Kernel &k,
@@ -557,68 +569,7 @@ absl::Status runKernel(const plan::Kernel &k,
   if (out.empty())
     return absl::InvalidArgumentError(op + " has no results");
   Array &r = out[0];
-  static const std::map<std::string, std::function<double(double)>> unary = {
-      {"wafer.neg", [](double x) { return -x; }},
-      {"wafer.abs", [](double x) { return std::fabs(x); }},
-      {"wafer.exp", [](double x) { return std::exp(x); }},
-      {"wafer.log", [](double x) { return std::log(x); }},
-      {"wafer.sqrt", [](double x) { return std::sqrt(x); }},
-      {"wafer.rsqrt", [](double x) { return 1 / std::sqrt(x); }},
-      {"wafer.reciprocal", [](double x) { return 1 / x; }},
-      {"wafer.tanh", [](double x) { return std::tanh(x); }},
-      {"wafer.sigmoid", [](double x) { return 1 / (1 + std::exp(-x)); }},
-      {"wafer.erf", [](double x) { return std::erf(x); }},
-      {"wafer.relu", [](double x) { return std::max(x, 0.0); }},
-      {"wafer.silu", [](double x) { return x / (1 + std::exp(-x)); }},
-      {"wafer.not", [](double x) { return x == 0; }},
-      {"wafer.cast", [](double x) { return x; }},
-  };
-  static const std::map<std::string, std::function<double(double, double)>>
-      binary = {
-          {"wafer.add", [](double a, double b) { return a + b; }},
-          {"wafer.sub", [](double a, double b) { return a - b; }},
-          {"wafer.mul", [](double a, double b) { return a * b; }},
-          {"wafer.div", [](double a, double b) { return a / b; }},
-          {"wafer.pow", [](double a, double b) { return std::pow(a, b); }},
-          {"wafer.max", [](double a, double b) { return std::max(a, b); }},
-          {"wafer.min", [](double a, double b) { return std::min(a, b); }},
-          {"wafer.and", [](double a, double b) { return a != 0 && b != 0; }},
-          {"wafer.or", [](double a, double b) { return a != 0 || b != 0; }},
-      };
-  // fp32 fast paths: float math per element, spread over the pool.
-  static const std::map<std::string, float (*)(float)> unaryFloat = {
-      {"wafer.neg", [](float x) { return -x; }},
-      {"wafer.abs", [](float x) { return std::fabs(x); }},
-      {"wafer.exp", [](float x) { return std::exp(x); }},
-      {"wafer.log", [](float x) { return std::log(x); }},
-      {"wafer.sqrt", [](float x) { return std::sqrt(x); }},
-      {"wafer.rsqrt", [](float x) { return 1 / std::sqrt(x); }},
-      {"wafer.reciprocal", [](float x) { return 1 / x; }},
-      {"wafer.tanh", [](float x) { return std::tanh(x); }},
-      {"wafer.sigmoid", [](float x) { return 1 / (1 + std::exp(-x)); }},
-      {"wafer.erf", [](float x) { return std::erf(x); }},
-      {"wafer.relu", [](float x) { return std::max(x, 0.0f); }},
-      {"wafer.silu", [](float x) { return x / (1 + std::exp(-x)); }},
-  };
-  static const std::map<std::string, float (*)(float, float)> binaryFloat = {
-      {"wafer.add", [](float a, float b) { return a + b; }},
-      {"wafer.sub", [](float a, float b) { return a - b; }},
-      {"wafer.mul", [](float a, float b) { return a * b; }},
-      {"wafer.div", [](float a, float b) { return a / b; }},
-      {"wafer.max", [](float a, float b) { return std::max(a, b); }},
-      {"wafer.min", [](float a, float b) { return std::min(a, b); }},
-  };
-  if (auto it = unaryFloat.find(op); it != unaryFloat.end()) {
-    float (*fn)(float) = it->second;
-    if (floatElementwise({in[0]}, r, [fn](const float *v) { return fn(v[0]); }))
-      return absl::OkStatus();
-  }
-  if (auto it = binaryFloat.find(op); it != binaryFloat.end()) {
-    float (*fn)(float, float) = it->second;
-    if (floatElementwise({in[0], in[1]}, r,
-                         [fn](const float *v) { return fn(v[0], v[1]); }))
-      return absl::OkStatus();
-  }
+  // The vectorised fp32 paths first: whole chunks on Eigen arrays.
   using ConstChunk = Eigen::Map<const Eigen::ArrayXf>;
   using Chunk = Eigen::Map<Eigen::ArrayXf>;
   if (op == "wafer.gelu" && attrInt(k, "approximation", 0) == 1 &&
@@ -633,9 +584,8 @@ absl::Status runKernel(const plan::Kernel &k,
       }))
     return absl::OkStatus();
   if (op == "wafer.tanh" &&
-      floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
-        o = x.tanh();
-      }))
+      floatChunks(*in[0], r,
+                  [](const ConstChunk &x, Chunk &o) { o = x.tanh(); }))
     return absl::OkStatus();
   if (op == "wafer.exp" &&
       floatChunks(*in[0], r,
@@ -655,20 +605,61 @@ absl::Status runKernel(const plan::Kernel &k,
         o = x / (1 + (-x).exp());
       }))
     return absl::OkStatus();
+  // Then each elementwise op once for float (the fp32 fast path) and for
+  // double (every other element type, and broadcasting).
+  static const std::map<std::string, UnaryFn> unary = {
+      {"wafer.neg", unaryFn([](auto x) { return -x; })},
+      {"wafer.abs", unaryFn([](auto x) { return std::fabs(x); })},
+      {"wafer.exp", unaryFn([](auto x) { return std::exp(x); })},
+      {"wafer.log", unaryFn([](auto x) { return std::log(x); })},
+      {"wafer.sqrt", unaryFn([](auto x) { return std::sqrt(x); })},
+      {"wafer.rsqrt", unaryFn([](auto x) { return 1 / std::sqrt(x); })},
+      {"wafer.reciprocal", unaryFn([](auto x) { return 1 / x; })},
+      {"wafer.tanh", unaryFn([](auto x) { return std::tanh(x); })},
+      {"wafer.sigmoid", unaryFn([](auto x) { return 1 / (1 + std::exp(-x)); })},
+      {"wafer.erf", unaryFn([](auto x) { return std::erf(x); })},
+      {"wafer.relu",
+       unaryFn([](auto x) { return x > 0 ? x : decltype(x)(0); })},
+      {"wafer.silu", unaryFn([](auto x) { return x / (1 + std::exp(-x)); })},
+      {"wafer.not", unaryFn([](auto x) { return decltype(x)(x == 0); })},
+      {"wafer.cast", unaryFn([](auto x) { return x; })},
+  };
+  static const std::map<std::string, BinaryFn> binary = {
+      {"wafer.add", binaryFn([](auto a, auto b) { return a + b; })},
+      {"wafer.sub", binaryFn([](auto a, auto b) { return a - b; })},
+      {"wafer.mul", binaryFn([](auto a, auto b) { return a * b; })},
+      {"wafer.div", binaryFn([](auto a, auto b) { return a / b; })},
+      {"wafer.pow", binaryFn([](auto a, auto b) { return std::pow(a, b); })},
+      {"wafer.max", binaryFn([](auto a, auto b) { return std::max(a, b); })},
+      {"wafer.min", binaryFn([](auto a, auto b) { return std::min(a, b); })},
+      {"wafer.and",
+       binaryFn([](auto a, auto b) { return decltype(a)(a != 0 && b != 0); })},
+      {"wafer.or",
+       binaryFn([](auto a, auto b) { return decltype(a)(a != 0 || b != 0); })},
+  };
   if (auto it = unary.find(op); it != unary.end()) {
-    auto fn = it->second;
+    float (*single)(float) = it->second.single;
+    if (floatElementwise({in[0]}, r,
+                         [single](const float *v) { return single(v[0]); }))
+      return absl::OkStatus();
+    double (*fn)(double) = it->second.wide;
     if (op == "wafer.cast" && !r.isFloat() && r.type != plan::I1 &&
         in[0]->isFloat())
       fn = [](double x) { return std::trunc(x); };
-    elementwise({in[0]}, r, [&](const double *v) { return fn(v[0]); });
+    elementwise({in[0]}, r, [fn](const double *v) { return fn(v[0]); });
     return absl::OkStatus();
   }
   if (auto it = binary.find(op); it != binary.end()) {
-    auto fn = it->second;
+    float (*single)(float, float) = it->second.single;
+    if (floatElementwise({in[0], in[1]}, r, [single](const float *v) {
+          return single(v[0], v[1]);
+        }))
+      return absl::OkStatus();
+    double (*fn)(double, double) = it->second.wide;
     if (op == "wafer.div" && !r.isFloat())
       fn = [](double a, double b) { return b == 0 ? 0.0 : std::trunc(a / b); };
     elementwise({in[0], in[1]}, r,
-                [&](const double *v) { return fn(v[0], v[1]); });
+                [fn](const double *v) { return fn(v[0], v[1]); });
     return absl::OkStatus();
   }
   if (op == "wafer.gelu") {
@@ -800,9 +791,9 @@ absl::Status runKernel(const plan::Kernel &k,
         if (index < 0)
           index += extent;
         if (index < 0 || index >= extent)
-          return absl::OutOfRangeError(absl::StrCat(
-              "gather index ", indices.ints[i], " is out of range for extent ",
-              extent));
+          return absl::OutOfRangeError(
+              absl::StrCat("gather index ", indices.ints[i],
+                           " is out of range for extent ", extent));
         copyRange(data, (o * extent + index) * inner, r, at, inner);
         at += inner;
       }
