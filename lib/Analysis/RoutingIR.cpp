@@ -115,33 +115,22 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
     flows.push_back(std::move(flow));
     origins->push_back(FlowOrigin{result, from, -1});
   }
-  // A matmul layer's SUMMA: the first operand's panels travel along its
-  // region's rows and the second's along its columns (the other way round
-  // when the cost model lays the product out transposed).
+  // Each matmul layer's SUMMA broadcasts over its own region.
   place::CostModel model(target);
   std::vector<place::LayerSpec> specs = toLayerSpecs(layers);
   for (auto [index, spec] : llvm::enumerate(specs)) {
-    if (spec.m <= 0 || spec.n <= 0 || spec.k <= 0)
-      continue;
     Rect region = regionOf(index);
-    int64_t aBytes = spec.m * spec.k * spec.elementBytes;
-    int64_t bBytes = spec.k * spec.n * spec.elementBytes;
-    bool transposed = model.transposedSumma(spec, region.height, region.width);
-    if (transposed)
-      std::swap(aBytes, bBytes);
-    // Streamed weights that travel along the rows need no broadcast: their
-    // stream crosses every row and each PE keeps what it needs on the way.
-    bool streamIsRowBroadcast =
-        !pipelined && transposed && !spec.weights.empty();
+    place::SummaBroadcasts broadcasts = place::CostModel::summaBroadcasts(
+        spec, region.height, region.width,
+        model.transposedSumma(spec, region.height, region.width),
+        /*weightsStreamed=*/!pipelined && !spec.weights.empty());
     auto [start, end] = activeOf(index);
     for (auto [kind, suffix, bytes] :
-         {std::make_tuple(route::FlowKind::rowBroadcast, ".rows", aBytes),
+         {std::make_tuple(route::FlowKind::rowBroadcast, ".rows",
+                          broadcasts.rowBytes),
           std::make_tuple(route::FlowKind::columnBroadcast, ".columns",
-                          bBytes)}) {
-      bool needed = kind == route::FlowKind::rowBroadcast
-                        ? region.width > 1 && !streamIsRowBroadcast
-                        : region.height > 1;
-      if (!needed)
+                          broadcasts.columnBytes)}) {
+      if (bytes == 0)
         continue;
       route::Flow flow;
       flow.kind = kind;

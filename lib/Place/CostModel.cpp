@@ -65,6 +65,24 @@ SummaTiling CostModel::summaTiling(const LayerSpec &layer, int64_t h,
   return t;
 }
 
+SummaBroadcasts CostModel::summaBroadcasts(const LayerSpec &layer, int64_t h,
+                                           int64_t w, bool transposed,
+                                           bool weightsStreamed) {
+  SummaBroadcasts b;
+  if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
+    return b;
+  int64_t lhs = layer.m * layer.k * layer.elementBytes;
+  int64_t rhs = layer.k * layer.n * layer.elementBytes;
+  if (transposed)
+    std::swap(lhs, rhs);
+  // Transposed, the weights' panels are the ones along the rows.
+  if (w > 1 && !(weightsStreamed && transposed))
+    b.rowBytes = lhs;
+  if (h > 1)
+    b.columnBytes = rhs;
+  return b;
+}
+
 double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
                               int64_t w) const {
   double compute = computeCycles(layer, h * w);

@@ -506,17 +506,14 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     for (size_t l = 0; l < n; ++l) {
       const Rect &r = solution.placement.layers[l].region;
       solution.crossingLoad = std::max(solution.crossingLoad, crossingLoad[l]);
-      const LayerSpec &layer = layers[l];
-      if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
-        continue;
-      double a = static_cast<double>(layer.m) * layer.k * layer.elementBytes;
-      double b = static_cast<double>(layer.k) * layer.n * layer.elementBytes;
-      if (model.transposedSumma(layer, r.height, r.width))
-        std::swap(a, b);
-      if (r.width > 1)
-        solution.summaLoad = std::max(solution.summaLoad, a / r.height);
-      if (r.height > 1)
-        solution.summaLoad = std::max(solution.summaLoad, b / r.width);
+      // Each broadcast spreads over the region's rows (columns).
+      SummaBroadcasts b = CostModel::summaBroadcasts(
+          layers[l], r.height, r.width,
+          model.transposedSumma(layers[l], r.height, r.width),
+          /*weightsStreamed=*/false);
+      solution.summaLoad = std::max(
+          {solution.summaLoad, static_cast<double>(b.rowBytes) / r.height,
+           static_cast<double>(b.columnBytes) / r.width});
     }
     return solution;
   };

@@ -71,9 +71,10 @@ bool activeTogether(const Flow &a, const Flow &b) {
   return a.activeStart < b.activeEnd && b.activeStart < a.activeEnd;
 }
 
-/// X then Y from `src` to `dst`, whose rows and columns are disjoint: lane i
-/// runs along source row sy0 + i, turns at column dx0 + i (or dx1 - i going
-/// west), and runs into the destination.
+/// X then Y from `src` to `dst`, whose rows and columns are disjoint: the
+/// lanes leave along the source's first rows and turn into the nearest
+/// columns of the destination, nested (the lane on the row nearest the
+/// destination turns first) so that no two cross.
 std::vector<Segment> xyBundle(const Rect &src, const Rect &dst, bool through) {
   int64_t sy0 = src.y, sy1 = src.y + src.height - 1;
   int64_t sx0 = src.x, sx1 = src.x + src.width - 1;

@@ -112,6 +112,19 @@ int64_t tensorBytes(const plan::Tensor &t) {
   return n * plan::elementBytes(t.element_type());
 }
 
+/// What the cost model needs to know of a plan's layer.
+place::LayerSpec layerSpec(const plan::Layer &l) {
+  place::LayerSpec spec;
+  spec.name = l.name();
+  spec.flops = l.flops();
+  spec.m = l.m();
+  spec.n = l.n();
+  spec.k = l.k();
+  spec.halfPrecision = l.half_precision();
+  spec.elementBytes = l.element_bytes() ? l.element_bytes() : 4;
+  return spec;
+}
+
 route::Routing toRouting(const plan::Plan &plan) {
   route::Routing routing;
   TargetDesc target = plan::toTargetDesc(plan.target());
@@ -304,22 +317,18 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
       !problem.empty())
     return absl::FailedPreconditionError(absl::StrCat("routing: ", problem));
 
-  // A matmul spread over more than one column (row) of PEs runs SUMMA: its
-  // panels need a routed broadcast along the region's rows (columns) that
-  // carries what the product moves.
-  place::CostModel model(target);
+  // A matmul layer runs SUMMA with the plan's tiling; spread over more than
+  // one column (row) of PEs, its panels need a routed broadcast along the
+  // region's rows (columns) that carries what the product moves.
+  std::map<std::pair<int64_t, std::string>, const plan::Flow *> broadcastOf;
+  for (const plan::Flow &f : plan.flows())
+    if (!f.segments().empty())
+      broadcastOf[{f.destination_layer(), f.kind()}] = &f;
   for (int64_t l = 0; l < layers; ++l) {
     const plan::Layer &layer = plan.layers(l);
     if (layer.m() <= 0 || layer.n() <= 0 || layer.k() <= 0)
       continue;
     Rect r = plan::toRect(layer.region());
-    place::LayerSpec spec;
-    spec.m = layer.m();
-    spec.n = layer.n();
-    spec.k = layer.k();
-    int64_t elementBytes = layer.element_bytes() ? layer.element_bytes() : 4;
-    int64_t aBytes = layer.m() * layer.k() * elementBytes;
-    int64_t bBytes = layer.k() * layer.n() * elementBytes;
     if (!layer.has_summa())
       return absl::FailedPreconditionError(
           absl::StrCat("layer ", layer.name(),
@@ -334,33 +343,27 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
                        summa.grid_rows(), "x", summa.grid_cols(), " PEs, ",
                        summa.panels(), " panels) does not fit its ", r.width,
                        "x", r.height, " PEs and contraction of ", layer.k()));
-    bool transposed = summa.transposed();
-    if (transposed)
-      std::swap(aBytes, bBytes);
-    // A weight stream along the rows is the weights' row broadcast.
-    bool streamIsRowBroadcast = plan.mode() == "weight-streaming" &&
-                                transposed && layer.tiles_size() > 0;
-    for (auto [kind, along, needed, bytes] :
-         {std::make_tuple("row-broadcast", "rows",
-                          r.width > 1 && !streamIsRowBroadcast, aBytes),
-          std::make_tuple("column-broadcast", "columns", r.height > 1,
-                          bBytes)}) {
-      if (!needed)
+    place::SummaBroadcasts needed = place::CostModel::summaBroadcasts(
+        layerSpec(layer), r.height, r.width, summa.transposed(),
+        /*weightsStreamed=*/plan.mode() == "weight-streaming" &&
+            layer.tiles_size() > 0);
+    for (auto [kind, along, bytes] :
+         {std::make_tuple("row-broadcast", "rows", needed.rowBytes),
+          std::make_tuple("column-broadcast", "columns", needed.columnBytes)}) {
+      if (bytes == 0)
         continue;
-      const plan::Flow *found = nullptr;
-      for (const plan::Flow &f : plan.flows())
-        if (f.kind() == kind && f.destination_layer() == l &&
-            plan::toRect(f.destination()) == r && !f.segments().empty())
-          found = &f;
-      if (!found)
+      auto it = broadcastOf.find({l, kind});
+      if (it == broadcastOf.end() ||
+          !(plan::toRect(it->second->destination()) == r))
         return absl::FailedPreconditionError(
             absl::StrCat("layer ", layer.name(), " multiplies on ", r.width,
                          "x", r.height, " PEs but no broadcast along its ",
                          along, " is routed: its SUMMA panels cannot move"));
-      if (found->bytes() < bytes)
-        return absl::FailedPreconditionError(absl::StrCat(
-            "layer ", layer.name(), "'s broadcast along its ", along,
-            " carries ", found->bytes(), " bytes; its SUMMA moves ", bytes));
+      if (it->second->bytes() < bytes)
+        return absl::FailedPreconditionError(
+            absl::StrCat("layer ", layer.name(), "'s broadcast along its ",
+                         along, " carries ", it->second->bytes(),
+                         " bytes; its SUMMA moves ", bytes));
     }
   }
 
@@ -469,14 +472,7 @@ Timing modelTiming(const plan::Plan &plan) {
   Timing timing;
   double flops = 0, streamed = 0, peakRate = 0;
   for (const plan::Layer &l : plan.layers()) {
-    place::LayerSpec spec;
-    spec.name = l.name();
-    spec.flops = l.flops();
-    spec.m = l.m();
-    spec.n = l.n();
-    spec.k = l.k();
-    spec.halfPrecision = l.half_precision();
-    spec.elementBytes = l.element_bytes() ? l.element_bytes() : 4;
+    place::LayerSpec spec = layerSpec(l);
     Rect r = plan::toRect(l.region());
     double cycles = model.layerCycles(spec, r.height, r.width);
     timing.layers.push_back(LayerTime{l.name(), cycles});

@@ -13,6 +13,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
 #include "wafer/Analysis/LayerAnalysis.h"
+#include "wafer/Analysis/RoutingIR.h"
 #include "wafer/Dialect/Wafer/Passes.h"
 #include "wafer/Dialect/Wafer/WaferAttrs.h"
 #include "wafer/Dialect/Wafer/WaferDialect.h"
@@ -305,31 +306,19 @@ void writeSvg(llvm::raw_ostream &os, const wafer::TargetDesc &target,
   }
   // Routes: each segment's lane bundle, drawn as a band along its tracks.
   if (routing)
-    for (wafer::FlowOp flow : routing.getBody().front().getOps<wafer::FlowOp>()) {
-      llvm::ArrayRef<int64_t> r = flow.getRoute();
-      for (size_t i = 0; i + 4 < r.size(); i += 5) {
-        int64_t x = r[i], y = r[i + 1], length = r[i + 2], lanes = r[i + 3];
-        int64_t dir = r[i + 4];
-        double bx = x, by = y, bw = 1, bh = 1;
-        if (dir == 0 || dir == 1) {
-          bx = dir == 0 ? x : x - length;
-          bw = length + 1;
-          bh = lanes;
-        } else {
-          by = dir == 2 ? y : y - length;
-          bw = lanes;
-          bh = length + 1;
-        }
-        std::string name = escapeXml(flow.getName());
+    for (const wafer::route::RoutedFlow &flow :
+         wafer::readRouting(routing).flows)
+      for (const wafer::route::Segment &segment : flow.segments) {
+        wafer::Rect band = segment.footprint();
         os << llvm::formatv(
             "<rect x=\"{0:F2}\" y=\"{1:F2}\" width=\"{2:F2}\" "
             "height=\"{3:F2}\" fill=\"none\" stroke=\"#fff\" "
             "stroke-width=\"0.8\" stroke-dasharray=\"2,1\"><title>{4}: "
             "color {5}, {6} bytes</title></rect>\n",
-            bx * scale, by * scale, bw * scale, bh * scale, name,
-            static_cast<int64_t>(flow.getColor()), flow.getBytes());
+            band.x * scale, band.y * scale, band.width * scale,
+            band.height * scale, escapeXml(flow.flow.name), flow.color,
+            flow.flow.bytes);
       }
-    }
   os << "</svg>\n";
 }
 

@@ -58,6 +58,14 @@ struct SummaTiling {
   int64_t gridRows = 1, gridCols = 1, panels = 1;
 };
 
+/// Bytes a matmul's SUMMA broadcasts each step over its region: the operand
+/// whose panels travel along the rows, and the one down the columns. Zero
+/// where no broadcast is needed: a region one PE wide (tall), or weights
+/// laid along the rows whose stream already crosses every row.
+struct SummaBroadcasts {
+  int64_t rowBytes = 0, columnBytes = 0;
+};
+
 class CostModel {
 public:
   explicit CostModel(const TargetDesc &target) : target(target) {}
@@ -80,6 +88,11 @@ public:
   /// wafer-run executes it). One panel per step of the model's overhead
   /// term: min(h, w), at most the contraction size.
   SummaTiling summaTiling(const LayerSpec &layer, int64_t h, int64_t w) const;
+  /// The broadcasts of a matmul on h x w laid out as `transposed` says;
+  /// `weightsStreamed` when its weights arrive as a stream across the rows.
+  static SummaBroadcasts summaBroadcasts(const LayerSpec &layer, int64_t h,
+                                         int64_t w, bool transposed,
+                                         bool weightsStreamed);
   /// Pure compute cycles (no communication) on `pes` PEs.
   double computeCycles(const LayerSpec &layer, int64_t pes) const;
   /// Cycles to stream `bytes` of weights from off-wafer memory.
