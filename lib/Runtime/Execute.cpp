@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "Kernels.h"
+#include "PeExecution.h"
 #include "absl/strings/str_cat.h"
 #include "onnx/onnx_pb.h"
 #include "wafer/Place/CostModel.h"
@@ -567,6 +568,11 @@ Session::run(const std::vector<Array> &inputs) {
     parameters.resize(plan.tensors_size());
     loaded.assign(plan.tensors_size(), false);
   }
+  if (options.peLevel) {
+    if (!pes)
+      pes = std::make_unique<PeExecutor>(plan);
+    pes->reset();
+  }
   std::vector<Array> values(plan.tensors_size());
   std::vector<bool> ready(plan.tensors_size(), false);
   for (int i = 0; i < plan.inputs_size(); ++i) {
@@ -597,8 +603,8 @@ Session::run(const std::vector<Array> &inputs) {
     }
     return &parameters[id];
   };
-  int64_t kernelsDone = 0;
-  for (const plan::Kernel &k : plan.kernels()) {
+  for (int64_t index = 0; index < plan.kernels_size(); ++index) {
+    const plan::Kernel &k = plan.kernels(index);
     std::vector<const Array *> operands;
     for (int64_t id : k.operands()) {
       absl::StatusOr<const Array *> a = operand(id);
@@ -612,7 +618,13 @@ Session::run(const std::vector<Array> &inputs) {
       results.push_back(Array::zeros(
           t.element_type(), std::vector<int64_t>(t.shape().begin(), t.shape().end())));
     }
-    absl::Status s = runKernel(k, operands, results);
+    absl::Status s = pes ? pes->run(index, operands, results)
+                         : runKernel(k, operands, results);
+    // What the plan lacks is named as it is; the kernel's own failures say
+    // where they happened.
+    if (!s.ok() && pes && (absl::IsFailedPrecondition(s) ||
+                           absl::IsResourceExhausted(s)))
+      return s;
     if (!s.ok())
       return absl::InternalError(absl::StrCat(
           k.op(), " in layer ",
@@ -623,7 +635,7 @@ Session::run(const std::vector<Array> &inputs) {
       ready[k.results(r)] = true;
     }
     if (options.progress)
-      options.progress(++kernelsDone, plan.kernels_size());
+      options.progress(index + 1, plan.kernels_size());
   }
   std::vector<Array> outputs;
   for (int64_t id : plan.outputs()) {
@@ -633,6 +645,16 @@ Session::run(const std::vector<Array> &inputs) {
     outputs.push_back(**a);
   }
   return outputs;
+}
+
+Session::Session(const plan::Plan &plan, RunOptions options)
+    : plan(plan), options(std::move(options)) {}
+
+Session::~Session() = default;
+
+const PeStats &Session::peStats() const {
+  static const PeStats none;
+  return pes ? pes->getStats() : none;
 }
 
 absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,

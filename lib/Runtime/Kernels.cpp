@@ -217,9 +217,17 @@ template <typename Fn> bool floatChunks(const Array &in, Array &out, Fn fn) {
   parallelFor((n + kElementChunk - 1) / kElementChunk, [&](int64_t chunk) {
     int64_t begin = chunk * kElementChunk;
     int64_t length = std::min(n, begin + kElementChunk) - begin;
-    Eigen::Map<const Eigen::ArrayXf> x(in.floats.data() + begin, length);
-    Eigen::Map<Eigen::ArrayXf> o(out.floats.data() + begin, length);
+    // On aligned copies: Eigen does an unaligned head in scalar math, which
+    // rounds differently, so results would depend on where malloc put the
+    // data. Aligned, only the chunk's tail is scalar: fixed by the shape.
+    thread_local Eigen::ArrayXf alignedIn, alignedOut;
+    alignedIn = Eigen::Map<const Eigen::ArrayXf>(in.floats.data() + begin,
+                                                 length);
+    alignedOut.resize(length);
+    Eigen::Map<const Eigen::ArrayXf> x(alignedIn.data(), length);
+    Eigen::Map<Eigen::ArrayXf> o(alignedOut.data(), length);
     fn(x, o);
+    std::copy_n(alignedOut.data(), length, out.floats.data() + begin);
   });
   return true;
 }
@@ -275,80 +283,74 @@ using RowMatrix =
 /// Output rows per work item of a matrix product.
 constexpr int64_t kMatmulRows = 32;
 
-/// C = A B with every output element one chain of fused multiply-adds over
-/// the contraction in order, as a PE accumulates its block in place, panel
-/// after panel. The result is then the same whatever the PE grid, the
-/// panels, the blocks one call covers or the threads. `a` is rows x k,
-/// `b` k x n, `c` rows x n, all row-major and dense.
-void chainProduct(const float *a, int64_t rows, int64_t k, const float *b,
-                  int64_t n, float *c);
+/// Operands of one chain product: `a` rows x k, `b` k x n, `c` rows x n,
+/// row-major with leading dimensions lda, ldb, ldc.
+struct ChainOperands {
+  const float *a;
+  int64_t lda;
+  const float *b;
+  int64_t ldb;
+  float *c;
+  int64_t ldc;
+  int64_t rows, k, n;
+};
 
 #ifdef __FMA__
 /// The R x 8V block of C at (r, j): R x V vector accumulators, fed by a
-/// broadcast of A and V vectors of B per step of the contraction.
-template <int R, int V>
-void chainBlock(const float *a, int64_t r, int64_t k, const float *b, int64_t n,
-                int64_t j, float *c) {
+/// broadcast of A and V vectors of B per step of the contraction. With
+/// `Accumulate` the chains continue from C's values.
+template <int R, int V, bool Accumulate>
+void chainBlock(const ChainOperands &o, int64_t r, int64_t j) {
   __m256 acc[R][V];
   for (int i = 0; i < R; ++i)
     for (int v = 0; v < V; ++v)
-      acc[i][v] = _mm256_setzero_ps();
-  for (int64_t t = 0; t < k; ++t) {
+      acc[i][v] = Accumulate ? _mm256_loadu_ps(o.c + (r + i) * o.ldc + j + 8 * v)
+                             : _mm256_setzero_ps();
+  for (int64_t t = 0; t < o.k; ++t) {
     __m256 bv[V];
     for (int v = 0; v < V; ++v)
-      bv[v] = _mm256_loadu_ps(b + t * n + j + 8 * v);
+      bv[v] = _mm256_loadu_ps(o.b + t * o.ldb + j + 8 * v);
     for (int i = 0; i < R; ++i) {
-      __m256 ai = _mm256_set1_ps(a[(r + i) * k + t]);
+      __m256 ai = _mm256_set1_ps(o.a[(r + i) * o.lda + t]);
       for (int v = 0; v < V; ++v)
         acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
     }
   }
   for (int i = 0; i < R; ++i)
     for (int v = 0; v < V; ++v)
-      _mm256_storeu_ps(c + (r + i) * n + j + 8 * v, acc[i][v]);
+      _mm256_storeu_ps(o.c + (r + i) * o.ldc + j + 8 * v, acc[i][v]);
 }
+#endif
 
 /// Rows [r, r + R) of C: blocks of 24 columns, then 8, then one at a time.
-template <int R>
-void chainRows(const float *a, int64_t r, int64_t k, const float *b, int64_t n,
-               float *c) {
+template <int R, bool Accumulate>
+void chainRows(const ChainOperands &o, int64_t r) {
   int64_t j = 0;
-  for (; j + 24 <= n; j += 24)
-    chainBlock<R, 3>(a, r, k, b, n, j, c);
-  for (; j + 8 <= n; j += 8)
-    chainBlock<R, 1>(a, r, k, b, n, j, c);
-  for (; j < n; ++j)
+#ifdef __FMA__
+  for (; j + 24 <= o.n; j += 24)
+    chainBlock<R, 3, Accumulate>(o, r, j);
+  for (; j + 8 <= o.n; j += 8)
+    chainBlock<R, 1, Accumulate>(o, r, j);
+#endif
+  for (; j < o.n; ++j)
     for (int i = 0; i < R; ++i) {
-      float sum = 0;
-      for (int64_t t = 0; t < k; ++t)
-        sum = std::fma(a[(r + i) * k + t], b[t * n + j], sum);
-      c[(r + i) * n + j] = sum;
+      float sum = Accumulate ? o.c[(r + i) * o.ldc + j] : 0.0f;
+      for (int64_t t = 0; t < o.k; ++t)
+        sum = std::fma(o.a[(r + i) * o.lda + t], o.b[t * o.ldb + j], sum);
+      o.c[(r + i) * o.ldc + j] = sum;
     }
 }
-#endif
 
-/// C = A B with every output element one chain of fused multiply-adds over
-/// the contraction in order, as a PE accumulates its block in place, panel
-/// after panel. The result is then the same whatever the PE grid, the
-/// panels, the blocks one call covers or the threads. `a` is rows x k,
-/// `b` k x n, `c` rows x n, all row-major and dense.
-void chainProduct(const float *a, int64_t rows, int64_t k, const float *b,
-                  int64_t n, float *c) {
+/// C = A B (or C += A B) with every output element one chain of fused
+/// multiply-adds over the contraction in order, as a PE accumulates its
+/// block in place, panel after panel. The result is then the same whatever
+/// the PE grid, the panels, the blocks one call covers or the threads.
+template <bool Accumulate> void chainProduct(const ChainOperands &o) {
   int64_t r = 0;
-#ifdef __FMA__
-  for (; r + 4 <= rows; r += 4)
-    chainRows<4>(a, r, k, b, n, c);
-  for (; r < rows; ++r)
-    chainRows<1>(a, r, k, b, n, c);
-#else
-  for (; r < rows; ++r)
-    for (int64_t j = 0; j < n; ++j) {
-      float sum = 0;
-      for (int64_t t = 0; t < k; ++t)
-        sum = std::fma(a[r * k + t], b[t * n + j], sum);
-      c[r * n + j] = sum;
-    }
-#endif
+  for (; r + 4 <= o.rows; r += 4)
+    chainRows<4, Accumulate>(o, r);
+  for (; r < o.rows; ++r)
+    chainRows<1, Accumulate>(o, r);
 }
 
 absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
@@ -390,7 +392,9 @@ absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
     int64_t rows = std::min(kMatmulRows, m - row);
     const float *A = ta ? lhs[i].data() : &a.floats[aMap[i] * aStride];
     const float *B = tb ? rhs[i].data() : &b.floats[bMap[i] * bStride];
-    chainProduct(A + row * kk, rows, kk, B, n, &out.floats[(i * m + row) * n]);
+    chainProduct<false>(ChainOperands{A + row * kk, kk, B, n,
+                                      &out.floats[(i * m + row) * n], n, rows,
+                                      kk, n});
   });
   if (in.size() > 2) {
     // Bias: the verifier allows any shape that broadcasts; a row vector is
@@ -561,6 +565,12 @@ template <typename Fn> UnaryFn unaryFn(Fn fn) { return {fn, fn}; }
 template <typename Fn> BinaryFn binaryFn(Fn fn) { return {fn, fn}; }
 
 } // namespace
+
+void accumulateProduct(const float *a, int64_t lda, const float *b,
+                       int64_t ldb, float *c, int64_t ldc, int64_t rows,
+                       int64_t k, int64_t n) {
+  chainProduct<true>(ChainOperands{a, lda, b, ldb, c, ldc, rows, k, n});
+}
 
 absl::Status runKernel(const plan::Kernel &k,
                        const std::vector<const Array *> &in,

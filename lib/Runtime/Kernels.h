@@ -35,6 +35,15 @@ absl::Status runKernel(const plan::Kernel &kernel,
                        const std::vector<const Array *> &operands,
                        std::vector<Array> &results);
 
+/// C += A B for one PE's output block and one panel of the contraction:
+/// `a` rows x k, `b` k x n, `c` rows x n, row-major with leading dimensions
+/// lda, ldb, ldc. Each element continues its chain of fused multiply-adds
+/// from its value in C, so a block accumulated panel after panel is bit for
+/// bit the product runKernel computes.
+void accumulateProduct(const float *a, int64_t lda, const float *b,
+                       int64_t ldb, float *c, int64_t ldc, int64_t rows,
+                       int64_t k, int64_t n);
+
 /// Checks every kernel's operand and result shapes against what it reads
 /// and writes, and, with `hostLimits`, bounds the host memory a run needs.
 absl::Status validateKernels(const plan::Plan &plan, bool hostLimits);

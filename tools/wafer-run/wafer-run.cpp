@@ -2,7 +2,7 @@
 //
 //   wafer-run model.wplan --inputs DIR [--outputs DIR] [--compare]
 //       [--repeat N] [--report=text|json] [--trace FILE] [--timing-only]
-//       [--weights-dir DIR] [--atol A] [--rtol R] [--threads N]
+//       [--weights-dir DIR] [--atol A] [--rtol R] [--threads N] [--pe-level]
 //
 // Checks the plan against its target, executes it, compares with
 // DIR/output_N.pb, and models its time with the compiler's cost model.
@@ -29,7 +29,7 @@ namespace {
 struct Options {
   std::string plan, inputs, outputs, trace, weightsDir;
   std::string report = "text";
-  bool compare = false, timingOnly = false;
+  bool compare = false, timingOnly = false, peLevel = false;
   int repeat = 1, threads = 0;
   double atol = 1e-4, rtol = 1e-3;
 };
@@ -39,7 +39,7 @@ int usage(const char *message) {
                "error: %s\nusage: wafer-run PLAN --inputs DIR [--outputs DIR] "
                "[--compare] [--repeat N] [--report=text|json] [--trace FILE] "
                "[--timing-only] [--weights-dir DIR] [--atol A] [--rtol R] "
-               "[--threads N]\n",
+               "[--threads N] [--pe-level]\n",
                message);
   return 1;
 }
@@ -147,6 +147,8 @@ int main(int argc, char **argv) {
       o.compare = true;
     else if (arg == "--timing-only")
       o.timingOnly = true;
+    else if (arg == "--pe-level")
+      o.peLevel = true;
     else if (!arg.empty() && arg[0] != '-' && o.plan.empty())
       o.plan = arg;
     else
@@ -177,6 +179,7 @@ int main(int argc, char **argv) {
 
   bool match = true;
   double maxAbs = 0, secondsPerRun = 0;
+  runtime::PeStats pe;
   if (!o.timingOnly) {
     std::vector<runtime::Array> inputs;
     for (int i = 0; i < p.inputs_size(); ++i) {
@@ -193,6 +196,7 @@ int main(int argc, char **argv) {
       runtime::setThreadCount(o.threads);
     runtime::RunOptions options;
     options.weightsDir = o.weightsDir;
+    options.peLevel = o.peLevel;
     // A progress bar over all the runs when stderr is a terminal.
     Progress progress(static_cast<int64_t>(o.repeat + 1) * p.kernels_size());
     if (isatty(STDERR_FILENO))
@@ -208,6 +212,7 @@ int main(int argc, char **argv) {
                         .count() /
                     o.repeat;
     progress.finish();
+    pe = session.peStats();
     if (!outputs.ok()) {
       std::fprintf(stderr, "error: %s\n",
                    std::string(outputs.status().message()).c_str());
@@ -262,6 +267,20 @@ int main(int argc, char **argv) {
                   match ? "true" : "false", maxAbs, o.atol, o.rtol);
     if (!o.timingOnly)
       std::printf("  \"seconds_per_run\": %.9g,\n", secondsPerRun);
+    if (!o.timingOnly && o.peLevel)
+      std::printf("  \"pe_level\": {\"fullest_pe\": \"%s\", \"layer\": "
+                  "\"%s\", \"bytes\": %lld, \"planned_bytes\": %lld, "
+                  "\"capacity_bytes\": %lld, \"summa_panels\": %lld, "
+                  "\"broadcast_bytes\": %lld, \"flow_bytes\": %lld, "
+                  "\"stream_bytes\": %lld},\n",
+                  pe.peakPe.c_str(), pe.peakLayer.c_str(),
+                  static_cast<long long>(pe.peakBytes),
+                  static_cast<long long>(pe.peakPlannedBytes),
+                  static_cast<long long>(pe.capacityBytes),
+                  static_cast<long long>(pe.summaPanels),
+                  static_cast<long long>(pe.broadcastBytes),
+                  static_cast<long long>(pe.flowBytes),
+                  static_cast<long long>(pe.streamBytes));
     std::printf("  \"modeled_step_seconds\": %.9g,\n"
                 "  \"predicted_step_seconds\": %.9g,\n"
                 "  \"busiest_link_seconds\": %.9g,\n"
@@ -280,6 +299,18 @@ int main(int argc, char **argv) {
                 timing.stepSeconds, predictedSeconds,
                 timing.linkCycles / (p.target().clock_mhz() * 1e6),
                 timing.flopUtilisation, timing.streamUtilisation);
+    if (!o.timingOnly && o.peLevel)
+      std::printf("PE level: fullest PE %s of layer %s holds %lld of its %lld "
+                  "bytes (compiler planned %lld); %lld SUMMA panels, %lld "
+                  "bytes broadcast, %lld over flows, %lld from streams\n",
+                  pe.peakPe.c_str(), pe.peakLayer.c_str(),
+                  static_cast<long long>(pe.peakBytes),
+                  static_cast<long long>(pe.capacityBytes),
+                  static_cast<long long>(pe.peakPlannedBytes),
+                  static_cast<long long>(pe.summaPanels),
+                  static_cast<long long>(pe.broadcastBytes),
+                  static_cast<long long>(pe.flowBytes),
+                  static_cast<long long>(pe.streamBytes));
     if (!o.timingOnly)
       std::printf("ran %d time(s), %.6g s per run\n", o.repeat, secondsPerRun);
     if (!o.timingOnly && o.compare)

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -69,8 +70,27 @@ struct Timing {
 /// The shared cost model applied to the plan as it is.
 Timing modelTiming(const plan::Plan &plan);
 
+/// What a PE-level run held and moved (RunOptions::peLevel).
+struct PeStats {
+  int64_t summaPanels = 0;    // Panel steps of the matrix products.
+  int64_t broadcastBytes = 0; // Panel bytes PEs received over broadcasts.
+  int64_t flowBytes = 0;      // Activation bytes that entered layers.
+  int64_t streamBytes = 0;    // Weight bytes PEs took from stream tiles.
+  /// The fullest PE of any layer: its bytes, where it is, and what the
+  /// compiler planned per PE for that layer.
+  int64_t peakBytes = 0, peakPlannedBytes = 0;
+  std::string peakLayer, peakPe;
+  int64_t capacityBytes = 0; // SRAM per PE after the reserve.
+};
+
+class PeExecutor;
+
 struct RunOptions {
   std::string weightsDir; // Overrides the plan's.
+  /// Run each layer on its PEs (PeExecutor): shards in per-PE SRAM, tensors
+  /// only over flows, matrix products as SUMMA over the plan's broadcasts.
+  /// Results are bit for bit those of the default, layer-wide execution.
+  bool peLevel = false;
   /// Called after each kernel with the kernels done and their total.
   std::function<void(int64_t done, int64_t total)> progress;
 };
@@ -84,10 +104,12 @@ int threadCount();
 /// Executes a plan, keeping weights and constants loaded between runs.
 class Session {
 public:
-  Session(const plan::Plan &plan, RunOptions options)
-      : plan(plan), options(std::move(options)) {}
+  Session(const plan::Plan &plan, RunOptions options);
   /// Runs on `inputs` (in the plan's input order).
   absl::StatusOr<std::vector<Array>> run(const std::vector<Array> &inputs);
+  /// Of the last run with RunOptions::peLevel.
+  const PeStats &peStats() const;
+  ~Session();
 
 private:
   absl::Status load(const plan::Tensor &tensor);
@@ -95,6 +117,7 @@ private:
   RunOptions options;
   std::vector<Array> parameters; // Weights and constants, by tensor id.
   std::vector<bool> loaded;
+  std::unique_ptr<PeExecutor> pes;
 };
 
 /// One run of the plan on `inputs` (in the plan's input order).

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Compiles every exported model (models/*) for a 16x16 test grid and for
 wse3, pipelined and weight-streamed, with and without kernel fusion, runs
-each plan in wafer-run and compares with PyTorch's outputs.
+each plan in wafer-run and compares with PyTorch's outputs; then runs it
+again at PE level (--pe-level), whose outputs must be the same bytes.
 
   run_models.py --models DIR --compile TOOL --emulator TOOL --work DIR
 """
@@ -41,11 +42,21 @@ def run(case):
                           capture_output=True, text=True)
     if proc.returncode:
         return f"compile failed: {proc.stderr.strip()}"
-    proc = subprocess.run([a.emulator, plan, "--inputs", os.path.join(folder, "test_data_set_0"),
-                           "--compare", f"--atol={a.atol}", "--rtol=0"],
-                          capture_output=True, text=True)
-    if proc.returncode:
-        return f"run failed: {(proc.stderr.strip() or proc.stdout.strip())}"
+    outputs = {}
+    for level in ([], ["--pe-level"]):
+        outputs[bool(level)] = plan + (".pe" if level else ".layer")
+        proc = subprocess.run([a.emulator, plan, "--inputs", os.path.join(folder, "test_data_set_0"),
+                               "--compare", f"--atol={a.atol}", "--rtol=0", *level,
+                               "--outputs", outputs[bool(level)]],
+                              capture_output=True, text=True)
+        if proc.returncode:
+            return f"run{' at PE level' if level else ''} failed: " \
+                   f"{(proc.stderr.strip() or proc.stdout.strip())}"
+    for name in sorted(os.listdir(outputs[False])):
+        with open(os.path.join(outputs[False], name), "rb") as f, \
+                open(os.path.join(outputs[True], name), "rb") as g:
+            if f.read() != g.read():
+                return f"PE-level {name} differs from the layer-level run"
     return proc.stdout.strip().splitlines()[-1]
 
 
@@ -61,5 +72,5 @@ for case, result in zip(cases, results):
         continue
     worst = max(worst, float(result.split("max abs error ")[1].split(";")[0]))
 print(f"models: {len(cases) - bad} of {len(cases)} runs match PyTorch "
-      f"(worst max abs error {worst:.3g})")
+      f"(worst max abs error {worst:.3g}), at PE level bit for bit")
 sys.exit(1 if bad else 0)

@@ -1,0 +1,598 @@
+//===- PeExecution.cpp - a plan's layers on their PEs ---------------------===//
+//
+// Shard layouts (what each PE of a layer holds):
+//  - a matmul layer's output, and every tensor of its shape in that layer:
+//    the SUMMA blocks, one per PE of the tiling's grid;
+//  - a vector as long as the output's columns there: the grid column's (or,
+//    transposed, row's) slice of it;
+//  - other vectors: a copy at every PE (a norm's scale, a bias);
+//  - anything else: whole rows (last dimension), spread over the region's
+//    PEs in row-major order, the first PEs taking one more when they do not
+//    divide evenly.
+// Lifetimes: weights and constants stay for the layer's whole step;
+// activations go after their last use in the layer unless they leave it
+// (then at its end); during a SUMMA panel each PE also holds the panels it
+// receives.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PeExecution.h"
+
+#include <algorithm>
+
+#include "Kernels.h"
+#include "Parallel.h"
+#include "absl/strings/str_cat.h"
+
+namespace wafer::runtime {
+namespace {
+
+/// Part `index` of `total` cut into `parts`: the first `total % parts`
+/// parts take one more. Returns [begin, end).
+std::pair<int64_t, int64_t> part(int64_t total, int64_t parts, int64_t index) {
+  int64_t base = total / parts, extra = total % parts;
+  int64_t begin = index * base + std::min(index, extra);
+  return {begin, begin + base + (index < extra ? 1 : 0)};
+}
+
+int64_t elementsOf(const plan::Tensor &t) {
+  int64_t n = 1;
+  for (int64_t d : t.shape())
+    n *= d;
+  return n;
+}
+
+int64_t bytesOf(const plan::Tensor &t) {
+  return elementsOf(t) * plan::elementBytes(t.element_type());
+}
+
+std::string show(const Rect &r) {
+  return absl::StrCat("(", r.x, ", ", r.y, ") ", r.width, "x", r.height);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// PeMemory
+//===----------------------------------------------------------------------===//
+
+PeMemory::PeMemory(std::string layer, Rect region, int64_t capacity)
+    : layer(std::move(layer)), region(region), capacity(capacity),
+      used(region.area(), 0) {}
+
+std::string PeMemory::pe(int64_t index) const {
+  return absl::StrCat("(", region.x + index % region.width, ", ",
+                      region.y + index / region.width, ")");
+}
+
+absl::Status PeMemory::hold(int64_t index, int64_t bytes,
+                            const std::string &what) {
+  used[index] += bytes;
+  int64_t total = used[index] + everywhere;
+  if (total > capacity)
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "layer ", layer, ": PE ", pe(index), " runs out of SRAM holding ",
+        what, ": ", total, " bytes, more than its ", capacity,
+        " after the reserve"));
+  mostAtOne = std::max(mostAtOne, used[index]);
+  if (total > peak) {
+    peak = total;
+    peakIndex = index;
+  }
+  return absl::OkStatus();
+}
+
+void PeMemory::release(int64_t index, int64_t bytes) { used[index] -= bytes; }
+
+absl::Status PeMemory::holdEverywhere(int64_t bytes, const std::string &what) {
+  everywhere += bytes;
+  // The fullest PE is the first over; `mostAtOne` only grows, so it may
+  // name a PE that has since released: then the exact one is searched.
+  if (mostAtOne + everywhere > capacity) {
+    mostAtOne = *std::max_element(used.begin(), used.end());
+    if (mostAtOne + everywhere > capacity) {
+      int64_t index = std::max_element(used.begin(), used.end()) - used.begin();
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "layer ", layer, ": PE ", pe(index), " runs out of SRAM holding ",
+          what, ": ", used[index] + everywhere, " bytes, more than its ",
+          capacity, " after the reserve"));
+    }
+  }
+  if (mostAtOne + everywhere > peak) {
+    peak = mostAtOne + everywhere;
+    peakIndex = std::max_element(used.begin(), used.end()) - used.begin();
+  }
+  return absl::OkStatus();
+}
+
+void PeMemory::releaseEverywhere(int64_t bytes) { everywhere -= bytes; }
+
+//===----------------------------------------------------------------------===//
+// PeExecutor
+//===----------------------------------------------------------------------===//
+
+PeExecutor::PeExecutor(const plan::Plan &plan)
+    : plan(plan),
+      capacity(plan::toTargetDesc(plan.target()).usableSramBytes()),
+      weightStreaming(plan.mode() == "weight-streaming") {
+  int64_t layers = plan.layers_size();
+  producer.assign(plan.tensors_size(), -1);
+  lastKernel.assign(layers, -1);
+  for (int64_t i = 0; i < plan.kernels_size(); ++i) {
+    const plan::Kernel &k = plan.kernels(i);
+    if (k.layer() < 0)
+      continue;
+    lastKernel[k.layer()] = i;
+    for (int64_t id : k.results())
+      producer[id] = k.layer();
+    for (int64_t id : k.operands())
+      lastUse[{id, k.layer()}] = i;
+  }
+  for (const plan::Kernel &k : plan.kernels())
+    for (int64_t id : k.operands())
+      if (producer[id] >= 0 && producer[id] != k.layer())
+        leaves[{id, producer[id]}] = true;
+  for (int64_t id : plan.outputs())
+    if (producer[id] >= 0)
+      leaves[{id, producer[id]}] = true;
+  for (const plan::Flow &f : plan.flows()) {
+    if (f.kind() == "row-broadcast" || f.kind() == "column-broadcast")
+      broadcastOf[{f.destination_layer(), f.kind()}] = &f;
+    else if (f.tensor() >= 0 && f.destination_layer() >= 0)
+      flowInto[{f.tensor(), f.destination_layer()}] = &f;
+  }
+  memory.resize(layers);
+  stats.capacityBytes = capacity;
+}
+
+void PeExecutor::reset() {
+  for (auto &m : memory)
+    m.reset();
+  shards.clear();
+  heldEverywhere.clear();
+  PeStats fresh;
+  fresh.capacityBytes = capacity;
+  stats = fresh;
+}
+
+std::string PeExecutor::layerName(int64_t layer) const {
+  return layer < 0 ? std::string("the input") : plan.layers(layer).name();
+}
+
+std::string PeExecutor::tensorName(int64_t tensor) const {
+  const plan::Tensor &t = plan.tensors(tensor);
+  if (t.has_weight())
+    return absl::StrCat("weight '", t.weight().name(), "'");
+  if (!t.name().empty())
+    return absl::StrCat("tensor ", tensor, " ('", t.name(), "')");
+  return absl::StrCat("tensor ", tensor);
+}
+
+PeMemory &PeExecutor::memoryOf(int64_t layer) {
+  if (!memory[layer])
+    memory[layer] = std::make_unique<PeMemory>(
+        plan.layers(layer).name(), plan::toRect(plan.layers(layer).region()),
+        capacity);
+  return *memory[layer];
+}
+
+absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
+                                    const char *what) {
+  const plan::Tensor &t = plan.tensors(tensor);
+  const plan::Layer &l = plan.layers(layer);
+  PeMemory &mem = memoryOf(layer);
+  const Rect &region = mem.getRegion();
+  int64_t width = plan::elementBytes(t.element_type());
+  int64_t elements = elementsOf(t);
+  std::string label = absl::StrCat(what, " ", tensorName(tensor));
+  auto &held = shards[{layer, tensor}];
+  auto holdAt = [&](int64_t index, int64_t bytes) -> absl::Status {
+    if (bytes == 0)
+      return absl::OkStatus();
+    held.push_back({index, bytes});
+    return mem.hold(index, bytes, label);
+  };
+  int64_t last = t.shape().empty() ? 1 : t.shape(t.shape_size() - 1);
+  if (elements == 0)
+    return absl::OkStatus();
+
+  // Blocks (or column slices) of the layer's SUMMA output.
+  if (l.has_summa() && l.n() > 0 && last == l.n() &&
+      (elements == l.m() * l.n() || (t.shape_size() <= 1 && elements == l.n()))) {
+    const plan::SummaTiling &s = l.summa();
+    bool vector = elements == l.n() && t.shape_size() <= 1;
+    int64_t mBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
+    int64_t nBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
+    for (int64_t i = 0; i < s.grid_rows(); ++i)
+      for (int64_t j = 0; j < s.grid_cols(); ++j) {
+        auto [m0, m1] = part(l.m(), mBlocks, s.transposed() ? j : i);
+        auto [n0, n1] = part(l.n(), nBlocks, s.transposed() ? i : j);
+        int64_t bytes = (vector ? 1 : m1 - m0) * (n1 - n0) * width;
+        if (absl::Status st = holdAt(i * region.width + j, bytes); !st.ok())
+          return st;
+      }
+    return absl::OkStatus();
+  }
+  // Other vectors: a copy at every PE.
+  if (t.shape_size() <= 1) {
+    heldEverywhere[{layer, tensor}] += elements * width;
+    return mem.holdEverywhere(elements * width, label);
+  }
+  // Whole rows over the region's PEs.
+  int64_t rowBytes = last * width, rows = elements / last;
+  if (rowBytes > capacity)
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "layer ", l.name(), ": one row of ", label, " is ", rowBytes,
+        " bytes, more than a PE's ", capacity, " after the reserve"));
+  int64_t area = region.area();
+  if (int64_t each = rows / area) {
+    heldEverywhere[{layer, tensor}] += each * rowBytes;
+    if (absl::Status st = mem.holdEverywhere(each * rowBytes, label); !st.ok())
+      return st;
+  }
+  for (int64_t index = 0, extra = rows % area; index < extra; ++index)
+    if (absl::Status st = holdAt(index, rowBytes); !st.ok())
+      return st;
+  return absl::OkStatus();
+}
+
+absl::Status PeExecutor::releaseShards(int64_t layer, int64_t tensor) {
+  PeMemory &mem = memoryOf(layer);
+  auto it = shards.find({layer, tensor});
+  if (it != shards.end()) {
+    for (auto [index, bytes] : it->second)
+      mem.release(index, bytes);
+    shards.erase(it);
+  }
+  auto everywhere = heldEverywhere.find({layer, tensor});
+  if (everywhere != heldEverywhere.end()) {
+    mem.releaseEverywhere(everywhere->second);
+    heldEverywhere.erase(everywhere);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PeExecutor::streamed(int64_t layer, const std::string &name,
+                                  int64_t begin, int64_t end,
+                                  const std::string &what) {
+  const plan::Layer &l = plan.layers(layer);
+  int64_t covered = begin;
+  // Tiles of one weight come in byte order (checkPlan); any gap is a tile
+  // the PEs never receive.
+  for (const plan::StreamTile &tile : l.tiles()) {
+    if (tile.weight() != name || tile.offset() + tile.bytes() <= covered ||
+        tile.offset() > covered)
+      continue;
+    if (tile.compute_start() < tile.arrive_end())
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", l.name(), " uses ", what, " at cycle ",
+          tile.compute_start(), " but its stream tile (bytes ", tile.offset(),
+          "..", tile.offset() + tile.bytes(), ") arrives at ",
+          tile.arrive_end()));
+    covered = tile.offset() + tile.bytes();
+    if (covered >= end)
+      break;
+  }
+  if (covered < end)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "layer ", l.name(), " needs bytes ", covered, "..", end,
+        " of weight '", name, "' for ", what,
+        " but no stream tile brings them"));
+  stats.streamBytes += end - begin;
+  return absl::OkStatus();
+}
+
+absl::Status PeExecutor::bringIn(int64_t layer, int64_t tensor,
+                                 int64_t kernel) {
+  auto key = std::make_pair(layer, tensor);
+  if (shards.count(key) || heldEverywhere.count(key))
+    return absl::OkStatus();
+  const plan::Tensor &t = plan.tensors(tensor);
+  const plan::Layer &l = plan.layers(layer);
+  if (t.has_weight()) {
+    if (!weightStreaming || l.tiles_size() == 0)
+      return holdShards(layer, tensor, "resident");
+    // Streamed: it passes through the layer's tile slots (held at its first
+    // kernel); a product takes it panel by panel (matmul()).
+    const plan::Kernel &k = plan.kernels(kernel);
+    if (k.op() == "wafer.matmul" && k.operands_size() > 1 &&
+        k.operands(1) == tensor)
+      return absl::OkStatus();
+    return streamed(layer, t.weight().name(), 0, t.weight().length(),
+                    plan.kernels(kernel).op());
+  }
+  bool isInput = std::find(plan.inputs().begin(), plan.inputs().end(),
+                           tensor) != plan.inputs().end();
+  if (!isInput && producer[tensor] < 0)
+    return holdShards(layer, tensor, "constant");
+  if (producer[tensor] == layer)
+    return absl::OkStatus(); // Made here, and still held.
+  auto it = flowInto.find({tensor, layer});
+  if (it == flowInto.end())
+    return absl::FailedPreconditionError(absl::StrCat(
+        "layer ", l.name(), " reads ", tensorName(tensor), " from ",
+        layerName(producer[tensor]), " but no flow brings it: its route is "
+        "missing"));
+  const plan::Flow &f = *it->second;
+  Rect region = plan::toRect(l.region());
+  if (!(plan::toRect(f.destination()) == region))
+    return absl::FailedPreconditionError(absl::StrCat(
+        "flow '", f.name(), "' brings ", tensorName(tensor), " to ",
+        show(plan::toRect(f.destination())), " but layer ", l.name(),
+        " is at ", show(region)));
+  if (f.source_layer() != producer[tensor])
+    return absl::FailedPreconditionError(absl::StrCat(
+        "flow '", f.name(), "' carries ", tensorName(tensor), " from ",
+        layerName(f.source_layer()), " but ", layerName(producer[tensor]),
+        " makes it"));
+  if (f.bytes() < bytesOf(t))
+    return absl::FailedPreconditionError(absl::StrCat(
+        "flow '", f.name(), "' carries ", f.bytes(), " bytes of ",
+        tensorName(tensor), "'s ", bytesOf(t), " into layer ", l.name(),
+        ": the rest never arrives"));
+  stats.flowBytes += bytesOf(t);
+  return holdShards(layer, tensor, "arriving");
+}
+
+absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
+                                const std::vector<const Array *> &in,
+                                Array &out) {
+  const plan::Layer &l = plan.layers(layer);
+  const Array &a = *in[0], &b = *in[1];
+  bool ta = attrInt(kernel, "transpose_lhs", 0);
+  bool tb = attrInt(kernel, "transpose_rhs", 0);
+  int64_t ar = a.shape.size(), br = b.shape.size();
+  int64_t rows = ta ? a.shape[ar - 1] : a.shape[ar - 2];
+  int64_t depth = ta ? a.shape[ar - 2] : a.shape[ar - 1];
+  int64_t cols = tb ? b.shape[br - 2] : b.shape[br - 1];
+  std::vector<int64_t> batch(out.shape.begin(), out.shape.end() - 2);
+  int64_t batches = 1;
+  for (int64_t d : batch)
+    batches *= d;
+  int64_t m = batches * rows;
+  if (!l.has_summa() || l.m() != m || l.n() != cols || l.k() != depth)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "layer ", l.name(), " multiplies ", m, "x", depth, " by ", depth, "x",
+        cols, " but the plan's SUMMA tiling is for ", l.m(), "x", l.k(),
+        " by ", l.k(), "x", l.n()));
+  const plan::SummaTiling &s = l.summa();
+  const int64_t p = s.grid_rows(), q = s.grid_cols(), panels = s.panels();
+  const bool transposed = s.transposed();
+  Rect region = plan::toRect(l.region());
+
+  // Where each operand's panels come from: the row broadcast carries A's
+  // (B's when transposed), the column broadcast the other's; streamed
+  // weights laid along the rows come from the stream itself.
+  const plan::Tensor &rhs = plan.tensors(kernel.operands(1));
+  bool rhsStreamed = weightStreaming && rhs.has_weight() && l.tiles_size() > 0;
+  const char *alongRows = transposed ? "B" : "A";
+  const char *alongColumns = transposed ? "A" : "B";
+  bool rowsNeedRoute = q > 1 && !(transposed && rhsStreamed);
+  bool columnsNeedRoute = p > 1;
+  auto covers = [&](const char *kind, Rect span) {
+    auto it = broadcastOf.find({layer, kind});
+    return it != broadcastOf.end() &&
+           plan::toRect(it->second->destination()).contains(span);
+  };
+  for (int64_t i = 0; rowsNeedRoute && i < p; ++i)
+    if (!covers("row-broadcast", Rect{region.x, region.y + i, q, 1}))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", l.name(), ": PE (", region.x + 1, ", ", region.y + i,
+          ") needs ", alongRows, "'s SUMMA panels from PE (", region.x, ", ",
+          region.y + i, ") but no broadcast along its row is routed"));
+  for (int64_t j = 0; columnsNeedRoute && j < q; ++j)
+    if (!covers("column-broadcast", Rect{region.x + j, region.y, 1, p}))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", l.name(), ": PE (", region.x + j, ", ", region.y + 1,
+          ") needs ", alongColumns, "'s SUMMA panels from PE (",
+          region.x + j, ", ", region.y,
+          ") but no broadcast along its column is routed"));
+  if (rhsStreamed) {
+    int64_t width = plan::elementBytes(rhs.element_type());
+    for (int64_t t = 0; t < panels; ++t) {
+      auto [k0, k1] = part(depth, panels, t);
+      int64_t begin = tb ? k0 : k0 * cols, end = tb ? (cols - 1) * depth + k1
+                                                    : k1 * cols;
+      if (absl::Status st = streamed(layer, rhs.weight().name(), begin * width,
+                                     end * width,
+                                     absl::StrCat("SUMMA panel ", t));
+          !st.ok())
+        return st;
+    }
+  }
+
+  // Dense row-major operands: A as m x depth over all batches, B per batch
+  // it has (a weight has one).
+  std::vector<int64_t> aBatch(a.shape.begin(), a.shape.end() - 2),
+      bBatch(b.shape.begin(), b.shape.end() - 2);
+  auto sourceBatch = [&](const std::vector<int64_t> &operand, int64_t i) {
+    // Index of output batch i in an operand whose batch dims broadcast.
+    int64_t index = 0, stride = 1;
+    for (int64_t d = static_cast<int64_t>(batch.size()) - 1,
+                 od = static_cast<int64_t>(operand.size()) - 1;
+         d >= 0; --d, --od) {
+      int64_t coordinate = i % batch[d];
+      i /= batch[d];
+      if (od >= 0) {
+        if (operand[od] != 1)
+          index += coordinate * stride;
+        stride *= operand[od];
+      }
+    }
+    return index;
+  };
+  std::vector<float> lhs(m * depth);
+  int64_t aSize = a.shape[ar - 1] * a.shape[ar - 2];
+  for (int64_t i = 0; i < batches; ++i) {
+    const float *src = &a.floats[sourceBatch(aBatch, i) * aSize];
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < depth; ++c)
+        lhs[(i * rows + r) * depth + c] = ta ? src[c * rows + r]
+                                             : src[r * depth + c];
+  }
+  int64_t bSize = b.shape[br - 1] * b.shape[br - 2];
+  std::vector<std::vector<float>> rhsOf(bSize ? b.size() / bSize : 0);
+  std::vector<int64_t> rhsBatch(batches);
+  for (int64_t i = 0; i < batches; ++i) {
+    int64_t index = rhsBatch[i] = sourceBatch(bBatch, i);
+    if (!rhsOf[index].empty())
+      continue;
+    const float *src = &b.floats[index * bSize];
+    rhsOf[index].resize(depth * cols);
+    for (int64_t r = 0; r < depth; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        rhsOf[index][r * cols + c] = tb ? src[c * depth + r] : src[r * cols + c];
+  }
+
+  // Each grid PE's output block, and the panels it receives.
+  int64_t mBlocks = transposed ? q : p, nBlocks = transposed ? p : q;
+  auto blockOf = [&](int64_t i, int64_t j) {
+    auto mRange = part(m, mBlocks, transposed ? j : i);
+    auto nRange = part(cols, nBlocks, transposed ? i : j);
+    return std::make_pair(mRange, nRange);
+  };
+  // SRAM during the first panel, the widest: received A and B panels (one
+  // B panel per batch the block's rows span) beside what the PE holds.
+  PeMemory &mem = memoryOf(layer);
+  auto [k0, k1] = part(depth, panels, 0);
+  for (int64_t i = 0; i < p; ++i)
+    for (int64_t j = 0; j < q; ++j) {
+      auto [mRange, nRange] = blockOf(i, j);
+      int64_t blockRows = mRange.second - mRange.first;
+      int64_t spans = blockRows == 0
+                          ? 0
+                          : (mRange.second - 1) / rows - mRange.first / rows + 1;
+      int64_t bytes = (blockRows + spans * (nRange.second - nRange.first)) *
+                      (k1 - k0) * 4;
+      std::string what = absl::StrCat("SUMMA panel 0 of layer ", l.name());
+      if (absl::Status st = mem.hold(i * region.width + j, bytes, what);
+          !st.ok())
+        return st;
+      mem.release(i * region.width + j, bytes);
+    }
+  // Bias: added by each PE to its block, as the host adds it to each row.
+  const Array *bias = in.size() > 2 ? in[2] : nullptr;
+  bool rowBias = bias && bias->size() == cols;
+
+  std::vector<int64_t> received(p * q, 0);
+  parallelFor(p * q, [&](int64_t item) {
+    int64_t i = item / q, j = item % q;
+    auto [mRange, nRange] = blockOf(i, j);
+    int64_t r0 = mRange.first, blockRows = mRange.second - mRange.first;
+    int64_t c0 = nRange.first, blockCols = nRange.second - nRange.first;
+    if (blockRows == 0 || blockCols == 0)
+      return;
+    std::vector<float> block(blockRows * blockCols, 0.0f), aPanel, bPanel;
+    for (int64_t t = 0; t < panels; ++t) {
+      auto [t0, t1] = part(depth, panels, t);
+      int64_t width = t1 - t0;
+      // The panel of A for the block's rows, received.
+      aPanel.resize(blockRows * width);
+      for (int64_t r = 0; r < blockRows; ++r)
+        std::copy_n(&lhs[(r0 + r) * depth + t0], width, &aPanel[r * width]);
+      received[item] += blockRows * width * 4;
+      // Per batch the rows span, that batch's panel of B, then the chains.
+      for (int64_t r = 0; r < blockRows;) {
+        int64_t batchIndex = (r0 + r) / rows;
+        int64_t segment = std::min(blockRows - r, (batchIndex + 1) * rows - r0 - r);
+        const std::vector<float> &B = rhsOf[rhsBatch[batchIndex]];
+        bPanel.resize(width * blockCols);
+        for (int64_t k = 0; k < width; ++k)
+          std::copy_n(&B[(t0 + k) * cols + c0], blockCols,
+                      &bPanel[k * blockCols]);
+        received[item] += width * blockCols * 4;
+        accumulateProduct(&aPanel[r * width], width, bPanel.data(), blockCols,
+                          &block[r * blockCols], blockCols, segment, width,
+                          blockCols);
+        r += segment;
+      }
+    }
+    if (rowBias)
+      for (int64_t r = 0; r < blockRows; ++r)
+        for (int64_t c = 0; c < blockCols; ++c)
+          block[r * blockCols + c] += bias->floats[c0 + c];
+    for (int64_t r = 0; r < blockRows; ++r)
+      std::copy_n(&block[r * blockCols], blockCols,
+                  &out.floats[(r0 + r) * cols + c0]);
+  });
+  for (int64_t bytes : received)
+    stats.broadcastBytes += bytes;
+  stats.summaPanels += panels;
+  if (bias && !rowBias) {
+    // Any other bias shape broadcasts over the whole product.
+    plan::Kernel add;
+    add.set_op("wafer.add");
+    Array product = out;
+    std::vector<Array> sum = {out};
+    if (absl::Status st = runKernel(add, {&product, bias}, sum); !st.ok())
+      return st;
+    out = std::move(sum[0]);
+  }
+  return absl::OkStatus();
+}
+
+void PeExecutor::endLayer(int64_t layer) {
+  PeMemory &mem = memoryOf(layer);
+  if (mem.peakBytes() > stats.peakBytes) {
+    stats.peakBytes = mem.peakBytes();
+    stats.peakLayer = plan.layers(layer).name();
+    stats.peakPe = mem.peakPe();
+    stats.peakPlannedBytes = plan.layers(layer).sram_bytes_per_pe();
+  }
+  for (auto it = shards.begin(); it != shards.end();)
+    it = it->first.first == layer ? shards.erase(it) : std::next(it);
+  for (auto it = heldEverywhere.begin(); it != heldEverywhere.end();)
+    it = it->first.first == layer ? heldEverywhere.erase(it) : std::next(it);
+  memory[layer].reset();
+}
+
+absl::Status PeExecutor::run(int64_t index,
+                             const std::vector<const Array *> &operands,
+                             std::vector<Array> &results) {
+  const plan::Kernel &k = plan.kernels(index);
+  int64_t layer = k.layer();
+  if (layer < 0)
+    return runKernel(k, operands, results);
+  const plan::Layer &l = plan.layers(layer);
+  if (!memory[layer] && weightStreaming) {
+    // The layer's two stream slots, spread over its PEs.
+    int64_t area = plan::toRect(l.region()).area();
+    int64_t slot[2] = {0, 0};
+    for (const plan::StreamTile &tile : l.tiles())
+      slot[tile.slot() & 1] = std::max(slot[tile.slot() & 1], tile.bytes());
+    for (int s = 0; s < 2; ++s)
+      if (absl::Status st = memoryOf(layer).holdEverywhere(
+              (slot[s] + area - 1) / area,
+              absl::StrCat("its share of stream slot ", s));
+          !st.ok())
+        return st;
+  }
+  for (int64_t id : k.operands())
+    if (absl::Status st = bringIn(layer, id, index); !st.ok())
+      return st;
+  for (int64_t id : k.results())
+    if (absl::Status st = holdShards(layer, id, "the result"); !st.ok())
+      return st;
+  absl::Status status = k.op() == "wafer.matmul"
+                            ? matmul(layer, k, operands, results[0])
+                            : runKernel(k, operands, results);
+  if (!status.ok())
+    return status;
+  // Activations go after their last use here, unless they leave the layer.
+  for (int64_t id : k.operands()) {
+    const plan::Tensor &t = plan.tensors(id);
+    if (t.has_weight() || t.has_constant() || lastUse[{id, layer}] != index ||
+        leaves.count({id, layer}))
+      continue;
+    bool isInput = std::find(plan.inputs().begin(), plan.inputs().end(), id) !=
+                   plan.inputs().end();
+    if (isInput || producer[id] >= 0)
+      if (absl::Status st = releaseShards(layer, id); !st.ok())
+        return st;
+  }
+  if (lastKernel[layer] == index)
+    endLayer(layer);
+  return absl::OkStatus();
+}
+
+} // namespace wafer::runtime

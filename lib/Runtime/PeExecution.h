@@ -1,0 +1,106 @@
+//===- PeExecution.h - a plan's layers on their PEs -------------*- C++ -*-===//
+//
+// wafer-run's PE-level execution (`--pe-level`): every tensor a layer holds
+// is cut into shards in the SRAM of the layer's PEs, each PE's bytes counted
+// against its budget; a tensor enters a layer only over the plan's flow for
+// it; a matrix product runs as SUMMA on the layer's PE grid, each PE
+// accumulating its own output block from panels that reach it over the
+// plan's row and column broadcasts or, streamed weights, from the stream
+// tiles that hold them. Anything the plan lacks is a named error at the PE
+// that needs it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WAFER_LIB_RUNTIME_PEEXECUTION_H
+#define WAFER_LIB_RUNTIME_PEEXECUTION_H
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wafer/Runtime/Runtime.h"
+
+namespace wafer::runtime {
+
+/// The bytes each PE of one layer's region holds. A hold that takes a PE
+/// past its budget fails with the PE and what it was holding.
+class PeMemory {
+public:
+  PeMemory(std::string layer, Rect region, int64_t capacity);
+
+  /// Adds `bytes` at the PE `index` (row-major within the region).
+  absl::Status hold(int64_t index, int64_t bytes, const std::string &what);
+  void release(int64_t index, int64_t bytes);
+  /// Adds (releases) `bytes` at every PE of the region at once.
+  absl::Status holdEverywhere(int64_t bytes, const std::string &what);
+  void releaseEverywhere(int64_t bytes);
+
+  const Rect &getRegion() const { return region; }
+  int64_t peakBytes() const { return peak; }
+  /// The PE that reached the peak, as "(x, y)" on the wafer.
+  std::string peakPe() const { return pe(peakIndex); }
+  std::string pe(int64_t index) const;
+
+private:
+  std::string layer;
+  Rect region;
+  int64_t capacity;
+  int64_t everywhere = 0; // Held at every PE.
+  int64_t mostAtOne = 0;  // The largest entry of `used`.
+  std::vector<int64_t> used;
+  int64_t peak = 0, peakIndex = 0;
+};
+
+/// Runs the plan's kernels on their layers' PEs (see the file comment).
+class PeExecutor {
+public:
+  explicit PeExecutor(const plan::Plan &plan);
+
+  /// Forgets what the PEs hold: call before each run.
+  void reset();
+  /// Runs kernel `index` of the plan; constants (layer -1) run on the host.
+  absl::Status run(int64_t index, const std::vector<const Array *> &operands,
+                   std::vector<Array> &results);
+  const PeStats &getStats() const { return stats; }
+
+private:
+  /// The layer's memory, made at its first kernel.
+  PeMemory &memoryOf(int64_t layer);
+  /// Brings `tensor` into `layer` if it is not there yet: over its flow,
+  /// from the stream, or resident (weights of a pipelined layer).
+  absl::Status bringIn(int64_t layer, int64_t tensor, int64_t kernel);
+  /// Holds `tensor`'s shards in `layer`: output blocks of the layer's SUMMA
+  /// when it has that layout, rows over the region's PEs otherwise.
+  absl::Status holdShards(int64_t layer, int64_t tensor, const char *what);
+  absl::Status releaseShards(int64_t layer, int64_t tensor);
+  absl::Status matmul(int64_t layer, const plan::Kernel &kernel,
+                      const std::vector<const Array *> &operands, Array &out);
+  /// Checks that the bytes [begin, end) of weight `name` reach `layer` in
+  /// its stream tiles.
+  absl::Status streamed(int64_t layer, const std::string &name, int64_t begin,
+                        int64_t end, const std::string &what);
+  void endLayer(int64_t layer);
+  std::string layerName(int64_t layer) const;
+  std::string tensorName(int64_t tensor) const;
+
+  const plan::Plan &plan;
+  int64_t capacity;
+  bool weightStreaming;
+  std::vector<int64_t> producer;      // Layer making each tensor; -1 none.
+  std::vector<int64_t> lastKernel;    // Last kernel of each layer.
+  std::map<std::pair<int64_t, int64_t>, int64_t> lastUse; // (tensor, layer)
+  std::map<std::pair<int64_t, int64_t>, bool> leaves; // Read outside layer.
+  std::map<std::pair<int64_t, int64_t>, const plan::Flow *> flowInto;
+  std::map<std::pair<int64_t, std::string>, const plan::Flow *> broadcastOf;
+  std::vector<std::unique_ptr<PeMemory>> memory;
+  /// Each held tensor's bytes per PE: (layer, tensor) -> (PE index, bytes).
+  std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<int64_t, int64_t>>>
+      shards;
+  std::map<std::pair<int64_t, int64_t>, int64_t> heldEverywhere;
+  PeStats stats;
+};
+
+} // namespace wafer::runtime
+
+#endif // WAFER_LIB_RUNTIME_PEEXECUTION_H
