@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Functional speed of wafer-run against ONNX Runtime (CPU, one intra-op
-thread) on the same GPT and inputs, time per run after warm-up.
+thread) on the same GPT and inputs, time per run after warm-up: wafer-run
+layer by layer (its default) and on the plan's PEs (--pe-level).
 
 Needs Debian's python3-torch (to export the GPT) and onnxruntime-node from
 npm (installed into a temporary folder: npm install --ignore-scripts).
@@ -39,10 +40,13 @@ plan = os.path.join(work, "gpt.wplan")
 subprocess.run([os.path.join(a.build, "bin", "wafer-compile"),
                 os.path.join(model, "model.onnx"), "--target=wse3", "-o", plan],
                check=True)
-wafer = json.loads(subprocess.run(
-    [os.path.join(a.build, "bin", "wafer-run"), plan, "--inputs",
-     os.path.join(model, "test_data_set_0"), "--compare", "--report=json",
-     "--repeat", str(a.repeat)], capture_output=True, text=True, check=True).stdout)
+wafer = {}
+for level in ([], ["--pe-level"]):
+    wafer[bool(level)] = json.loads(subprocess.run(
+        [os.path.join(a.build, "bin", "wafer-run"), plan, "--inputs",
+         os.path.join(model, "test_data_set_0"), "--compare", "--report=json",
+         "--repeat", str(a.repeat), *level], capture_output=True, text=True,
+        check=True).stdout)
 
 subprocess.run(["npm", "install", "--silent", "--ignore-scripts",
                 "onnxruntime-node"], cwd=work, check=True, capture_output=True)
@@ -64,8 +68,10 @@ const fs = require('fs');
 ort = float(subprocess.run(["node", "-e", script], cwd=work, capture_output=True,
                            text=True, check=True).stdout.strip())
 print(f"GPT d_model {a.d_model}, {a.layers} layers, batch 2 x seq {a.seq}")
-print(f"wafer-run:    {wafer['seconds_per_run'] * 1e3:8.2f} ms per run "
-      f"(outputs match: {wafer['outputs_match']}, max abs error "
-      f"{wafer['max_abs_error']:.2g})")
+for level, name in ((False, "wafer-run:"), (True, "--pe-level:")):
+    run = wafer[level]
+    print(f"{name:13} {run['seconds_per_run'] * 1e3:8.2f} ms per run "
+          f"(outputs match: {run['outputs_match']}, max abs error "
+          f"{run['max_abs_error']:.2g}; {run['seconds_per_run'] / ort:.2f}x "
+          f"onnxruntime)")
 print(f"onnxruntime:  {ort * 1e3:8.2f} ms per run (1 intra-op thread)")
-print(f"ratio:        {wafer['seconds_per_run'] / ort:8.2f}x")

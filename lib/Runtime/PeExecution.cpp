@@ -464,8 +464,8 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
                           : (mRange.second - 1) / rows - mRange.first / rows + 1;
       int64_t bytes = (blockRows + spans * (nRange.second - nRange.first)) *
                       (k1 - k0) * 4;
-      std::string what = absl::StrCat("SUMMA panel 0 of layer ", l.name());
-      if (absl::Status st = mem.hold(i * region.width + j, bytes, what);
+      if (absl::Status st = mem.hold(i * region.width + j, bytes,
+                                     "the first SUMMA panels it receives");
           !st.ok())
         return st;
       mem.release(i * region.width + j, bytes);

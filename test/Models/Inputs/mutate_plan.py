@@ -2,7 +2,8 @@
 """Breaks a JSON plan in one way and writes it: the emulator must name the
 problem instead of computing the right answer anyway.
 
-  mutate_plan.py IN.json OUT.json drop-route|shrink-sram|drop-tile|wrong-version|color-clash|bad-shape
+  mutate_plan.py IN.json OUT.json drop-route|shrink-sram|drop-tile|wrong-version|color-clash|bad-shape|
+                                  pile-summa|wrong-source|short-flow
 """
 import json
 import sys
@@ -31,6 +32,22 @@ elif how == "bad-shape":
     result = plan["tensors"][int(kernel["results"][0])]
     result["shape"][-1] = str(int(result["shape"][-1]) * 1000)
     print("grew the last dimension of a matmul's result")
+elif how == "pile-summa":
+    # The widest product's whole SUMMA grid on one PE: every layer still fits
+    # on average, but that PE cannot hold its block and panels.
+    layer = max((l for l in plan["layers"] if "summa" in l), key=lambda l: int(l["n"]))
+    layer["summa"].update(grid_rows="1", grid_cols="1", panels="1")
+    print(f"put all of {layer['name']}'s SUMMA on one PE")
+elif how == "wrong-source":
+    # An activation flow that claims to come from another layer than the one
+    # that makes its tensor.
+    flow = next(f for f in plan["flows"] if f["kind"] == "activation" and int(f.get("source_layer", 0)) > 0)
+    flow["source_layer"] = "0"
+    print(f"{flow['name']} now claims to start at layer 0")
+elif how == "short-flow":
+    flow = next(f for f in plan["flows"] if f["kind"] == "activation" and f.get("segments"))
+    flow["bytes"] = str(int(flow["bytes"]) // 2)
+    print(f"{flow['name']} carries half its tensor")
 elif how == "color-clash":
     routed = [f for f in plan["flows"] if f.get("segments")]
     for f in routed:
