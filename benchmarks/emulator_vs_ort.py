@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Functional speed of wafer-run against ONNX Runtime (CPU, one intra-op
-thread) on the same GPT and inputs, time per run after warm-up: wafer-run
-layer by layer (its default) and on the plan's PEs (--pe-level).
+thread) on the same GPT and inputs, time per run after warm-up: wafer-run as
+it is, and with each PE's block math done on its own (--per-pe-math).
 
 Needs Debian's python3-torch (to export the GPT) and onnxruntime-node from
 npm (installed into a temporary folder: npm install --ignore-scripts).
@@ -41,7 +41,7 @@ subprocess.run([os.path.join(a.build, "bin", "wafer-compile"),
                 os.path.join(model, "model.onnx"), "--target=wse3", "-o", plan],
                check=True)
 wafer = {}
-for level in ([], ["--pe-level"]):
+for level in ([], ["--per-pe-math"]):
     wafer[bool(level)] = json.loads(subprocess.run(
         [os.path.join(a.build, "bin", "wafer-run"), plan, "--inputs",
          os.path.join(model, "test_data_set_0"), "--compare", "--report=json",
@@ -68,9 +68,9 @@ const fs = require('fs');
 ort = float(subprocess.run(["node", "-e", script], cwd=work, capture_output=True,
                            text=True, check=True).stdout.strip())
 print(f"GPT d_model {a.d_model}, {a.layers} layers, batch 2 x seq {a.seq}")
-for level, name in ((False, "wafer-run:"), (True, "--pe-level:")):
+for level, name in ((False, "wafer-run:"), (True, "--per-pe-math:")):
     run = wafer[level]
-    print(f"{name:13} {run['seconds_per_run'] * 1e3:8.2f} ms per run "
+    print(f"{name:15} {run['seconds_per_run'] * 1e3:8.2f} ms per run "
           f"(outputs match: {run['outputs_match']}, max abs error "
           f"{run['max_abs_error']:.2g}; {run['seconds_per_run'] / ort:.2f}x "
           f"onnxruntime)")

@@ -568,11 +568,9 @@ Session::run(const std::vector<Array> &inputs) {
     parameters.resize(plan.tensors_size());
     loaded.assign(plan.tensors_size(), false);
   }
-  if (options.peLevel) {
-    if (!pes)
-      pes = std::make_unique<PeExecutor>(plan);
-    pes->reset();
-  }
+  if (!pes)
+    pes = std::make_unique<PeExecutor>(plan, options.perPeMath);
+  pes->reset();
   std::vector<Array> values(plan.tensors_size());
   std::vector<bool> ready(plan.tensors_size(), false);
   for (int i = 0; i < plan.inputs_size(); ++i) {
@@ -618,12 +616,10 @@ Session::run(const std::vector<Array> &inputs) {
       results.push_back(Array::zeros(
           t.element_type(), std::vector<int64_t>(t.shape().begin(), t.shape().end())));
     }
-    absl::Status s = pes ? pes->run(index, operands, results)
-                         : runKernel(k, operands, results);
+    absl::Status s = pes->run(index, operands, results);
     // What the plan lacks is named as it is; the kernel's own failures say
     // where they happened.
-    if (!s.ok() && pes && (absl::IsFailedPrecondition(s) ||
-                           absl::IsResourceExhausted(s)))
+    if (absl::IsFailedPrecondition(s) || absl::IsResourceExhausted(s))
       return s;
     if (!s.ok())
       return absl::InternalError(absl::StrCat(

@@ -56,9 +56,10 @@ std::string show(const Rect &r) {
 // PeMemory
 //===----------------------------------------------------------------------===//
 
-PeMemory::PeMemory(std::string layer, Rect region, int64_t capacity)
+PeMemory::PeMemory(std::string layer, Rect region, int64_t capacity,
+                   bool everyPe)
     : layer(std::move(layer)), region(region), capacity(capacity),
-      used(region.area(), 0) {}
+      used(everyPe ? region.area() : 1, 0) {}
 
 std::string PeMemory::pe(int64_t index) const {
   return absl::StrCat("(", region.x + index % region.width, ", ",
@@ -67,6 +68,8 @@ std::string PeMemory::pe(int64_t index) const {
 
 absl::Status PeMemory::hold(int64_t index, int64_t bytes,
                             const std::string &what) {
+  if (index >= static_cast<int64_t>(used.size()))
+    return absl::OkStatus(); // Not tracked: never above the first PE.
   used[index] += bytes;
   int64_t total = used[index] + everywhere;
   if (total > capacity)
@@ -82,7 +85,10 @@ absl::Status PeMemory::hold(int64_t index, int64_t bytes,
   return absl::OkStatus();
 }
 
-void PeMemory::release(int64_t index, int64_t bytes) { used[index] -= bytes; }
+void PeMemory::release(int64_t index, int64_t bytes) {
+  if (index < static_cast<int64_t>(used.size()))
+    used[index] -= bytes;
+}
 
 absl::Status PeMemory::holdEverywhere(int64_t bytes, const std::string &what) {
   everywhere += bytes;
@@ -111,8 +117,8 @@ void PeMemory::releaseEverywhere(int64_t bytes) { everywhere -= bytes; }
 // PeExecutor
 //===----------------------------------------------------------------------===//
 
-PeExecutor::PeExecutor(const plan::Plan &plan)
-    : plan(plan),
+PeExecutor::PeExecutor(const plan::Plan &plan, bool perPeMath)
+    : plan(plan), perPeMath(perPeMath),
       capacity(plan::toTargetDesc(plan.target()).usableSramBytes()),
       weightStreaming(plan.mode() == "weight-streaming") {
   int64_t layers = plan.layers_size();
@@ -172,7 +178,7 @@ PeMemory &PeExecutor::memoryOf(int64_t layer) {
   if (!memory[layer])
     memory[layer] = std::make_unique<PeMemory>(
         plan.layers(layer).name(), plan::toRect(plan.layers(layer).region()),
-        capacity);
+        capacity, /*everyPe=*/perPeMath);
   return *memory[layer];
 }
 
@@ -203,8 +209,10 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     bool vector = elements == l.n() && t.shape_size() <= 1;
     int64_t mBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
     int64_t nBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
-    for (int64_t i = 0; i < s.grid_rows(); ++i)
-      for (int64_t j = 0; j < s.grid_cols(); ++j) {
+    int64_t gridRows = mem.tracksEveryPe() ? s.grid_rows() : 1;
+    int64_t gridCols = mem.tracksEveryPe() ? s.grid_cols() : 1;
+    for (int64_t i = 0; i < gridRows; ++i)
+      for (int64_t j = 0; j < gridCols; ++j) {
         auto [m0, m1] = part(l.m(), mBlocks, s.transposed() ? j : i);
         auto [n0, n1] = part(l.n(), nBlocks, s.transposed() ? i : j);
         int64_t bytes = (vector ? 1 : m1 - m0) * (n1 - n0) * width;
@@ -230,7 +238,10 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     if (absl::Status st = mem.holdEverywhere(each * rowBytes, label); !st.ok())
       return st;
   }
-  for (int64_t index = 0, extra = rows % area; index < extra; ++index)
+  int64_t extra = rows % area;
+  if (!mem.tracksEveryPe())
+    extra = std::min<int64_t>(extra, 1);
+  for (int64_t index = 0; index < extra; ++index)
     if (absl::Status st = holdAt(index, rowBytes); !st.ok())
       return st;
   return absl::OkStatus();
@@ -336,7 +347,8 @@ absl::Status PeExecutor::bringIn(int64_t layer, int64_t tensor,
 
 absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
                                 const std::vector<const Array *> &in,
-                                Array &out) {
+                                std::vector<Array> &results) {
+  Array &out = results[0];
   const plan::Layer &l = plan.layers(layer);
   const Array &a = *in[0], &b = *in[1];
   bool ta = attrInt(kernel, "transpose_lhs", 0);
@@ -401,6 +413,58 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
     }
   }
 
+  // Each grid PE's output block, and the panels it receives.
+  int64_t mBlocks = transposed ? q : p, nBlocks = transposed ? p : q;
+  auto blockOf = [&](int64_t i, int64_t j) {
+    auto mRange = part(m, mBlocks, transposed ? j : i);
+    auto nRange = part(cols, nBlocks, transposed ? i : j);
+    return std::make_pair(mRange, nRange);
+  };
+  // SRAM during the first panel, the widest: received A and B panels (one
+  // B panel per batch the block's rows span) beside what the PE holds.
+  PeMemory &mem = memoryOf(layer);
+  auto [k0, k1] = part(depth, panels, 0);
+  auto spansOf = [&](std::pair<int64_t, int64_t> mRange) -> int64_t {
+    return mRange.second == mRange.first
+               ? 0
+               : (mRange.second - 1) / rows - mRange.first / rows + 1;
+  };
+  auto panelBytes = [&](std::pair<int64_t, int64_t> mRange, int64_t cols) {
+    return (mRange.second - mRange.first + spansOf(mRange) * cols) *
+           (k1 - k0) * 4;
+  };
+  const char *receiving = "the first SUMMA panels it receives";
+  if (mem.tracksEveryPe()) {
+    for (int64_t i = 0; i < p; ++i)
+      for (int64_t j = 0; j < q; ++j) {
+        auto [mRange, nRange] = blockOf(i, j);
+        int64_t bytes = panelBytes(mRange, nRange.second - nRange.first);
+        if (absl::Status st = mem.hold(i * region.width + j, bytes, receiving);
+            !st.ok())
+          return st;
+        mem.release(i * region.width + j, bytes);
+      }
+  } else {
+    // Only the first PE is tracked: it holds the most of every layout, but
+    // a block spanning two batches may receive more B panels than it, so
+    // it is charged the most any PE receives.
+    int64_t most = 0, widest = part(cols, nBlocks, 0).second;
+    for (int64_t b = 0; b < mBlocks; ++b)
+      most = std::max(most, panelBytes(part(m, mBlocks, b), widest));
+    if (absl::Status st = mem.hold(0, most, receiving); !st.ok())
+      return st;
+    mem.release(0, most);
+  }
+  // Every grid PE receives its rows of A and its columns of B (per batch
+  // its rows span) over all the panels.
+  int64_t spanned = 0;
+  for (int64_t b = 0; b < mBlocks; ++b)
+    spanned += spansOf(part(m, mBlocks, b));
+  stats.broadcastBytes += depth * 4 * (m * nBlocks + spanned * cols);
+  stats.summaPanels += panels;
+  if (!perPeMath)
+    return runKernel(kernel, in, results);
+
   // Dense row-major operands: A as m x depth over all batches, B per batch
   // it has (a weight has one).
   std::vector<int64_t> aBatch(a.shape.begin(), a.shape.end() - 2),
@@ -444,37 +508,10 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
         rhsOf[index][r * cols + c] = tb ? src[c * depth + r] : src[r * cols + c];
   }
 
-  // Each grid PE's output block, and the panels it receives.
-  int64_t mBlocks = transposed ? q : p, nBlocks = transposed ? p : q;
-  auto blockOf = [&](int64_t i, int64_t j) {
-    auto mRange = part(m, mBlocks, transposed ? j : i);
-    auto nRange = part(cols, nBlocks, transposed ? i : j);
-    return std::make_pair(mRange, nRange);
-  };
-  // SRAM during the first panel, the widest: received A and B panels (one
-  // B panel per batch the block's rows span) beside what the PE holds.
-  PeMemory &mem = memoryOf(layer);
-  auto [k0, k1] = part(depth, panels, 0);
-  for (int64_t i = 0; i < p; ++i)
-    for (int64_t j = 0; j < q; ++j) {
-      auto [mRange, nRange] = blockOf(i, j);
-      int64_t blockRows = mRange.second - mRange.first;
-      int64_t spans = blockRows == 0
-                          ? 0
-                          : (mRange.second - 1) / rows - mRange.first / rows + 1;
-      int64_t bytes = (blockRows + spans * (nRange.second - nRange.first)) *
-                      (k1 - k0) * 4;
-      if (absl::Status st = mem.hold(i * region.width + j, bytes,
-                                     "the first SUMMA panels it receives");
-          !st.ok())
-        return st;
-      mem.release(i * region.width + j, bytes);
-    }
   // Bias: added by each PE to its block, as the host adds it to each row.
   const Array *bias = in.size() > 2 ? in[2] : nullptr;
   bool rowBias = bias && bias->size() == cols;
 
-  std::vector<int64_t> received(p * q, 0);
   parallelFor(p * q, [&](int64_t item) {
     int64_t i = item / q, j = item % q;
     auto [mRange, nRange] = blockOf(i, j);
@@ -490,7 +527,6 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
       aPanel.resize(blockRows * width);
       for (int64_t r = 0; r < blockRows; ++r)
         std::copy_n(&lhs[(r0 + r) * depth + t0], width, &aPanel[r * width]);
-      received[item] += blockRows * width * 4;
       // Per batch the rows span, that batch's panel of B, then the chains.
       for (int64_t r = 0; r < blockRows;) {
         int64_t batchIndex = (r0 + r) / rows;
@@ -500,7 +536,6 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
         for (int64_t k = 0; k < width; ++k)
           std::copy_n(&B[(t0 + k) * cols + c0], blockCols,
                       &bPanel[k * blockCols]);
-        received[item] += width * blockCols * 4;
         accumulateProduct(&aPanel[r * width], width, bPanel.data(), blockCols,
                           &block[r * blockCols], blockCols, segment, width,
                           blockCols);
@@ -515,9 +550,6 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
       std::copy_n(&block[r * blockCols], blockCols,
                   &out.floats[(r0 + r) * cols + c0]);
   });
-  for (int64_t bytes : received)
-    stats.broadcastBytes += bytes;
-  stats.summaPanels += panels;
   if (bias && !rowBias) {
     // Any other bias shape broadcasts over the whole product.
     plan::Kernel add;
@@ -574,7 +606,7 @@ absl::Status PeExecutor::run(int64_t index,
     if (absl::Status st = holdShards(layer, id, "the result"); !st.ok())
       return st;
   absl::Status status = k.op() == "wafer.matmul"
-                            ? matmul(layer, k, operands, results[0])
+                            ? matmul(layer, k, operands, results)
                             : runKernel(k, operands, results);
   if (!status.ok())
     return status;

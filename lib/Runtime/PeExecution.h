@@ -1,13 +1,18 @@
 //===- PeExecution.h - a plan's layers on their PEs -------------*- C++ -*-===//
 //
-// wafer-run's PE-level execution (`--pe-level`): every tensor a layer holds
-// is cut into shards in the SRAM of the layer's PEs, each PE's bytes counted
-// against its budget; a tensor enters a layer only over the plan's flow for
-// it; a matrix product runs as SUMMA on the layer's PE grid, each PE
-// accumulating its own output block from panels that reach it over the
-// plan's row and column broadcasts or, streamed weights, from the stream
-// tiles that hold them. Anything the plan lacks is a named error at the PE
-// that needs it.
+// How wafer-run executes a plan: every tensor a layer holds is cut into
+// shards in the SRAM of the layer's PEs, each PE's bytes counted against its
+// budget; a tensor enters a layer only over the plan's flow for it; a matrix
+// product runs as SUMMA on the layer's PE grid, each PE accumulating its own
+// output block from panels that reach it over the plan's row and column
+// broadcasts or, streamed weights, from the stream tiles that hold them.
+// Anything the plan lacks is a named error at the PE that needs it.
+//
+// The PEs' block math is chains of fused multiply-adds, one per output
+// element over the contraction in order. With `perPeMath` each PE's chains
+// run from its own received panel buffers, one call per PE and panel;
+// without, one call computes the same chains for many PEs at once (the
+// layer's whole product), which gives the same bits far faster.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,9 +30,17 @@ namespace wafer::runtime {
 
 /// The bytes each PE of one layer's region holds. A hold that takes a PE
 /// past its budget fails with the PE and what it was holding.
+///
+/// Every shard layout gives its larger shards to the lower-numbered PEs
+/// (row-major in the region, or in the SUMMA grid), so no PE ever holds more
+/// than the region's first. Without `everyPe` only that PE is tracked: a
+/// layer's SRAM check then costs the same on 4 PEs or 400,000. With it,
+/// every PE is (`--per-pe-math`, and the tests that check the claim).
 class PeMemory {
 public:
-  PeMemory(std::string layer, Rect region, int64_t capacity);
+  PeMemory(std::string layer, Rect region, int64_t capacity,
+           bool everyPe = true);
+  bool tracksEveryPe() const { return used.size() > 1 || region.area() == 1; }
 
   /// Adds `bytes` at the PE `index` (row-major within the region).
   absl::Status hold(int64_t index, int64_t bytes, const std::string &what);
@@ -55,7 +68,7 @@ private:
 /// Runs the plan's kernels on their layers' PEs (see the file comment).
 class PeExecutor {
 public:
-  explicit PeExecutor(const plan::Plan &plan);
+  PeExecutor(const plan::Plan &plan, bool perPeMath);
 
   /// Forgets what the PEs hold: call before each run.
   void reset();
@@ -75,7 +88,8 @@ private:
   absl::Status holdShards(int64_t layer, int64_t tensor, const char *what);
   absl::Status releaseShards(int64_t layer, int64_t tensor);
   absl::Status matmul(int64_t layer, const plan::Kernel &kernel,
-                      const std::vector<const Array *> &operands, Array &out);
+                      const std::vector<const Array *> &operands,
+                      std::vector<Array> &results);
   /// Checks that the bytes [begin, end) of weight `name` reach `layer` in
   /// its stream tiles.
   absl::Status streamed(int64_t layer, const std::string &name, int64_t begin,
@@ -85,6 +99,7 @@ private:
   std::string tensorName(int64_t tensor) const;
 
   const plan::Plan &plan;
+  bool perPeMath;
   int64_t capacity;
   bool weightStreaming;
   std::vector<int64_t> producer;      // Layer making each tensor; -1 none.

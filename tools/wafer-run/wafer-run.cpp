@@ -2,7 +2,7 @@
 //
 //   wafer-run model.wplan --inputs DIR [--outputs DIR] [--compare]
 //       [--repeat N] [--report=text|json] [--trace FILE] [--timing-only]
-//       [--weights-dir DIR] [--atol A] [--rtol R] [--threads N] [--pe-level]
+//       [--weights-dir DIR] [--atol A] [--rtol R] [--threads N] [--per-pe-math]
 //
 // Checks the plan against its target, executes it, compares with
 // DIR/output_N.pb, and models its time with the compiler's cost model.
@@ -29,7 +29,7 @@ namespace {
 struct Options {
   std::string plan, inputs, outputs, trace, weightsDir;
   std::string report = "text";
-  bool compare = false, timingOnly = false, peLevel = false;
+  bool compare = false, timingOnly = false, perPeMath = false;
   int repeat = 1, threads = 0;
   double atol = 1e-4, rtol = 1e-3;
 };
@@ -39,7 +39,7 @@ int usage(const char *message) {
                "error: %s\nusage: wafer-run PLAN --inputs DIR [--outputs DIR] "
                "[--compare] [--repeat N] [--report=text|json] [--trace FILE] "
                "[--timing-only] [--weights-dir DIR] [--atol A] [--rtol R] "
-               "[--threads N] [--pe-level]\n",
+               "[--threads N] [--per-pe-math]\n",
                message);
   return 1;
 }
@@ -147,8 +147,8 @@ int main(int argc, char **argv) {
       o.compare = true;
     else if (arg == "--timing-only")
       o.timingOnly = true;
-    else if (arg == "--pe-level")
-      o.peLevel = true;
+    else if (arg == "--per-pe-math")
+      o.perPeMath = true;
     else if (!arg.empty() && arg[0] != '-' && o.plan.empty())
       o.plan = arg;
     else
@@ -196,7 +196,7 @@ int main(int argc, char **argv) {
       runtime::setThreadCount(o.threads);
     runtime::RunOptions options;
     options.weightsDir = o.weightsDir;
-    options.peLevel = o.peLevel;
+    options.perPeMath = o.perPeMath;
     // A progress bar over all the runs when stderr is a terminal.
     Progress progress(static_cast<int64_t>(o.repeat + 1) * p.kernels_size());
     if (isatty(STDERR_FILENO))
@@ -267,8 +267,8 @@ int main(int argc, char **argv) {
                   match ? "true" : "false", maxAbs, o.atol, o.rtol);
     if (!o.timingOnly)
       std::printf("  \"seconds_per_run\": %.9g,\n", secondsPerRun);
-    if (!o.timingOnly && o.peLevel)
-      std::printf("  \"pe_level\": {\"fullest_pe\": \"%s\", \"layer\": "
+    if (!o.timingOnly)
+      std::printf("  \"pes\": {\"fullest_pe\": \"%s\", \"layer\": "
                   "\"%s\", \"bytes\": %lld, \"planned_bytes\": %lld, "
                   "\"capacity_bytes\": %lld, \"summa_panels\": %lld, "
                   "\"broadcast_bytes\": %lld, \"flow_bytes\": %lld, "
@@ -299,8 +299,8 @@ int main(int argc, char **argv) {
                 timing.stepSeconds, predictedSeconds,
                 timing.linkCycles / (p.target().clock_mhz() * 1e6),
                 timing.flopUtilisation, timing.streamUtilisation);
-    if (!o.timingOnly && o.peLevel)
-      std::printf("PE level: fullest PE %s of layer %s holds %lld of its %lld "
+    if (!o.timingOnly)
+      std::printf("PEs: fullest PE %s of layer %s holds %lld of its %lld "
                   "bytes (compiler planned %lld); %lld SUMMA panels, %lld "
                   "bytes broadcast, %lld over flows, %lld from streams\n",
                   pe.peakPe.c_str(), pe.peakLayer.c_str(),

@@ -70,7 +70,7 @@ struct Timing {
 /// The shared cost model applied to the plan as it is.
 Timing modelTiming(const plan::Plan &plan);
 
-/// What a PE-level run held and moved (RunOptions::peLevel).
+/// What a run held on the PEs and moved between them.
 struct PeStats {
   int64_t summaPanels = 0;    // Panel steps of the matrix products.
   int64_t broadcastBytes = 0; // Panel bytes PEs received over broadcasts.
@@ -87,10 +87,10 @@ class PeExecutor;
 
 struct RunOptions {
   std::string weightsDir; // Overrides the plan's.
-  /// Run each layer on its PEs (PeExecutor): shards in per-PE SRAM, tensors
-  /// only over flows, matrix products as SUMMA over the plan's broadcasts.
-  /// Results are bit for bit those of the default, layer-wide execution.
-  bool peLevel = false;
+  /// Each PE's SUMMA block math from its own received panels, one call per
+  /// PE and panel: slow, a reference for the default, which computes the
+  /// same chains for many PEs in one call and so the same bits.
+  bool perPeMath = false;
   /// Called after each kernel with the kernels done and their total.
   std::function<void(int64_t done, int64_t total)> progress;
 };
@@ -107,7 +107,7 @@ public:
   Session(const plan::Plan &plan, RunOptions options);
   /// Runs on `inputs` (in the plan's input order).
   absl::StatusOr<std::vector<Array>> run(const std::vector<Array> &inputs);
-  /// Of the last run with RunOptions::peLevel.
+  /// What the PEs held and moved in the last run.
   const PeStats &peStats() const;
   ~Session();
 
