@@ -46,6 +46,12 @@ int64_t bytesOf(const plan::Tensor &t) {
   return elementsOf(t) * plan::elementBytes(t.element_type());
 }
 
+/// Bytes counted in double where a hostile plan's sizes could overflow,
+/// then held at most at 2^62: far past any PE's SRAM.
+int64_t saturated(double bytes) {
+  return static_cast<int64_t>(std::min(bytes, 0x1p62));
+}
+
 std::string show(const Rect &r) {
   return absl::StrCat("(", r.x, ", ", r.y, ") ", r.width, "x", r.height);
 }
@@ -203,7 +209,9 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     return absl::OkStatus();
 
   // Blocks (or column slices) of the layer's SUMMA output.
-  if (l.has_summa() && l.n() > 0 && last == l.n() &&
+  const plan::SummaTiling &tiling = l.summa();
+  if (l.has_summa() && l.m() > 0 && l.n() > 0 && last == l.n() &&
+      tiling.grid_rows() >= 1 && tiling.grid_cols() >= 1 &&
       (elements == l.m() * l.n() || (t.shape_size() <= 1 && elements == l.n()))) {
     const plan::SummaTiling &s = l.summa();
     bool vector = elements == l.n() && t.shape_size() <= 1;
@@ -362,6 +370,8 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   for (int64_t d : batch)
     batches *= d;
   int64_t m = batches * rows;
+  if (m == 0 || cols == 0 || depth == 0)
+    return runKernel(kernel, in, results); // Nothing to move.
   if (!l.has_summa() || l.m() != m || l.n() != cols || l.k() != depth)
     return absl::FailedPreconditionError(absl::StrCat(
         "layer ", l.name(), " multiplies ", m, "x", depth, " by ", depth, "x",
@@ -369,8 +379,14 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
         " by ", l.k(), "x", l.n()));
   const plan::SummaTiling &s = l.summa();
   const int64_t p = s.grid_rows(), q = s.grid_cols(), panels = s.panels();
-  const bool transposed = s.transposed();
   Rect region = plan::toRect(l.region());
+  if (p < 1 || q < 1 || panels < 1 || panels > depth || p > region.height ||
+      q > region.width)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "layer ", l.name(), "'s SUMMA tiling (", p, "x", q, " PEs, ", panels,
+        " panels) does not fit its ", region.width, "x", region.height,
+        " PEs and contraction of ", depth));
+  const bool transposed = s.transposed();
 
   // Where each operand's panels come from: the row broadcast carries A's
   // (B's when transposed), the column broadcast the other's; streamed
@@ -430,8 +446,10 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
                : (mRange.second - 1) / rows - mRange.first / rows + 1;
   };
   auto panelBytes = [&](std::pair<int64_t, int64_t> mRange, int64_t cols) {
-    return (mRange.second - mRange.first + spansOf(mRange) * cols) *
-           (k1 - k0) * 4;
+    return saturated(
+        (static_cast<double>(mRange.second - mRange.first) +
+         static_cast<double>(spansOf(mRange)) * cols) *
+        (k1 - k0) * 4);
   };
   const char *receiving = "the first SUMMA panels it receives";
   if (mem.tracksEveryPe()) {
@@ -460,7 +478,9 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   int64_t spanned = 0;
   for (int64_t b = 0; b < mBlocks; ++b)
     spanned += spansOf(part(m, mBlocks, b));
-  stats.broadcastBytes += depth * 4 * (m * nBlocks + spanned * cols);
+  stats.broadcastBytes += saturated(
+      4.0 * depth * (static_cast<double>(m) * nBlocks +
+                     static_cast<double>(spanned) * cols));
   stats.summaPanels += panels;
   if (!perPeMath)
     return runKernel(kernel, in, results);
@@ -594,7 +614,7 @@ absl::Status PeExecutor::run(int64_t index,
       slot[tile.slot() & 1] = std::max(slot[tile.slot() & 1], tile.bytes());
     for (int s = 0; s < 2; ++s)
       if (absl::Status st = memoryOf(layer).holdEverywhere(
-              (slot[s] + area - 1) / area,
+              slot[s] / area + (slot[s] % area != 0),
               absl::StrCat("its share of stream slot ", s));
           !st.ok())
         return st;
