@@ -44,6 +44,26 @@ int usage(const char *message) {
   return 1;
 }
 
+/// What the PEs held and moved: a JSON member or a line of text.
+void printPes(const runtime::PeStats &pe, bool json) {
+  const char *format =
+      json ? "  \"pes\": {\"fullest_pe\": \"%s\", \"layer\": \"%s\", "
+             "\"bytes\": %lld, \"capacity_bytes\": %lld, \"planned_bytes\": "
+             "%lld, \"summa_panels\": %lld, \"broadcast_bytes\": %lld, "
+             "\"flow_bytes\": %lld, \"stream_bytes\": %lld},\n"
+           : "PEs: fullest PE %s of layer %s holds %lld of its %lld bytes "
+             "(compiler planned %lld); %lld SUMMA panels, %lld bytes "
+             "broadcast, %lld over flows, %lld from streams\n";
+  std::printf(format, pe.peakPe.c_str(), pe.peakLayer.c_str(),
+              static_cast<long long>(pe.peakBytes),
+              static_cast<long long>(pe.capacityBytes),
+              static_cast<long long>(pe.peakPlannedBytes),
+              static_cast<long long>(pe.summaPanels),
+              static_cast<long long>(pe.broadcastBytes),
+              static_cast<long long>(pe.flowBytes),
+              static_cast<long long>(pe.streamBytes));
+}
+
 /// A one-line bar on stderr, drawn only once the work has run for half a
 /// second and then at most ten times a second.
 class Progress {
@@ -268,19 +288,7 @@ int main(int argc, char **argv) {
     if (!o.timingOnly)
       std::printf("  \"seconds_per_run\": %.9g,\n", secondsPerRun);
     if (!o.timingOnly)
-      std::printf("  \"pes\": {\"fullest_pe\": \"%s\", \"layer\": "
-                  "\"%s\", \"bytes\": %lld, \"planned_bytes\": %lld, "
-                  "\"capacity_bytes\": %lld, \"summa_panels\": %lld, "
-                  "\"broadcast_bytes\": %lld, \"flow_bytes\": %lld, "
-                  "\"stream_bytes\": %lld},\n",
-                  pe.peakPe.c_str(), pe.peakLayer.c_str(),
-                  static_cast<long long>(pe.peakBytes),
-                  static_cast<long long>(pe.peakPlannedBytes),
-                  static_cast<long long>(pe.capacityBytes),
-                  static_cast<long long>(pe.summaPanels),
-                  static_cast<long long>(pe.broadcastBytes),
-                  static_cast<long long>(pe.flowBytes),
-                  static_cast<long long>(pe.streamBytes));
+      printPes(pe, /*json=*/true);
     std::printf("  \"modeled_step_seconds\": %.9g,\n"
                 "  \"predicted_step_seconds\": %.9g,\n"
                 "  \"busiest_link_seconds\": %.9g,\n"
@@ -300,17 +308,7 @@ int main(int argc, char **argv) {
                 timing.linkCycles / (p.target().clock_mhz() * 1e6),
                 timing.flopUtilisation, timing.streamUtilisation);
     if (!o.timingOnly)
-      std::printf("PEs: fullest PE %s of layer %s holds %lld of its %lld "
-                  "bytes (compiler planned %lld); %lld SUMMA panels, %lld "
-                  "bytes broadcast, %lld over flows, %lld from streams\n",
-                  pe.peakPe.c_str(), pe.peakLayer.c_str(),
-                  static_cast<long long>(pe.peakBytes),
-                  static_cast<long long>(pe.capacityBytes),
-                  static_cast<long long>(pe.peakPlannedBytes),
-                  static_cast<long long>(pe.summaPanels),
-                  static_cast<long long>(pe.broadcastBytes),
-                  static_cast<long long>(pe.flowBytes),
-                  static_cast<long long>(pe.streamBytes));
+      printPes(pe, /*json=*/false);
     if (!o.timingOnly)
       std::printf("ran %d time(s), %.6g s per run\n", o.repeat, secondsPerRun);
     if (!o.timingOnly && o.compare)
