@@ -212,7 +212,8 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
   const plan::SummaTiling &tiling = l.summa();
   if (l.has_summa() && l.m() > 0 && l.n() > 0 && last == l.n() &&
       tiling.grid_rows() >= 1 && tiling.grid_cols() >= 1 &&
-      (elements == l.m() * l.n() || (t.shape_size() <= 1 && elements == l.n()))) {
+      ((elements % l.n() == 0 && elements / l.n() == l.m()) ||
+       (t.shape_size() <= 1 && elements == l.n()))) {
     const plan::SummaTiling &s = l.summa();
     bool vector = elements == l.n() && t.shape_size() <= 1;
     int64_t mBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
@@ -279,8 +280,10 @@ absl::Status PeExecutor::streamed(int64_t layer, const std::string &name,
   // Tiles of one weight come in byte order (checkPlan); any gap is a tile
   // the PEs never receive.
   for (const plan::StreamTile &tile : l.tiles()) {
-    if (tile.weight() != name || tile.offset() + tile.bytes() <= covered ||
-        tile.offset() > covered)
+    int64_t tileEnd;
+    if (tile.weight() != name || tile.offset() > covered ||
+        __builtin_add_overflow(tile.offset(), tile.bytes(), &tileEnd) ||
+        tileEnd <= covered)
       continue;
     if (tile.compute_start() < tile.arrive_end())
       return absl::FailedPreconditionError(absl::StrCat(
@@ -288,7 +291,7 @@ absl::Status PeExecutor::streamed(int64_t layer, const std::string &name,
           tile.compute_start(), " but its stream tile (bytes ", tile.offset(),
           "..", tile.offset() + tile.bytes(), ") arrives at ",
           tile.arrive_end()));
-    covered = tile.offset() + tile.bytes();
+    covered = tileEnd;
     if (covered >= end)
       break;
   }
