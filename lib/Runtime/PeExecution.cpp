@@ -129,6 +129,9 @@ PeExecutor::PeExecutor(const plan::Plan &plan, bool perPeMath)
       weightStreaming(plan.mode() == "weight-streaming") {
   int64_t layers = plan.layers_size();
   producer.assign(plan.tensors_size(), -1);
+  isInput.assign(plan.tensors_size(), false);
+  for (int64_t id : plan.inputs())
+    isInput[id] = true;
   lastKernel.assign(layers, -1);
   for (int64_t i = 0; i < plan.kernels_size(); ++i) {
     const plan::Kernel &k = plan.kernels(i);
@@ -209,12 +212,11 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     return absl::OkStatus();
 
   // Blocks (or column slices) of the layer's SUMMA output.
-  const plan::SummaTiling &tiling = l.summa();
+  const plan::SummaTiling &s = l.summa();
   if (l.has_summa() && l.m() > 0 && l.n() > 0 && last == l.n() &&
-      tiling.grid_rows() >= 1 && tiling.grid_cols() >= 1 &&
+      s.grid_rows() >= 1 && s.grid_cols() >= 1 &&
       ((elements % l.n() == 0 && elements / l.n() == l.m()) ||
        (t.shape_size() <= 1 && elements == l.n()))) {
-    const plan::SummaTiling &s = l.summa();
     bool vector = elements == l.n() && t.shape_size() <= 1;
     int64_t mBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
     int64_t nBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
@@ -256,7 +258,7 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
   return absl::OkStatus();
 }
 
-absl::Status PeExecutor::releaseShards(int64_t layer, int64_t tensor) {
+void PeExecutor::releaseShards(int64_t layer, int64_t tensor) {
   PeMemory &mem = memoryOf(layer);
   auto it = shards.find({layer, tensor});
   if (it != shards.end()) {
@@ -269,7 +271,6 @@ absl::Status PeExecutor::releaseShards(int64_t layer, int64_t tensor) {
     mem.releaseEverywhere(everywhere->second);
     heldEverywhere.erase(everywhere);
   }
-  return absl::OkStatus();
 }
 
 absl::Status PeExecutor::streamed(int64_t layer, const std::string &name,
@@ -323,9 +324,7 @@ absl::Status PeExecutor::bringIn(int64_t layer, int64_t tensor,
     return streamed(layer, t.weight().name(), 0, t.weight().length(),
                     plan.kernels(kernel).op());
   }
-  bool isInput = std::find(plan.inputs().begin(), plan.inputs().end(),
-                           tensor) != plan.inputs().end();
-  if (!isInput && producer[tensor] < 0)
+  if (!isInput[tensor] && producer[tensor] < 0)
     return holdShards(layer, tensor, "constant");
   if (producer[tensor] == layer)
     return absl::OkStatus(); // Made here, and still held.
@@ -380,15 +379,10 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
         "layer ", l.name(), " multiplies ", m, "x", depth, " by ", depth, "x",
         cols, " but the plan's SUMMA tiling is for ", l.m(), "x", l.k(),
         " by ", l.k(), "x", l.n()));
+  // checkPlan has fitted the tiling to the region and the contraction.
   const plan::SummaTiling &s = l.summa();
   const int64_t p = s.grid_rows(), q = s.grid_cols(), panels = s.panels();
   Rect region = plan::toRect(l.region());
-  if (p < 1 || q < 1 || panels < 1 || panels > depth || p > region.height ||
-      q > region.width)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "layer ", l.name(), "'s SUMMA tiling (", p, "x", q, " PEs, ", panels,
-        " panels) does not fit its ", region.width, "x", region.height,
-        " PEs and contraction of ", depth));
   const bool transposed = s.transposed();
 
   // Where each operand's panels come from: the row broadcast carries A's
@@ -639,11 +633,8 @@ absl::Status PeExecutor::run(int64_t index,
     if (t.has_weight() || t.has_constant() || lastUse[{id, layer}] != index ||
         leaves.count({id, layer}))
       continue;
-    bool isInput = std::find(plan.inputs().begin(), plan.inputs().end(), id) !=
-                   plan.inputs().end();
-    if (isInput || producer[id] >= 0)
-      if (absl::Status st = releaseShards(layer, id); !st.ok())
-        return st;
+    if (isInput[id] || producer[id] >= 0)
+      releaseShards(layer, id);
   }
   if (lastKernel[layer] == index)
     endLayer(layer);

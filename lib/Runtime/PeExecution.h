@@ -72,7 +72,8 @@ public:
 
   /// Forgets what the PEs hold: call before each run.
   void reset();
-  /// Runs kernel `index` of the plan; constants (layer -1) run on the host.
+  /// Runs kernel `index` of the plan, which checkPlan has accepted;
+  /// constants (layer -1) run on the host.
   absl::Status run(int64_t index, const std::vector<const Array *> &operands,
                    std::vector<Array> &results);
   const PeStats &getStats() const { return stats; }
@@ -86,7 +87,7 @@ private:
   /// Holds `tensor`'s shards in `layer`: output blocks of the layer's SUMMA
   /// when it has that layout, rows over the region's PEs otherwise.
   absl::Status holdShards(int64_t layer, int64_t tensor, const char *what);
-  absl::Status releaseShards(int64_t layer, int64_t tensor);
+  void releaseShards(int64_t layer, int64_t tensor);
   absl::Status matmul(int64_t layer, const plan::Kernel &kernel,
                       const std::vector<const Array *> &operands,
                       std::vector<Array> &results);
@@ -103,6 +104,7 @@ private:
   int64_t capacity;
   bool weightStreaming;
   std::vector<int64_t> producer;      // Layer making each tensor; -1 none.
+  std::vector<bool> isInput;          // Graph inputs, by tensor id.
   std::vector<int64_t> lastKernel;    // Last kernel of each layer.
   std::map<std::pair<int64_t, int64_t>, int64_t> lastUse; // (tensor, layer)
   std::map<std::pair<int64_t, int64_t>, bool> leaves; // Read outside layer.
