@@ -10,9 +10,9 @@
 
 #include "wafer/Analysis/LayerAnalysis.h"
 
+#include "wafer/Dialect/Wafer/WaferOps.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
-#include "wafer/Dialect/Wafer/WaferOps.h"
 
 using namespace mlir;
 using namespace wafer;
@@ -41,9 +41,8 @@ static int64_t byteSize(Value value) {
   if (!type || !type.hasStaticShape())
     return 0;
   Type element = type.getElementType();
-  int64_t width = element.isInteger(1)
-                      ? 1
-                      : (element.getIntOrFloatBitWidth() + 7) / 8;
+  int64_t width =
+      element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
   return type.getNumElements() * width;
 }
 
@@ -69,7 +68,8 @@ static Operation *weightSource(Value value) {
 
 /// Ops computed from constants alone (masks built from iotas): they belong
 /// to no layer; each layer that reads them computes them where it runs.
-static llvm::DenseSet<Operation *> constantSubgraph(ArrayRef<Operation *> order) {
+static llvm::DenseSet<Operation *>
+constantSubgraph(ArrayRef<Operation *> order) {
   llvm::DenseSet<Operation *> constant;
   for (Operation *op : order) {
     if (isa<ConstantOp, IotaOp>(op)) {
@@ -290,6 +290,22 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
       spec.n = out.back();
       spec.m = numElements(matmul.getResult()) / std::max<int64_t>(spec.n, 1);
       spec.k = matmul.getTransposeLhs() ? lhs[lhs.size() - 2] : lhs.back();
+    }
+    if (auto attention = dyn_cast<AttentionOp>(layer.anchor)) {
+      auto shapeOf = [](Value value) {
+        return cast<RankedTensorType>(value.getType()).getShape();
+      };
+      ArrayRef<int64_t> q = shapeOf(attention.getQuery()),
+                        k = shapeOf(attention.getKey()),
+                        v = shapeOf(attention.getValue());
+      place::LayerSpec::Attention &a = spec.attention;
+      a.batch = q[0];
+      a.queries = q[1];
+      a.keys = k[1];
+      a.heads = attention.getNumHeads();
+      a.kvHeads = attention.getNumKvHeads();
+      a.headDim = q[2] / std::max<int64_t>(a.heads, 1);
+      a.valueDim = v[2] / std::max<int64_t>(a.kvHeads, 1);
     }
     specs.push_back(std::move(spec));
   }

@@ -97,8 +97,7 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
       }
   }
   // Results leave at the east edge.
-  for (Value result :
-       func.getBody().front().getTerminator()->getOperands()) {
+  for (Value result : func.getBody().front().getTerminator()->getOperands()) {
     Operation *def = result.getDefiningOp();
     int64_t from = def ? layers.getLayerIndex(def) : -1;
     if (from < 0)
@@ -115,7 +114,8 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
     flows.push_back(std::move(flow));
     origins->push_back(FlowOrigin{result, from, -1});
   }
-  // Each matmul layer's SUMMA broadcasts over its own region.
+  // Each matmul layer's SUMMA broadcasts over its own region, each
+  // attention layer's keys and values down its columns.
   place::CostModel model(target);
   std::vector<place::LayerSpec> specs = toLayerSpecs(layers);
   for (auto [index, spec] : llvm::enumerate(specs)) {
@@ -124,6 +124,11 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
         spec, region.height, region.width,
         model.transposedSumma(spec, region.height, region.width),
         /*weightsStreamed=*/!pipelined && !spec.weights.empty());
+    if (spec.attention.valid())
+      broadcasts.columnBytes = place::CostModel::attentionBroadcastBytes(
+                                   spec, place::CostModel::attentionTiling(
+                                             spec, region.height, region.width))
+                                   .first;
     auto [start, end] = activeOf(index);
     for (auto [kind, suffix, bytes] :
          {std::make_tuple(route::FlowKind::rowBroadcast, ".rows",
@@ -188,18 +193,17 @@ RoutingOp wafer::buildRouting(OpBuilder &builder, func::FuncOp func,
   for (const route::RoutedFlow &f : routing.flows) {
     SmallVector<int64_t> segments;
     for (const route::Segment &s : f.segments)
-      segments.append({s.x, s.y, s.length, s.lanes,
-                       static_cast<int64_t>(s.direction)});
-    FlowOp::create(builder, func.getLoc(), builder.getStringAttr(f.flow.name),
-                   FlowKindAttr::get(context,
-                                     static_cast<FlowKind>(f.flow.kind)),
-                   toAttr(context, f.flow.source),
-                   toAttr(context, f.flow.destination),
-                   builder.getI64IntegerAttr(f.flow.bytes),
-                   builder.getI64IntegerAttr(f.color),
-                   builder.getI64IntegerAttr(f.flow.activeStart),
-                   builder.getI64IntegerAttr(f.flow.activeEnd),
-                   builder.getDenseI64ArrayAttr(segments));
+      segments.append(
+          {s.x, s.y, s.length, s.lanes, static_cast<int64_t>(s.direction)});
+    FlowOp::create(
+        builder, func.getLoc(), builder.getStringAttr(f.flow.name),
+        FlowKindAttr::get(context, static_cast<FlowKind>(f.flow.kind)),
+        toAttr(context, f.flow.source), toAttr(context, f.flow.destination),
+        builder.getI64IntegerAttr(f.flow.bytes),
+        builder.getI64IntegerAttr(f.color),
+        builder.getI64IntegerAttr(f.flow.activeStart),
+        builder.getI64IntegerAttr(f.flow.activeEnd),
+        builder.getDenseI64ArrayAttr(segments));
   }
   return op;
 }
@@ -225,9 +229,9 @@ route::Routing wafer::readRouting(RoutingOp op) {
     routed.color = static_cast<int64_t>(flow.getColor());
     ArrayRef<int64_t> r = flow.getRoute();
     for (size_t i = 0; i + 4 < r.size(); i += 5)
-      routed.segments.push_back(route::Segment{
-          r[i], r[i + 1], r[i + 2], r[i + 3],
-          static_cast<route::Direction>(r[i + 4])});
+      routed.segments.push_back(
+          route::Segment{r[i], r[i + 1], r[i + 2], r[i + 3],
+                         static_cast<route::Direction>(r[i + 4])});
     routing.flows.push_back(std::move(routed));
   }
   return routing;

@@ -22,6 +22,10 @@ double CostModel::flopsPerCycle(const LayerSpec &layer) const {
 int64_t CostModel::usefulPEs(const LayerSpec &layer, int64_t pes) const {
   if (layer.m > 0 && layer.n > 0)
     return std::max<int64_t>(1, std::min(pes, layer.m * layer.n));
+  if (layer.attention.valid())
+    return std::max<int64_t>(
+        1, std::min(pes, layer.attention.batch * layer.attention.heads *
+                             layer.attention.queries));
   return std::max<int64_t>(1, pes);
 }
 
@@ -83,9 +87,67 @@ SummaBroadcasts CostModel::summaBroadcasts(const LayerSpec &layer, int64_t h,
   return b;
 }
 
+AttentionTiling CostModel::attentionTiling(const LayerSpec &layer, int64_t h,
+                                           int64_t w) {
+  AttentionTiling t;
+  const LayerSpec::Attention &a = layer.attention;
+  if (!a.valid() || h < 1 || w < 1)
+    return t;
+  t.gridRows = std::min(h, a.queries);
+  t.gridCols = std::min(w, a.batch * a.heads);
+  t.panels = std::clamp<int64_t>(std::min(h, w), 1, a.keys);
+  return t;
+}
+
+std::pair<int64_t, int64_t>
+CostModel::attentionPairs(const LayerSpec &layer, const AttentionTiling &tiling,
+                          int64_t column) {
+  int64_t pairs = layer.attention.batch * layer.attention.heads;
+  int64_t base = pairs / tiling.gridCols, extra = pairs % tiling.gridCols;
+  int64_t begin = column * base + std::min(column, extra);
+  return {begin, begin + base + (column < extra ? 1 : 0)};
+}
+
+int64_t CostModel::attentionKvPairs(const LayerSpec &layer,
+                                    const AttentionTiling &tiling,
+                                    int64_t column) {
+  auto [begin, end] = attentionPairs(layer, tiling, column);
+  if (begin == end)
+    return 0;
+  // Pair p is (p / heads, p % heads); its key/value pair is
+  // (p / heads, p % heads / group), numbered p / group overall.
+  int64_t group = layer.attention.heads / layer.attention.kvHeads;
+  return (end - 1) / group - begin / group + 1;
+}
+
+std::pair<int64_t, int64_t>
+CostModel::attentionBroadcastBytes(const LayerSpec &layer,
+                                   const AttentionTiling &tiling) {
+  const LayerSpec::Attention &a = layer.attention;
+  if (!a.valid() || tiling.gridRows <= 1)
+    return {0, 0};
+  int64_t perPair = a.keys * (a.headDim + a.valueDim) * layer.elementBytes;
+  int64_t total = 0, most = 0;
+  for (int64_t j = 0; j < tiling.gridCols; ++j) {
+    int64_t bytes = attentionKvPairs(layer, tiling, j) * perPair;
+    total += bytes;
+    most = std::max(most, bytes);
+  }
+  return {total, most};
+}
+
 double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
                               int64_t w) const {
   double compute = computeCycles(layer, h * w);
+  if (layer.attention.valid()) {
+    // The keys and values down the busiest column, two sweeps of panels.
+    AttentionTiling t = attentionTiling(layer, h, w);
+    double column =
+        static_cast<double>(attentionBroadcastBytes(layer, t).second) /
+        target.linkBytesPerCycle;
+    return std::max(computeCycles(layer, t.gridRows * t.gridCols), column) +
+           2 * t.panels * kStepOverheadCycles;
+  }
   if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
     return compute;
   double link = static_cast<double>(target.linkBytesPerCycle);
@@ -96,16 +158,15 @@ double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
 }
 
 double CostModel::streamCycles(int64_t bytes) const {
-  double perCycle = static_cast<double>(target.weightMemoryBytesPerSecond) /
-                    target.clockHz();
+  double perCycle =
+      static_cast<double>(target.weightMemoryBytesPerSecond) / target.clockHz();
   return bytes / perCycle;
 }
 
 double CostModel::transferCycles(int64_t bytes, int64_t lanes,
                                  int64_t hops) const {
   lanes = std::max<int64_t>(1, lanes);
-  return static_cast<double>(bytes) / (lanes * target.linkBytesPerCycle) +
-         hops;
+  return static_cast<double>(bytes) / (lanes * target.linkBytesPerCycle) + hops;
 }
 
 } // namespace wafer::place

@@ -185,7 +185,9 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
           kib(sram), " each after the reserve); use weight streaming"));
     memoryArea.push_back(area);
     totalMemoryArea += area;
-    lowerBound += model.computeCycles(layer, usable.area());
+    // All the work spread over the whole grid: layers run side by side, so
+    // one layer's cap on the PEs it can use does not add to the bound.
+    lowerBound += layer.flops / (model.flopsPerCycle(layer) * usable.area());
     // No layer runs faster than on its best rectangle of the whole grid.
     Rect best = fastestSubgrid(model, layer, usable);
     slowest =

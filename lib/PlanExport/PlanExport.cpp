@@ -188,8 +188,8 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
   for (auto [index, layer] : llvm::enumerate(layers.getLayers())) {
     auto it = places.find(layer.name);
     if (it == places.end())
-      return placement.emitError() << "does not place layer '" << layer.name
-                                   << "'";
+      return placement.emitError()
+             << "does not place layer '" << layer.name << "'";
     PlaceOp place = it->second;
     plan::Layer &l = *out.add_layers();
     l.set_name(layer.name);
@@ -217,6 +217,23 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
       summa.set_grid_cols(tiling.gridCols);
       summa.set_panels(tiling.panels);
     }
+    if (const place::LayerSpec::Attention &a = specs[index].attention;
+        a.valid()) {
+      Rect r = plan::toRect(l.region());
+      place::AttentionTiling tiling =
+          place::CostModel::attentionTiling(specs[index], r.height, r.width);
+      plan::AttentionTiling &t = *l.mutable_attention();
+      t.set_batch(a.batch);
+      t.set_queries(a.queries);
+      t.set_keys(a.keys);
+      t.set_heads(a.heads);
+      t.set_kv_heads(a.kvHeads);
+      t.set_head_dim(a.headDim);
+      t.set_value_dim(a.valueDim);
+      t.set_grid_rows(tiling.gridRows);
+      t.set_grid_cols(tiling.gridCols);
+      t.set_panels(tiling.panels);
+    }
     for (StreamOp tile : place.getTiles().front().getOps<StreamOp>()) {
       plan::StreamTile &t = *l.add_tiles();
       t.set_weight(tile.getWeight().str());
@@ -236,15 +253,15 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
       collectFlows(func, placement, target.toDesc(), &origins);
   route::Routing routed = readRouting(routing);
   if (routed.flows.size() != expected.size())
-    return routing.emitError() << "routes " << routed.flows.size()
-                               << " flows; the placement needs "
-                               << expected.size();
+    return routing.emitError()
+           << "routes " << routed.flows.size() << " flows; the placement needs "
+           << expected.size();
   for (size_t i = 0; i < expected.size(); ++i) {
     const route::RoutedFlow &f = routed.flows[i];
     if (f.flow.name != expected[i].name)
-      return routing.emitError() << "flow " << i << " is '" << f.flow.name
-                                 << "'; the placement needs '"
-                                 << expected[i].name << "' there";
+      return routing.emitError()
+             << "flow " << i << " is '" << f.flow.name
+             << "'; the placement needs '" << expected[i].name << "' there";
     plan::Flow &p = *out.add_flows();
     p.set_name(f.flow.name);
     p.set_kind(route::flowKindName(f.flow.kind));

@@ -99,8 +99,8 @@ absl::Status decode(const std::string &bytes, Array &out) {
       break;
     }
     default:
-      out.ints[i] = out.type == plan::I1 ? p[0] != 0
-                                         : static_cast<int8_t>(p[0]);
+      out.ints[i] =
+          out.type == plan::I1 ? p[0] != 0 : static_cast<int8_t>(p[0]);
     }
   }
   return absl::OkStatus();
@@ -123,6 +123,17 @@ place::LayerSpec layerSpec(const plan::Layer &l) {
   spec.k = l.k();
   spec.halfPrecision = l.half_precision();
   spec.elementBytes = l.element_bytes() ? l.element_bytes() : 4;
+  if (l.has_attention()) {
+    const plan::AttentionTiling &t = l.attention();
+    place::LayerSpec::Attention &a = spec.attention;
+    a.batch = t.batch();
+    a.queries = t.queries();
+    a.keys = t.keys();
+    a.heads = t.heads();
+    a.kvHeads = t.kv_heads();
+    a.headDim = t.head_dim();
+    a.valueDim = t.value_dim();
+  }
   return spec;
 }
 
@@ -146,9 +157,9 @@ route::Routing toRouting(const plan::Plan &plan) {
     r.flow.activeEnd = f.active_end();
     r.color = f.color();
     for (const plan::Segment &s : f.segments())
-      r.segments.push_back(route::Segment{
-          s.x(), s.y(), s.length(), s.lanes(),
-          static_cast<route::Direction>(s.direction() & 3)});
+      r.segments.push_back(
+          route::Segment{s.x(), s.y(), s.length(), s.lanes(),
+                         static_cast<route::Direction>(s.direction() & 3)});
     routing.flows.push_back(std::move(r));
   }
   return routing;
@@ -190,9 +201,9 @@ absl::StatusOr<Array> readTensorFile(const std::string &path) {
     out.type = plan::BF16;
     break;
   default:
-    return absl::UnimplementedError(absl::StrCat(
-        "'", path, "' has ONNX element type ", proto.data_type(),
-        ", which wafer-run does not read"));
+    return absl::UnimplementedError(
+        absl::StrCat("'", path, "' has ONNX element type ", proto.data_type(),
+                     ", which wafer-run does not read"));
   }
   out = Array::zeros(out.type, {proto.dims().begin(), proto.dims().end()});
   if (proto.has_raw_data()) {
@@ -244,7 +255,8 @@ absl::Status writeTensorFile(const Array &array, const std::string &name,
   }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out || !proto.SerializeToOstream(&out))
-    return absl::PermissionDeniedError(absl::StrCat("cannot write '", path, "'"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot write '", path, "'"));
   return absl::OkStatus();
 }
 
@@ -265,22 +277,22 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
       defined[t.id()] = true;
   for (int64_t id : plan.inputs()) {
     if (id < 0 || id >= tensors)
-      return absl::InvalidArgumentError(absl::StrCat("input tensor ", id,
-                                                     " does not exist"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input tensor ", id, " does not exist"));
     defined[id] = true;
   }
   for (const plan::Kernel &k : plan.kernels()) {
     if (k.layer() < -1 || k.layer() >= layers)
-      return absl::InvalidArgumentError(absl::StrCat(
-          k.op(), " is in layer ", k.layer(), " of ", layers));
+      return absl::InvalidArgumentError(
+          absl::StrCat(k.op(), " is in layer ", k.layer(), " of ", layers));
     for (int64_t id : k.operands())
       if (id < 0 || id >= tensors || !defined[id])
         return absl::InvalidArgumentError(absl::StrCat(
             k.op(), " reads tensor ", id, " before anything defines it"));
     for (int64_t id : k.results()) {
       if (id < 0 || id >= tensors || defined[id])
-        return absl::InvalidArgumentError(
-            absl::StrCat(k.op(), " defines tensor ", id, " twice or out of range"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            k.op(), " defines tensor ", id, " twice or out of range"));
       defined[id] = true;
       producer[id] = k.layer();
     }
@@ -292,24 +304,25 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
   if (absl::Status s = validateKernels(plan, forExecution); !s.ok())
     return s;
   for (const plan::Flow &f : plan.flows())
-    if (f.tensor() < -1 || f.tensor() >= tensors ||
-        f.source_layer() < -1 || f.source_layer() >= layers ||
-        f.destination_layer() < -1 || f.destination_layer() >= layers)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "flow '", f.name(), "' refers to a tensor or layer that does not exist"));
+    if (f.tensor() < -1 || f.tensor() >= tensors || f.source_layer() < -1 ||
+        f.source_layer() >= layers || f.destination_layer() < -1 ||
+        f.destination_layer() >= layers)
+      return absl::InvalidArgumentError(
+          absl::StrCat("flow '", f.name(),
+                       "' refers to a tensor or layer that does not exist"));
 
   // Regions and SRAM.
   for (const plan::Layer &l : plan.layers()) {
     Rect r = plan::toRect(l.region());
     if (!target.usable.contains(r) || r.area() <= 0)
-      return absl::OutOfRangeError(absl::StrCat(
-          "layer ", l.name(), " at (", r.x, ", ", r.y, ") ", r.width, "x",
-          r.height, " is off the usable grid"));
+      return absl::OutOfRangeError(
+          absl::StrCat("layer ", l.name(), " at (", r.x, ", ", r.y, ") ",
+                       r.width, "x", r.height, " is off the usable grid"));
     if (l.sram_bytes_per_pe() > target.usableSramBytes())
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "layer ", l.name(), " needs ", kib(l.sram_bytes_per_pe()),
-          " per PE, target has ", kib(target.usableSramBytes()),
-          " after reserve"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("layer ", l.name(), " needs ",
+                       kib(l.sram_bytes_per_pe()), " per PE, target has ",
+                       kib(target.usableSramBytes()), " after reserve"));
   }
 
   // Routes and colors, with the router's own checks.
@@ -368,6 +381,80 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
     }
   }
 
+  // An attention layer runs on the plan's attention tiling, which must
+  // describe its kernel; spread over more than one row of PEs, its keys and
+  // values need a routed broadcast down the region's columns.
+  for (const plan::Kernel &k : plan.kernels()) {
+    if (k.op() != "wafer.attention" || k.layer() < 0)
+      continue;
+    const plan::Layer &layer = plan.layers(k.layer());
+    if (!layer.has_attention())
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(),
+                       " runs attention but the plan gives no attention "
+                       "tiling for it"));
+    const plan::AttentionTiling &a = layer.attention();
+    place::LayerSpec spec = layerSpec(layer);
+    if (!spec.attention.valid() || k.operands_size() < 3)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s attention tiling has no valid shape"));
+    // In double: a hostile plan's sizes must not overflow the comparison.
+    auto matches = [&](int64_t operand, int64_t rows, double features) {
+      const plan::Tensor &t = plan.tensors(k.operands(operand));
+      return t.shape_size() == 3 && t.shape(0) == a.batch() &&
+             t.shape(1) == rows && static_cast<double>(t.shape(2)) == features;
+    };
+    if (!matches(0, a.queries(),
+                 static_cast<double>(a.heads()) * a.head_dim()) ||
+        !matches(1, a.keys(),
+                 static_cast<double>(a.kv_heads()) * a.head_dim()) ||
+        !matches(2, a.keys(),
+                 static_cast<double>(a.kv_heads()) * a.value_dim()))
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(), "'s attention tiling is for ",
+                       a.batch(), " x ", a.heads(), " heads of ", a.queries(),
+                       " queries against ", a.keys(), " keys (", a.kv_heads(),
+                       " key/value heads of ", a.head_dim(), " and ",
+                       a.value_dim(), "), not the shapes its kernel reads"));
+    Rect r = plan::toRect(layer.region());
+    if (a.grid_rows() < 1 || a.grid_rows() > std::min(r.height, a.queries()) ||
+        a.grid_cols() < 1 ||
+        a.grid_cols() >
+            std::min<double>(r.width,
+                             static_cast<double>(a.batch()) * a.heads()) ||
+        a.panels() < 1 || a.panels() > a.keys())
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s attention tiling (", a.grid_rows(), "x",
+          a.grid_cols(), " PEs, ", a.panels(), " panels) does not fit its ",
+          r.width, "x", r.height, " PEs, ", a.queries(), " queries, ", a.keys(),
+          " keys and ", a.batch(), " x ", a.heads(), " heads"));
+    if (spec.elementBytes < 1 || spec.elementBytes > 8 ||
+        static_cast<double>(a.keys()) *
+                (static_cast<double>(a.head_dim()) + a.value_dim()) *
+                spec.elementBytes *
+                (static_cast<double>(a.batch()) * a.kv_heads() +
+                 a.grid_cols()) >
+            0x1p62)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s keys and values are too large"));
+    place::AttentionTiling tiling{a.grid_rows(), a.grid_cols(), a.panels()};
+    int64_t bytes =
+        place::CostModel::attentionBroadcastBytes(spec, tiling).first;
+    if (bytes == 0)
+      continue;
+    auto it = broadcastOf.find({k.layer(), "column-broadcast"});
+    if (it == broadcastOf.end() ||
+        !(plan::toRect(it->second->destination()) == r))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), " attends on ", r.width, "x", r.height,
+          " PEs but no broadcast down its columns is routed: its key and "
+          "value panels cannot move"));
+    if (it->second->bytes() < bytes)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s broadcast down its columns carries ",
+          it->second->bytes(), " bytes; its keys and values are ", bytes));
+  }
+
   // A tensor read in another layer than it was made in must arrive on a
   // flow into that layer (routed unless the two regions overlap).
   std::set<std::pair<int64_t, int64_t>> delivered;
@@ -386,9 +473,10 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
           producer[id] == -1)
         continue;
       if (!delivered.count({id, k.layer()}))
-        return absl::FailedPreconditionError(absl::StrCat(
-            "tensor ", id, " from ", name(producer[id]), " reaches layer ",
-            plan.layers(k.layer()).name(), " on no flow: its route is missing"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("tensor ", id, " from ", name(producer[id]),
+                         " reaches layer ", plan.layers(k.layer()).name(),
+                         " on no flow: its route is missing"));
     }
   }
 
@@ -405,15 +493,15 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
       std::map<std::string, int64_t> streamed;
       for (const plan::StreamTile &tile : layer.tiles()) {
         if (tile.compute_start() < tile.arrive_end())
-          return absl::FailedPreconditionError(absl::StrCat(
-              "layer ", layer.name(), " uses its tile of '", tile.weight(),
-              "' at cycle ", tile.compute_start(), ", before it arrives at ",
-              tile.arrive_end()));
+          return absl::FailedPreconditionError(
+              absl::StrCat("layer ", layer.name(), " uses its tile of '",
+                           tile.weight(), "' at cycle ", tile.compute_start(),
+                           ", before it arrives at ", tile.arrive_end()));
         if (tile.offset() != streamed[tile.weight()])
-          return absl::FailedPreconditionError(absl::StrCat(
-              "layer ", layer.name(), " streams '", tile.weight(),
-              "' from byte ", tile.offset(), ", expected ",
-              streamed[tile.weight()], ": a tile is missing"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("layer ", layer.name(), " streams '", tile.weight(),
+                           "' from byte ", tile.offset(), ", expected ",
+                           streamed[tile.weight()], ": a tile is missing"));
         streamed[tile.weight()] += tile.bytes();
         slots[tile.slot() & 1].push_back({tile.arrive_start(), &tile});
       }
@@ -435,12 +523,12 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
                        [](auto &a, auto &b) { return a.first < b.first; });
       for (size_t i = 1; i < slot.size(); ++i)
         if (slot[i].second->arrive_start() < slot[i - 1].second->release())
-          return absl::FailedPreconditionError(absl::StrCat(
-              "tile of '", slot[i].second->weight(), "' arrives in slot ",
-              slot[i].second->slot(), " at cycle ",
-              slot[i].second->arrive_start(), " while the tile of '",
-              slot[i - 1].second->weight(), "' holds it until ",
-              slot[i - 1].second->release()));
+          return absl::FailedPreconditionError(
+              absl::StrCat("tile of '", slot[i].second->weight(),
+                           "' arrives in slot ", slot[i].second->slot(),
+                           " at cycle ", slot[i].second->arrive_start(),
+                           " while the tile of '", slot[i - 1].second->weight(),
+                           "' holds it until ", slot[i - 1].second->release()));
     }
   } else {
     // Pipelined: every layer's weights and activations stay resident.
@@ -458,10 +546,10 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
       Rect r = plan::toRect(plan.layers(l).region());
       int64_t perPE = (resident[l] + r.area() - 1) / r.area();
       if (perPE > target.usableSramBytes())
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "layer ", plan.layers(l).name(), " needs ", kib(perPE),
-            " per PE, target has ", kib(target.usableSramBytes()),
-            " after reserve"));
+        return absl::ResourceExhaustedError(
+            absl::StrCat("layer ", plan.layers(l).name(), " needs ", kib(perPE),
+                         " per PE, target has ", kib(target.usableSramBytes()),
+                         " after reserve"));
     }
   }
   return absl::OkStatus();
@@ -519,15 +607,17 @@ Timing modelTiming(const plan::Plan &plan) {
   timing.flopUtilisation =
       timing.stepCycles > 0 ? flops / (timing.stepCycles * peak) : 0;
   timing.streamUtilisation =
-      timing.stepCycles > 0 ? model.streamCycles(static_cast<int64_t>(streamed)) /
-                                  timing.stepCycles
-                            : 0;
+      timing.stepCycles > 0
+          ? model.streamCycles(static_cast<int64_t>(streamed)) /
+                timing.stepCycles
+          : 0;
   return timing;
 }
 
 absl::Status Session::load(const plan::Tensor &t) {
-  Array a = Array::zeros(t.element_type(), std::vector<int64_t>(
-                                               t.shape().begin(), t.shape().end()));
+  Array a =
+      Array::zeros(t.element_type(),
+                   std::vector<int64_t>(t.shape().begin(), t.shape().end()));
   if (t.has_constant()) {
     absl::Status s = decode(t.constant(), a);
     if (!s.ok())
@@ -539,8 +629,8 @@ absl::Status Session::load(const plan::Tensor &t) {
     std::string path = dir + "/" + t.weight().file();
     std::ifstream in(path, std::ios::binary);
     if (!in)
-      return absl::NotFoundError(absl::StrCat(
-          "weight '", t.weight().name(), "': cannot open '", path, "'"));
+      return absl::NotFoundError(absl::StrCat("weight '", t.weight().name(),
+                                              "': cannot open '", path, "'"));
     std::string bytes(t.weight().length(), '\0');
     in.seekg(t.weight().offset());
     in.read(bytes.data(), t.weight().length());
@@ -550,8 +640,8 @@ absl::Status Session::load(const plan::Tensor &t) {
           t.weight().offset() + t.weight().length()));
     absl::Status s = decode(bytes, a);
     if (!s.ok())
-      return absl::DataLossError(absl::StrCat(
-          "weight '", t.weight().name(), "' ", std::string(s.message())));
+      return absl::DataLossError(absl::StrCat("weight '", t.weight().name(),
+                                              "' ", std::string(s.message())));
   }
   parameters[t.id()] = std::move(a);
   loaded[t.id()] = true;
@@ -561,9 +651,9 @@ absl::Status Session::load(const plan::Tensor &t) {
 absl::StatusOr<std::vector<Array>>
 Session::run(const std::vector<Array> &inputs) {
   if (static_cast<int>(inputs.size()) != plan.inputs_size())
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the plan takes ", plan.inputs_size(), " inputs, found ",
-        inputs.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the plan takes ", plan.inputs_size(), " inputs, found ",
+                     inputs.size()));
   if (parameters.empty()) {
     parameters.resize(plan.tensors_size());
     loaded.assign(plan.tensors_size(), false);
@@ -577,8 +667,8 @@ Session::run(const std::vector<Array> &inputs) {
     const plan::Tensor &t = plan.tensors(plan.inputs(i));
     std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
     if (inputs[i].shape != shape)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input ", i, " ('", t.name(), "') has the wrong shape"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input ", i, " ('", t.name(), "') has the wrong shape"));
     Array a = Array::zeros(t.element_type(), shape);
     for (int64_t e = 0; e < a.size(); ++e) {
       if (a.isFloat())
@@ -614,7 +704,8 @@ Session::run(const std::vector<Array> &inputs) {
     for (int64_t id : k.results()) {
       const plan::Tensor &t = plan.tensors(id);
       results.push_back(Array::zeros(
-          t.element_type(), std::vector<int64_t>(t.shape().begin(), t.shape().end())));
+          t.element_type(),
+          std::vector<int64_t>(t.shape().begin(), t.shape().end())));
     }
     absl::Status s = pes->run(index, operands, results);
     // What the plan lacks is named as it is; the kernel's own failures say

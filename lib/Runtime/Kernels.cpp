@@ -221,8 +221,8 @@ template <typename Fn> bool floatChunks(const Array &in, Array &out, Fn fn) {
     // rounds differently, so results would depend on where malloc put the
     // data. Aligned, only the chunk's tail is scalar: fixed by the shape.
     thread_local Eigen::ArrayXf alignedIn, alignedOut;
-    alignedIn = Eigen::Map<const Eigen::ArrayXf>(in.floats.data() + begin,
-                                                 length);
+    alignedIn =
+        Eigen::Map<const Eigen::ArrayXf>(in.floats.data() + begin, length);
     alignedOut.resize(length);
     Eigen::Map<const Eigen::ArrayXf> x(alignedIn.data(), length);
     Eigen::Map<Eigen::ArrayXf> o(alignedOut.data(), length);
@@ -304,8 +304,9 @@ void chainBlock(const ChainOperands &o, int64_t r, int64_t j) {
   __m256 acc[R][V];
   for (int i = 0; i < R; ++i)
     for (int v = 0; v < V; ++v)
-      acc[i][v] = Accumulate ? _mm256_loadu_ps(o.c + (r + i) * o.ldc + j + 8 * v)
-                             : _mm256_setzero_ps();
+      acc[i][v] = Accumulate
+                      ? _mm256_loadu_ps(o.c + (r + i) * o.ldc + j + 8 * v)
+                      : _mm256_setzero_ps();
   for (int64_t t = 0; t < o.k; ++t) {
     __m256 bv[V];
     for (int v = 0; v < V; ++v)
@@ -419,53 +420,44 @@ absl::Status attention(const plan::Kernel &k,
   const Array *mask = in.size() > 3 ? in[3] : nullptr;
   int64_t heads = attrInt(k, "num_heads", 1);
   int64_t kvHeads = attrInt(k, "num_kv_heads", heads);
-  double scale = attrFloat(k, "scale", 1.0);
+  float scale = static_cast<float>(attrFloat(k, "scale", 1.0));
   bool causal = attrInt(k, "causal", 0);
   int64_t batch = q.shape[0], sq = q.shape[1], sk = key.shape[1];
   int64_t dh = q.shape[2] / heads, dv = v.shape[2] / kvHeads;
   std::vector<int64_t> maskMap;
   if (mask)
     maskMap = broadcastMap({batch, heads, sq, sk}, mask->shape);
-  // Per (batch, head): S = scale * Q K^T (+ mask, causal), softmax rows,
-  // O = P V; Q, K, V rows are strided views of the merged tensors.
-  using Stride = Eigen::OuterStride<>;
-  using ConstView = Eigen::Map<const RowMatrix, 0, Stride>;
+  // Per (batch, head), as a PE of the attention tiling computes it: scores
+  // as chains over the head dimension, softmax rows, then each output
+  // element one chain over the keys in order (Q, K, V and O are strided
+  // views of the merged tensors).
   parallelFor(batch * heads, [&](int64_t item) {
     int64_t b = item / heads, h = item % heads;
-    RowMatrix scores(sq, sk);
     int64_t g = h / (heads / kvHeads);
-    ConstView Q(&q.floats[b * sq * q.shape[2] + h * dh], sq, dh,
-                Stride(q.shape[2]));
-    ConstView K(&key.floats[b * sk * key.shape[2] + g * dh], sk, dh,
-                Stride(key.shape[2]));
-    ConstView V(&v.floats[b * sk * v.shape[2] + g * dv], sk, dv,
-                Stride(v.shape[2]));
-    scores.noalias() = Q * K.transpose();
+    const float *Q = &q.floats[b * sq * q.shape[2] + h * dh];
+    const float *K = &key.floats[b * sk * key.shape[2] + g * dh];
+    const float *V = &v.floats[b * sk * v.shape[2] + g * dv];
+    float *O = &out.floats[b * sq * out.shape[2] + h * dv];
+    std::vector<float> keysT(dh * sk), scores(sq * sk, 0.0f), maskRow;
+    for (int64_t t = 0; t < sk; ++t)
+      for (int64_t d = 0; d < dh; ++d)
+        keysT[d * sk + t] = K[t * key.shape[2] + d];
+    accumulateProduct(Q, q.shape[2], keysT.data(), sk, scores.data(), sk, sq,
+                      dh, sk);
+    if (mask)
+      maskRow.resize(sk);
     for (int64_t i = 0; i < sq; ++i) {
-      float *row = &scores(i, 0);
-      float max = -INFINITY;
-      for (int64_t j = 0; j < sk; ++j) {
-        float s = row[j] * static_cast<float>(scale);
-        if (mask)
-          s += mask->floats[maskMap[((b * heads + h) * sq + i) * sk + j]];
-        if (causal && j > i)
-          s = -INFINITY;
-        row[j] = s;
-        max = std::max(max, s);
-      }
-      double sum = 0;
-      for (int64_t j = 0; j < sk; ++j) {
-        row[j] = std::exp(row[j] - max);
-        sum += row[j];
-      }
-      float inv = static_cast<float>(1.0 / sum);
-      for (int64_t j = 0; j < sk; ++j)
-        row[j] *= inv;
+      if (mask)
+        for (int64_t j = 0; j < sk; ++j)
+          maskRow[j] =
+              mask->floats[maskMap[((b * heads + h) * sq + i) * sk + j]];
+      softmaxScores(&scores[i * sk], sk, scale, mask ? maskRow.data() : nullptr,
+                    causal ? i + 1 : sk);
     }
-    Eigen::Map<RowMatrix, 0, Stride> O(
-        &out.floats[b * sq * out.shape[2] + h * dv], sq, dv,
-        Stride(out.shape[2]));
-    O.noalias() = scores * V;
+    for (int64_t i = 0; i < sq; ++i)
+      std::fill_n(&O[i * out.shape[2]], dv, 0.0f);
+    accumulateProduct(scores.data(), sk, V, v.shape[2], O, out.shape[2], sq, sk,
+                      dv);
   });
   return absl::OkStatus();
 }
@@ -566,10 +558,32 @@ template <typename Fn> BinaryFn binaryFn(Fn fn) { return {fn, fn}; }
 
 } // namespace
 
-void accumulateProduct(const float *a, int64_t lda, const float *b,
-                       int64_t ldb, float *c, int64_t ldc, int64_t rows,
-                       int64_t k, int64_t n) {
+void accumulateProduct(const float *a, int64_t lda, const float *b, int64_t ldb,
+                       float *c, int64_t ldc, int64_t rows, int64_t k,
+                       int64_t n) {
   chainProduct<true>(ChainOperands{a, lda, b, ldb, c, ldc, rows, k, n});
+}
+
+void softmaxScores(float *row, int64_t keys, float scale, const float *mask,
+                   int64_t visible) {
+  float max = -INFINITY;
+  for (int64_t j = 0; j < keys; ++j) {
+    float s = row[j] * scale;
+    if (mask)
+      s += mask[j];
+    if (j >= visible)
+      s = -INFINITY;
+    row[j] = s;
+    max = std::max(max, s);
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < keys; ++j) {
+    row[j] = std::exp(row[j] - max);
+    sum += row[j];
+  }
+  float inv = static_cast<float>(1.0 / sum);
+  for (int64_t j = 0; j < keys; ++j)
+    row[j] *= inv;
 }
 
 absl::Status runKernel(const plan::Kernel &k,

@@ -40,9 +40,16 @@ absl::Status runKernel(const plan::Kernel &kernel,
 /// lda, ldb, ldc. Each element continues its chain of fused multiply-adds
 /// from its value in C, so a block accumulated panel after panel is bit for
 /// bit the product runKernel computes.
-void accumulateProduct(const float *a, int64_t lda, const float *b,
-                       int64_t ldb, float *c, int64_t ldc, int64_t rows,
-                       int64_t k, int64_t n);
+void accumulateProduct(const float *a, int64_t lda, const float *b, int64_t ldb,
+                       float *c, int64_t ldc, int64_t rows, int64_t k,
+                       int64_t n);
+
+/// One row of attention scores to probabilities, in place: scaled, plus
+/// `mask` (one value per key, or null), keys from `visible` on hidden
+/// (causal), then softmax with its sum in double in key order. The host
+/// kernel and each PE of an attention tiling run this same code.
+void softmaxScores(float *row, int64_t keys, float scale, const float *mask,
+                   int64_t visible);
 
 /// Checks every kernel's operand and result shapes against what it reads
 /// and writes, and, with `hostLimits`, bounds the host memory a run needs.

@@ -1,6 +1,10 @@
 //===- PeExecution.cpp - a plan's layers on their PEs ---------------------===//
 //
 // Shard layouts (what each PE of a layer holds):
+//  - an attention layer's queries, keys, values, mask and output: at PE
+//    (i, j) of the attention tiling's grid, the query (key) positions of row
+//    block i for the (batch, head) pairs of column j (for keys and values,
+//    the key/value heads those pairs read);
 //  - a matmul layer's output, and every tensor of its shape in that layer:
 //    the SUMMA blocks, one per PE of the tiling's grid;
 //  - a vector as long as the output's columns there: the grid column's (or,
@@ -23,6 +27,7 @@
 #include "Kernels.h"
 #include "Parallel.h"
 #include "absl/strings/str_cat.h"
+#include "wafer/Place/CostModel.h"
 
 namespace wafer::runtime {
 namespace {
@@ -50,6 +55,19 @@ int64_t bytesOf(const plan::Tensor &t) {
 /// then held at most at 2^62: far past any PE's SRAM.
 int64_t saturated(double bytes) {
   return static_cast<int64_t>(std::min(bytes, 0x1p62));
+}
+
+/// The attention layer's shape and tiling, as the cost model knows them.
+std::pair<place::LayerSpec, place::AttentionTiling>
+attentionOf(const plan::Layer &l) {
+  const plan::AttentionTiling &a = l.attention();
+  place::LayerSpec spec;
+  spec.name = l.name();
+  spec.elementBytes = 4;
+  spec.attention = {a.batch(),    a.queries(),  a.keys(),     a.heads(),
+                    a.kv_heads(), a.head_dim(), a.value_dim()};
+  return {spec,
+          place::AttentionTiling{a.grid_rows(), a.grid_cols(), a.panels()}};
 }
 
 std::string show(const Rect &r) {
@@ -80,9 +98,8 @@ absl::Status PeMemory::hold(int64_t index, int64_t bytes,
   int64_t total = used[index] + everywhere;
   if (total > capacity)
     return absl::ResourceExhaustedError(absl::StrCat(
-        "layer ", layer, ": PE ", pe(index), " runs out of SRAM holding ",
-        what, ": ", total, " bytes, more than its ", capacity,
-        " after the reserve"));
+        "layer ", layer, ": PE ", pe(index), " runs out of SRAM holding ", what,
+        ": ", total, " bytes, more than its ", capacity, " after the reserve"));
   mostAtOne = std::max(mostAtOne, used[index]);
   if (total > peak) {
     peak = total;
@@ -150,6 +167,16 @@ PeExecutor::PeExecutor(const plan::Plan &plan, bool perPeMath)
   for (int64_t id : plan.outputs())
     if (producer[id] >= 0)
       leaves[{id, producer[id]}] = true;
+  for (const plan::Kernel &k : plan.kernels()) {
+    if (k.op() != "wafer.attention" || k.layer() < 0)
+      continue;
+    AttentionRole roles[] = {AttentionRole::query, AttentionRole::key,
+                             AttentionRole::value, AttentionRole::mask};
+    for (int64_t i = 0; i < k.operands_size() && i < 4; ++i)
+      attentionRole[{k.layer(), k.operands(i)}] = roles[i];
+    for (int64_t id : k.results())
+      attentionRole[{k.layer(), id}] = AttentionRole::output;
+  }
   for (const plan::Flow &f : plan.flows()) {
     if (f.kind() == "row-broadcast" || f.kind() == "column-broadcast")
       broadcastOf[{f.destination_layer(), f.kind()}] = &f;
@@ -210,6 +237,52 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
   int64_t last = t.shape().empty() ? 1 : t.shape(t.shape_size() - 1);
   if (elements == 0)
     return absl::OkStatus();
+
+  // The attention tiling's blocks: PE (i, j) holds row block i of the query
+  // (key) positions for column j's (batch, head) pairs.
+  if (auto role = attentionRole.find({layer, tensor});
+      role != attentionRole.end() && l.has_attention()) {
+    auto [spec, tiling] = attentionOf(l);
+    const plan::AttentionTiling &a = l.attention();
+    AttentionRole r = role->second;
+    bool keyed = r == AttentionRole::key || r == AttentionRole::value;
+    int64_t positions = keyed ? a.keys() : a.queries();
+    // Features per pair: a query or key head, a value or output head, or
+    // for the mask the scores of one query against every key.
+    int64_t features = r == AttentionRole::query || r == AttentionRole::key
+                           ? a.head_dim()
+                       : r == AttentionRole::mask ? a.keys()
+                                                  : a.value_dim();
+    auto pairsOf = [&](int64_t j) {
+      if (keyed)
+        return place::CostModel::attentionKvPairs(spec, tiling, j);
+      auto [begin, end] = place::CostModel::attentionPairs(spec, tiling, j);
+      return end - begin;
+    };
+    auto bytesAt = [&](int64_t i, int64_t pairs) {
+      auto [p0, p1] = part(positions, tiling.gridRows, i);
+      // A broadcast mask holds no more than the whole of it.
+      return saturated(std::min(static_cast<double>(p1 - p0) * pairs * features,
+                                static_cast<double>(elements)) *
+                       width);
+    };
+    if (mem.tracksEveryPe()) {
+      for (int64_t i = 0; i < tiling.gridRows; ++i)
+        for (int64_t j = 0; j < tiling.gridCols; ++j)
+          if (absl::Status st =
+                  holdAt(i * region.width + j, bytesAt(i, pairsOf(j)));
+              !st.ok())
+            return st;
+      return absl::OkStatus();
+    }
+    // Only the first PE is tracked. It has the largest row block and the
+    // most pairs, but a later column's pairs may straddle one more
+    // key/value head: it is charged the most any column holds.
+    int64_t most = 0;
+    for (int64_t j = 0; j < tiling.gridCols; ++j)
+      most = std::max(most, pairsOf(j));
+    return holdAt(0, bytesAt(0, most));
+  }
 
   // Blocks (or column slices) of the layer's SUMMA output.
   const plan::SummaTiling &s = l.summa();
@@ -287,20 +360,19 @@ absl::Status PeExecutor::streamed(int64_t layer, const std::string &name,
         tileEnd <= covered)
       continue;
     if (tile.compute_start() < tile.arrive_end())
-      return absl::FailedPreconditionError(absl::StrCat(
-          "layer ", l.name(), " uses ", what, " at cycle ",
-          tile.compute_start(), " but its stream tile (bytes ", tile.offset(),
-          "..", tile.offset() + tile.bytes(), ") arrives at ",
-          tile.arrive_end()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", l.name(), " uses ", what, " at cycle ",
+                       tile.compute_start(), " but its stream tile (bytes ",
+                       tile.offset(), "..", tile.offset() + tile.bytes(),
+                       ") arrives at ", tile.arrive_end()));
     covered = tileEnd;
     if (covered >= end)
       break;
   }
   if (covered < end)
     return absl::FailedPreconditionError(absl::StrCat(
-        "layer ", l.name(), " needs bytes ", covered, "..", end,
-        " of weight '", name, "' for ", what,
-        " but no stream tile brings them"));
+        "layer ", l.name(), " needs bytes ", covered, "..", end, " of weight '",
+        name, "' for ", what, " but no stream tile brings them"));
   stats.streamBytes += end - begin;
   return absl::OkStatus();
 }
@@ -330,27 +402,28 @@ absl::Status PeExecutor::bringIn(int64_t layer, int64_t tensor,
     return absl::OkStatus(); // Made here, and still held.
   auto it = flowInto.find({tensor, layer});
   if (it == flowInto.end())
-    return absl::FailedPreconditionError(absl::StrCat(
-        "layer ", l.name(), " reads ", tensorName(tensor), " from ",
-        layerName(producer[tensor]), " but no flow brings it: its route is "
-        "missing"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("layer ", l.name(), " reads ", tensorName(tensor),
+                     " from ", layerName(producer[tensor]),
+                     " but no flow brings it: its route is "
+                     "missing"));
   const plan::Flow &f = *it->second;
   Rect region = plan::toRect(l.region());
   if (!(plan::toRect(f.destination()) == region))
-    return absl::FailedPreconditionError(absl::StrCat(
-        "flow '", f.name(), "' brings ", tensorName(tensor), " to ",
-        show(plan::toRect(f.destination())), " but layer ", l.name(),
-        " is at ", show(region)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("flow '", f.name(), "' brings ", tensorName(tensor),
+                     " to ", show(plan::toRect(f.destination())), " but layer ",
+                     l.name(), " is at ", show(region)));
   if (f.source_layer() != producer[tensor])
-    return absl::FailedPreconditionError(absl::StrCat(
-        "flow '", f.name(), "' carries ", tensorName(tensor), " from ",
-        layerName(f.source_layer()), " but ", layerName(producer[tensor]),
-        " makes it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("flow '", f.name(), "' carries ", tensorName(tensor),
+                     " from ", layerName(f.source_layer()), " but ",
+                     layerName(producer[tensor]), " makes it"));
   if (f.bytes() < bytesOf(t))
-    return absl::FailedPreconditionError(absl::StrCat(
-        "flow '", f.name(), "' carries ", f.bytes(), " bytes of ",
-        tensorName(tensor), "'s ", bytesOf(t), " into layer ", l.name(),
-        ": the rest never arrives"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("flow '", f.name(), "' carries ", f.bytes(), " bytes of ",
+                     tensorName(tensor), "'s ", bytesOf(t), " into layer ",
+                     l.name(), ": the rest never arrives"));
   stats.flowBytes += bytesOf(t);
   return holdShards(layer, tensor, "arriving");
 }
@@ -375,10 +448,10 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   if (m == 0 || cols == 0 || depth == 0)
     return runKernel(kernel, in, results); // Nothing to move.
   if (!l.has_summa() || l.m() != m || l.n() != cols || l.k() != depth)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "layer ", l.name(), " multiplies ", m, "x", depth, " by ", depth, "x",
-        cols, " but the plan's SUMMA tiling is for ", l.m(), "x", l.k(),
-        " by ", l.k(), "x", l.n()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("layer ", l.name(), " multiplies ", m, "x", depth, " by ",
+                     depth, "x", cols, " but the plan's SUMMA tiling is for ",
+                     l.m(), "x", l.k(), " by ", l.k(), "x", l.n()));
   // checkPlan has fitted the tiling to the region and the contraction.
   const plan::SummaTiling &s = l.summa();
   const int64_t p = s.grid_rows(), q = s.grid_cols(), panels = s.panels();
@@ -409,18 +482,17 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
     if (!covers("column-broadcast", Rect{region.x + j, region.y, 1, p}))
       return absl::FailedPreconditionError(absl::StrCat(
           "layer ", l.name(), ": PE (", region.x + j, ", ", region.y + 1,
-          ") needs ", alongColumns, "'s SUMMA panels from PE (",
-          region.x + j, ", ", region.y,
-          ") but no broadcast along its column is routed"));
+          ") needs ", alongColumns, "'s SUMMA panels from PE (", region.x + j,
+          ", ", region.y, ") but no broadcast along its column is routed"));
   if (rhsStreamed) {
     int64_t width = plan::elementBytes(rhs.element_type());
     for (int64_t t = 0; t < panels; ++t) {
       auto [k0, k1] = part(depth, panels, t);
-      int64_t begin = tb ? k0 : k0 * cols, end = tb ? (cols - 1) * depth + k1
-                                                    : k1 * cols;
-      if (absl::Status st = streamed(layer, rhs.weight().name(), begin * width,
-                                     end * width,
-                                     absl::StrCat("SUMMA panel ", t));
+      int64_t begin = tb ? k0 : k0 * cols,
+              end = tb ? (cols - 1) * depth + k1 : k1 * cols;
+      if (absl::Status st =
+              streamed(layer, rhs.weight().name(), begin * width, end * width,
+                       absl::StrCat("SUMMA panel ", t));
           !st.ok())
         return st;
     }
@@ -443,10 +515,9 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
                : (mRange.second - 1) / rows - mRange.first / rows + 1;
   };
   auto panelBytes = [&](std::pair<int64_t, int64_t> mRange, int64_t cols) {
-    return saturated(
-        (static_cast<double>(mRange.second - mRange.first) +
-         static_cast<double>(spansOf(mRange)) * cols) *
-        (k1 - k0) * 4);
+    return saturated((static_cast<double>(mRange.second - mRange.first) +
+                      static_cast<double>(spansOf(mRange)) * cols) *
+                     (k1 - k0) * 4);
   };
   const char *receiving = "the first SUMMA panels it receives";
   if (mem.tracksEveryPe()) {
@@ -476,8 +547,8 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   for (int64_t b = 0; b < mBlocks; ++b)
     spanned += spansOf(part(m, mBlocks, b));
   stats.broadcastBytes += saturated(
-      4.0 * depth * (static_cast<double>(m) * nBlocks +
-                     static_cast<double>(spanned) * cols));
+      4.0 * depth *
+      (static_cast<double>(m) * nBlocks + static_cast<double>(spanned) * cols));
   stats.summaPanels += panels;
   if (!perPeMath)
     return runKernel(kernel, in, results);
@@ -508,8 +579,8 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
     const float *src = &a.floats[sourceBatch(aBatch, i) * aSize];
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < depth; ++c)
-        lhs[(i * rows + r) * depth + c] = ta ? src[c * rows + r]
-                                             : src[r * depth + c];
+        lhs[(i * rows + r) * depth + c] =
+            ta ? src[c * rows + r] : src[r * depth + c];
   }
   int64_t bSize = b.shape[br - 1] * b.shape[br - 2];
   std::vector<std::vector<float>> rhsOf(bSize ? b.size() / bSize : 0);
@@ -522,7 +593,8 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
     rhsOf[index].resize(depth * cols);
     for (int64_t r = 0; r < depth; ++r)
       for (int64_t c = 0; c < cols; ++c)
-        rhsOf[index][r * cols + c] = tb ? src[c * depth + r] : src[r * cols + c];
+        rhsOf[index][r * cols + c] =
+            tb ? src[c * depth + r] : src[r * cols + c];
   }
 
   // Bias: added by each PE to its block, as the host adds it to each row.
@@ -547,7 +619,8 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
       // Per batch the rows span, that batch's panel of B, then the chains.
       for (int64_t r = 0; r < blockRows;) {
         int64_t batchIndex = (r0 + r) / rows;
-        int64_t segment = std::min(blockRows - r, (batchIndex + 1) * rows - r0 - r);
+        int64_t segment =
+            std::min(blockRows - r, (batchIndex + 1) * rows - r0 - r);
         const std::vector<float> &B = rhsOf[rhsBatch[batchIndex]];
         bPanel.resize(width * blockCols);
         for (int64_t k = 0; k < width; ++k)
@@ -577,6 +650,137 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
       return st;
     out = std::move(sum[0]);
   }
+  return absl::OkStatus();
+}
+
+absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
+                                   const std::vector<const Array *> &in,
+                                   std::vector<Array> &results) {
+  const plan::Layer &l = plan.layers(layer);
+  // checkPlan has matched the tiling to the kernel's shapes and the region,
+  // and its keys and values to the broadcast down the region's columns.
+  auto [spec, tiling] = attentionOf(l);
+  const plan::AttentionTiling &a = l.attention();
+  const int64_t rowsOfGrid = tiling.gridRows, cols = tiling.gridCols;
+  Rect region = plan::toRect(l.region());
+  auto pairsOf = [&](int64_t j) {
+    return place::CostModel::attentionPairs(spec, tiling, j);
+  };
+  // SRAM while a PE attends: its whole score rows, beside the widest key
+  // panel it receives, then the widest value panel.
+  PeMemory &mem = memoryOf(layer);
+  int64_t panelKeys = part(a.keys(), tiling.panels, 0).second;
+  auto holdWorking = [&](int64_t i, int64_t j) -> absl::Status {
+    auto [q0, q1] = part(a.queries(), rowsOfGrid, i);
+    auto [p0, p1] = pairsOf(j);
+    int64_t kv = place::CostModel::attentionKvPairs(spec, tiling, j);
+    int64_t index = i * region.width + j;
+    int64_t scores =
+        saturated(static_cast<double>(q1 - q0) * (p1 - p0) * a.keys() * 4);
+    int64_t panel = saturated(static_cast<double>(panelKeys) * kv *
+                              std::max(a.head_dim(), a.value_dim()) * 4);
+    if (absl::Status st = mem.hold(index, scores + panel,
+                                   "its score rows and the widest key or "
+                                   "value panel it receives");
+        !st.ok())
+      return st;
+    mem.release(index, scores + panel);
+    return absl::OkStatus();
+  };
+  if (mem.tracksEveryPe()) {
+    for (int64_t i = 0; i < rowsOfGrid; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        if (absl::Status st = holdWorking(i, j); !st.ok())
+          return st;
+  } else {
+    // The first PE has the most queries and pairs; it is charged the most
+    // key/value heads any column receives.
+    int64_t widest = 0;
+    for (int64_t j = 1; j < cols; ++j)
+      if (place::CostModel::attentionKvPairs(spec, tiling, j) >
+          place::CostModel::attentionKvPairs(spec, tiling, widest))
+        widest = j;
+    if (absl::Status st = holdWorking(0, widest); !st.ok())
+      return st;
+  }
+  stats.broadcastBytes +=
+      place::CostModel::attentionBroadcastBytes(spec, tiling).first;
+  stats.attentionPanels += 2 * tiling.panels;
+  if (!perPeMath)
+    return runKernel(kernel, in, results);
+
+  // Each PE (i, j): for each of its (batch, head) pairs, its queries scored
+  // against each key panel as it passes, softmax over the whole rows, then
+  // its output accumulated from each value panel, in key order.
+  const Array &q = *in[0], &key = *in[1], &v = *in[2];
+  const Array *mask = in.size() > 3 ? in[3] : nullptr;
+  Array &out = results[0];
+  const int64_t heads = a.heads(), group = a.heads() / a.kv_heads();
+  const int64_t sq = a.queries(), sk = a.keys(), dh = a.head_dim(),
+                dv = a.value_dim();
+  const float scale = static_cast<float>(attrFloat(kernel, "scale", 1.0));
+  const bool causal = attrInt(kernel, "causal", 0);
+  // The mask broadcasts to [batch, heads, queries, keys], right-aligned.
+  int64_t maskStride[4] = {0, 0, 0, 0};
+  if (mask) {
+    int64_t rank = mask->shape.size(), stride = 1;
+    for (int64_t d = 3; d >= 0 && d >= 4 - rank; --d) {
+      int64_t size = mask->shape[d - (4 - rank)];
+      maskStride[d] = size == 1 ? 0 : stride;
+      stride *= size;
+    }
+  }
+  parallelFor(rowsOfGrid * cols, [&](int64_t item) {
+    int64_t i = item / cols, j = item % cols;
+    auto [q0, q1] = part(sq, rowsOfGrid, i);
+    auto [p0, p1] = pairsOf(j);
+    int64_t rows = q1 - q0;
+    if (rows == 0)
+      return;
+    std::vector<float> queries(rows * dh), scores, keysT, values, output,
+        maskRow(mask ? sk : 0);
+    for (int64_t pair = p0; pair < p1; ++pair) {
+      int64_t b = pair / heads, h = pair % heads, g = h / group;
+      for (int64_t r = 0; r < rows; ++r)
+        std::copy_n(&q.floats[(b * sq + q0 + r) * q.shape[2] + h * dh], dh,
+                    &queries[r * dh]);
+      scores.assign(rows * sk, 0.0f);
+      for (int64_t t = 0; t < tiling.panels; ++t) {
+        auto [k0, k1] = part(sk, tiling.panels, t);
+        // The key panel as it arrives, laid out head dimension by key.
+        keysT.resize(dh * (k1 - k0));
+        for (int64_t k = k0; k < k1; ++k)
+          for (int64_t d = 0; d < dh; ++d)
+            keysT[d * (k1 - k0) + k - k0] =
+                key.floats[(b * sk + k) * key.shape[2] + g * dh + d];
+        accumulateProduct(queries.data(), dh, keysT.data(), k1 - k0,
+                          &scores[k0], sk, rows, dh, k1 - k0);
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        if (mask)
+          for (int64_t k = 0; k < sk; ++k)
+            maskRow[k] =
+                mask->floats[b * maskStride[0] + h * maskStride[1] +
+                             (q0 + r) * maskStride[2] + k * maskStride[3]];
+        softmaxScores(&scores[r * sk], sk, scale,
+                      mask ? maskRow.data() : nullptr,
+                      causal ? q0 + r + 1 : sk);
+      }
+      output.assign(rows * dv, 0.0f);
+      for (int64_t t = 0; t < tiling.panels; ++t) {
+        auto [k0, k1] = part(sk, tiling.panels, t);
+        values.resize((k1 - k0) * dv);
+        for (int64_t k = k0; k < k1; ++k)
+          std::copy_n(&v.floats[(b * sk + k) * v.shape[2] + g * dv], dv,
+                      &values[(k - k0) * dv]);
+        accumulateProduct(&scores[k0], sk, values.data(), dv, output.data(), dv,
+                          rows, k1 - k0, dv);
+      }
+      for (int64_t r = 0; r < rows; ++r)
+        std::copy_n(&output[r * dv], dv,
+                    &out.floats[(b * sq + q0 + r) * out.shape[2] + h * dv]);
+    }
+  });
   return absl::OkStatus();
 }
 
@@ -624,6 +828,8 @@ absl::Status PeExecutor::run(int64_t index,
       return st;
   absl::Status status = k.op() == "wafer.matmul"
                             ? matmul(layer, k, operands, results)
+                        : k.op() == "wafer.attention" && l.has_attention()
+                            ? attention(layer, k, operands, results)
                             : runKernel(k, operands, results);
   if (!status.ok())
     return status;

@@ -5,8 +5,11 @@
 // budget; a tensor enters a layer only over the plan's flow for it; a matrix
 // product runs as SUMMA on the layer's PE grid, each PE accumulating its own
 // output block from panels that reach it over the plan's row and column
-// broadcasts or, streamed weights, from the stream tiles that hold them.
-// Anything the plan lacks is a named error at the PE that needs it.
+// broadcasts or, streamed weights, from the stream tiles that hold them;
+// attention runs on the layer's attention tiling, each PE scoring its own
+// queries against the key panels and accumulating its output from the value
+// panels that come down its column. Anything the plan lacks is a named
+// error at the PE that needs it.
 //
 // The PEs' block math is chains of fused multiply-adds, one per output
 // element over the contraction in order. With `perPeMath` each PE's chains
@@ -91,6 +94,9 @@ private:
   absl::Status matmul(int64_t layer, const plan::Kernel &kernel,
                       const std::vector<const Array *> &operands,
                       std::vector<Array> &results);
+  absl::Status attention(int64_t layer, const plan::Kernel &kernel,
+                         const std::vector<const Array *> &operands,
+                         std::vector<Array> &results);
   /// Checks that the bytes [begin, end) of weight `name` reach `layer` in
   /// its stream tiles.
   absl::Status streamed(int64_t layer, const std::string &name, int64_t begin,
@@ -103,16 +109,21 @@ private:
   bool perPeMath;
   int64_t capacity;
   bool weightStreaming;
-  std::vector<int64_t> producer;      // Layer making each tensor; -1 none.
-  std::vector<bool> isInput;          // Graph inputs, by tensor id.
-  std::vector<int64_t> lastKernel;    // Last kernel of each layer.
+  std::vector<int64_t> producer;   // Layer making each tensor; -1 none.
+  std::vector<bool> isInput;       // Graph inputs, by tensor id.
+  std::vector<int64_t> lastKernel; // Last kernel of each layer.
   std::map<std::pair<int64_t, int64_t>, int64_t> lastUse; // (tensor, layer)
-  std::map<std::pair<int64_t, int64_t>, bool> leaves; // Read outside layer.
+  std::map<std::pair<int64_t, int64_t>, bool> leaves;     // Read outside layer.
   std::map<std::pair<int64_t, int64_t>, const plan::Flow *> flowInto;
   std::map<std::pair<int64_t, std::string>, const plan::Flow *> broadcastOf;
+  /// What each tensor an attention kernel reads or writes is to it, by
+  /// (layer, tensor): those are held in the attention tiling's layout.
+  enum class AttentionRole { query, key, value, mask, output };
+  std::map<std::pair<int64_t, int64_t>, AttentionRole> attentionRole;
   std::vector<std::unique_ptr<PeMemory>> memory;
   /// Each held tensor's bytes per PE: (layer, tensor) -> (PE index, bytes).
-  std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<int64_t, int64_t>>>
+  std::map<std::pair<int64_t, int64_t>,
+           std::vector<std::pair<int64_t, int64_t>>>
       shards;
   std::map<std::pair<int64_t, int64_t>, int64_t> heldEverywhere;
   PeStats stats;

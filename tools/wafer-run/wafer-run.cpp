@@ -49,16 +49,19 @@ void printPes(const runtime::PeStats &pe, bool json) {
   const char *format =
       json ? "  \"pes\": {\"fullest_pe\": \"%s\", \"layer\": \"%s\", "
              "\"bytes\": %lld, \"capacity_bytes\": %lld, \"planned_bytes\": "
-             "%lld, \"summa_panels\": %lld, \"broadcast_bytes\": %lld, "
+             "%lld, \"summa_panels\": %lld, \"attention_panels\": %lld, "
+             "\"broadcast_bytes\": %lld, "
              "\"flow_bytes\": %lld, \"stream_bytes\": %lld},\n"
            : "PEs: fullest PE %s of layer %s holds %lld of its %lld bytes "
-             "(compiler planned %lld); %lld SUMMA panels, %lld bytes "
-             "broadcast, %lld over flows, %lld from streams\n";
+             "(compiler planned %lld); %lld SUMMA panels, %lld attention "
+             "panels, %lld bytes broadcast, %lld over flows, %lld from "
+             "streams\n";
   std::printf(format, pe.peakPe.c_str(), pe.peakLayer.c_str(),
               static_cast<long long>(pe.peakBytes),
               static_cast<long long>(pe.capacityBytes),
               static_cast<long long>(pe.peakPlannedBytes),
               static_cast<long long>(pe.summaPanels),
+              static_cast<long long>(pe.attentionPanels),
               static_cast<long long>(pe.broadcastBytes),
               static_cast<long long>(pe.flowBytes),
               static_cast<long long>(pe.streamBytes));
@@ -227,10 +230,10 @@ int main(int argc, char **argv) {
     auto start = std::chrono::steady_clock::now();
     for (int r = 0; r < o.repeat && outputs.ok(); ++r)
       outputs = session.run(inputs);
-    secondsPerRun = std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count() /
-                    o.repeat;
+    secondsPerRun =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count() /
+        o.repeat;
     progress.finish();
     pe = session.peStats();
     if (!outputs.ok()) {

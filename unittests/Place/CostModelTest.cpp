@@ -57,4 +57,62 @@ TEST(CostModel, NonMatmulLayersAreComputeOnly) {
                    model.computeCycles(softmax, 10 * 1000));
 }
 
+/// A Llama-style attention: 2 x 32 query heads over 8 key/value heads.
+LayerSpec groupedAttention() {
+  LayerSpec l;
+  l.name = "attn";
+  l.kind = "attention";
+  l.attention = {/*batch=*/2,   /*queries=*/128, /*keys=*/128,
+                 /*heads=*/32,
+                 /*kvHeads=*/8, /*headDim=*/64,  /*valueDim=*/64};
+  l.flops = 4.0 * 2 * 32 * 128 * 128 * 64;
+  return l;
+}
+
+TEST(CostModel, AttentionSplitsPairsOverColumnsAndPositionsDownRows) {
+  LayerSpec layer = groupedAttention();
+  AttentionTiling t = CostModel::attentionTiling(layer, 1000, 24);
+  EXPECT_EQ(t.gridRows, 128); // One query (and key) position per PE row.
+  EXPECT_EQ(t.gridCols, 24);  // 64 (batch, head) pairs over 24 columns.
+  EXPECT_EQ(t.panels, 24);
+  // 64 = 16 x 3 + 8 x 2: the first 16 columns take three pairs.
+  EXPECT_EQ(CostModel::attentionPairs(layer, t, 0), std::make_pair(0l, 3l));
+  EXPECT_EQ(CostModel::attentionPairs(layer, t, 16), std::make_pair(48l, 50l));
+  EXPECT_EQ(CostModel::attentionPairs(layer, t, 23), std::make_pair(62l, 64l));
+  // Four query heads share a key/value head: pairs 0-2 read one, pairs 3-5
+  // straddle two.
+  EXPECT_EQ(CostModel::attentionKvPairs(layer, t, 0), 1);
+  EXPECT_EQ(CostModel::attentionKvPairs(layer, t, 1), 2);
+  auto [total, most] = CostModel::attentionBroadcastBytes(layer, t);
+  int64_t perPair = 128 * (64 + 64) * 4;
+  EXPECT_EQ(most, 2 * perPair);
+  int64_t pairs = 0;
+  for (int64_t j = 0; j < t.gridCols; ++j)
+    pairs += CostModel::attentionKvPairs(layer, t, j);
+  EXPECT_EQ(total, pairs * perPair);
+  // Every key/value pair goes down at least one column.
+  EXPECT_GE(pairs, 2 * 8);
+}
+
+TEST(CostModel, AttentionCyclesAreTheBusiestColumnOrTheGridsCompute) {
+  absl::StatusOr<TargetDesc> target = parseTargetSpec("wse3");
+  ASSERT_TRUE(target.ok()) << target.status();
+  CostModel model(*target);
+  LayerSpec layer = groupedAttention();
+  AttentionTiling t = CostModel::attentionTiling(layer, 1000, 24);
+  double column =
+      static_cast<double>(CostModel::attentionBroadcastBytes(layer, t).second) /
+      target->linkBytesPerCycle;
+  EXPECT_DOUBLE_EQ(model.layerCycles(layer, 1000, 24),
+                   std::max(model.computeCycles(layer, 128 * 24), column) +
+                       2 * 24 * CostModel::kStepOverheadCycles);
+  // On one row of PEs nothing is broadcast, and one panel holds every key.
+  AttentionTiling row = CostModel::attentionTiling(layer, 1, 64);
+  EXPECT_EQ(row.panels, 1);
+  EXPECT_EQ(CostModel::attentionBroadcastBytes(layer, row).first, 0);
+  EXPECT_DOUBLE_EQ(model.layerCycles(layer, 1, 64),
+                   model.computeCycles(layer, 64) +
+                       2 * CostModel::kStepOverheadCycles);
+}
+
 } // namespace

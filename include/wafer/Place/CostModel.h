@@ -1,4 +1,5 @@
-//===- CostModel.h - the one cost model of compiler and emulator -*- C++ -*-===//
+//===- CostModel.h - the one cost model of compiler and emulator -*- C++
+//-*-===//
 //
 // Cycle estimates for a layer on a rectangle of PEs, for streaming weights
 // into the wafer and for moving activations across it. The placer and the
@@ -10,6 +11,8 @@
 //   matmul   = max(compute, A bytes / (h x link), B bytes / (w x link))
 //              + min(h, w) x step overhead          (SUMMA on an h x w grid,
 //              or with A and B's roles swapped when that moves less per link)
+//   attention = max(compute on the grid's PEs, keys and values down the
+//              busiest column / link) + 2 x panels x step overhead
 //   stream   = bytes / (off-wafer bytes per cycle)
 //   transfer = bytes / (boundary PEs x link bytes per cycle) + hops
 //
@@ -35,8 +38,8 @@ struct LayerSpec {
   /// Weights the layer reads, by name, with their bytes.
   std::vector<std::pair<std::string, int64_t>> weights;
   int64_t constantBytes = 0; // Small constants the plan carries inline.
-  int64_t inBytes = 0;  // Activations read from earlier layers or inputs.
-  int64_t outBytes = 0; // Activations later layers or outputs read.
+  int64_t inBytes = 0;       // Activations read from earlier layers or inputs.
+  int64_t outBytes = 0;      // Activations later layers or outputs read.
   /// What flows in each step: (producing layer's index, or -1 for a graph
   /// input; bytes).
   std::vector<std::pair<int64_t, int64_t>> inputsFrom;
@@ -44,6 +47,17 @@ struct LayerSpec {
   /// For matmul layers: rows (tokens), columns and contraction size.
   int64_t m = 0, n = 0, k = 0;
   int64_t elementBytes = 4;
+  /// For attention layers: `batch` x `heads` independent problems of
+  /// `queries` rows against `keys` keys (num_kv_heads key/value heads, the
+  /// query heads grouped over them).
+  struct Attention {
+    int64_t batch = 0, queries = 0, keys = 0, heads = 0, kvHeads = 0;
+    int64_t headDim = 0, valueDim = 0;
+    bool valid() const {
+      return batch > 0 && queries > 0 && keys > 0 && heads > 0 && kvHeads > 0 &&
+             heads % kvHeads == 0 && headDim > 0 && valueDim > 0;
+    }
+  } attention;
 
   int64_t weightBytes() const;
 };
@@ -64,6 +78,18 @@ struct SummaTiling {
 /// laid along the rows whose stream already crosses every row.
 struct SummaBroadcasts {
   int64_t rowBytes = 0, columnBytes = 0;
+};
+
+/// How an attention layer runs on an h x w rectangle: its (batch, head)
+/// pairs in `gridCols` groups over the columns, one group per column; the
+/// query positions in `gridRows` blocks down the rows, and the key and value
+/// positions likewise, so each PE holds the queries, keys and values of its
+/// own tokens for its heads. The keys, then the values, travel down each
+/// column in `panels` panels (a column broadcast): every PE scores its
+/// queries against each key panel, takes the softmax of its whole score
+/// rows, then accumulates its output from each value panel, in key order.
+struct AttentionTiling {
+  int64_t gridRows = 1, gridCols = 1, panels = 1;
 };
 
 class CostModel {
@@ -93,6 +119,25 @@ public:
   static SummaBroadcasts summaBroadcasts(const LayerSpec &layer, int64_t h,
                                          int64_t w, bool transposed,
                                          bool weightsStreamed);
+  /// The attention tiling of an attention layer on h x w (the plan records
+  /// it and wafer-run executes it). One panel per step of the overhead term
+  /// as for SUMMA: min(h, w), at most the keys.
+  static AttentionTiling attentionTiling(const LayerSpec &layer, int64_t h,
+                                         int64_t w);
+  /// The (batch, head) pairs of column `column` of the tiling: [begin, end).
+  static std::pair<int64_t, int64_t>
+  attentionPairs(const LayerSpec &layer, const AttentionTiling &tiling,
+                 int64_t column);
+  /// The (batch, key/value head) pairs that column's pairs read.
+  static int64_t attentionKvPairs(const LayerSpec &layer,
+                                  const AttentionTiling &tiling,
+                                  int64_t column);
+  /// Bytes of keys and values an attention layer broadcasts down its
+  /// columns each step: all of them over the whole region, and the most
+  /// down one column. Zero on a single row of PEs.
+  static std::pair<int64_t, int64_t>
+  attentionBroadcastBytes(const LayerSpec &layer,
+                          const AttentionTiling &tiling);
   /// Pure compute cycles (no communication) on `pes` PEs.
   double computeCycles(const LayerSpec &layer, int64_t pes) const;
   /// Cycles to stream `bytes` of weights from off-wafer memory.

@@ -61,8 +61,8 @@ struct LayerTime {
 struct Timing {
   double stepCycles = 0;
   double stepSeconds = 0;
-  double linkCycles = 0; // The busiest link's bytes per step / link rate.
-  double flopUtilisation = 0;   // Model FLOPs / (step x peak).
+  double linkCycles = 0;      // The busiest link's bytes per step / link rate.
+  double flopUtilisation = 0; // Model FLOPs / (step x peak).
   double streamUtilisation = 0; // Weight bytes / (step x off-wafer rate).
   std::vector<LayerTime> layers;
 };
@@ -72,10 +72,11 @@ Timing modelTiming(const plan::Plan &plan);
 
 /// What a run held on the PEs and moved between them.
 struct PeStats {
-  int64_t summaPanels = 0;    // Panel steps of the matrix products.
-  int64_t broadcastBytes = 0; // Panel bytes PEs received over broadcasts.
-  int64_t flowBytes = 0;      // Activation bytes that entered layers.
-  int64_t streamBytes = 0;    // Weight bytes PEs took from stream tiles.
+  int64_t summaPanels = 0;     // Panel steps of the matrix products.
+  int64_t attentionPanels = 0; // Key and value panel steps of attention.
+  int64_t broadcastBytes = 0;  // Panel bytes PEs received over broadcasts.
+  int64_t flowBytes = 0;       // Activation bytes that entered layers.
+  int64_t streamBytes = 0;     // Weight bytes PEs took from stream tiles.
   /// The fullest PE of any layer: its bytes, where it is, and what the
   /// compiler planned per PE for that layer.
   int64_t peakBytes = 0, peakPlannedBytes = 0;
@@ -87,9 +88,9 @@ class PeExecutor;
 
 struct RunOptions {
   std::string weightsDir; // Overrides the plan's.
-  /// Each PE's SUMMA block math from its own received panels, one call per
-  /// PE and panel: slow, a reference for the default, which computes the
-  /// same chains for many PEs in one call and so the same bits.
+  /// Each PE's SUMMA block and attention math from its own received panels,
+  /// one call per PE and panel: slow, a reference for the default, which
+  /// computes the same chains for many PEs in one call and so the same bits.
   bool perPeMath = false;
   /// Called after each kernel with the kernels done and their total.
   std::function<void(int64_t done, int64_t total)> progress;

@@ -3,7 +3,7 @@
 problem instead of computing the right answer anyway.
 
   mutate_plan.py IN.json OUT.json drop-route|shrink-sram|drop-tile|wrong-version|color-clash|bad-shape|
-                                  pile-summa|wrong-source|short-flow
+                                  pile-summa|pile-attention|wrong-source|short-flow
 """
 import json
 import sys
@@ -38,6 +38,12 @@ elif how == "pile-summa":
     layer = max((l for l in plan["layers"] if "summa" in l), key=lambda l: int(l["n"]))
     layer["summa"].update(grid_rows="1", grid_cols="1", panels="1")
     print(f"put all of {layer['name']}'s SUMMA on one PE")
+elif how == "pile-attention":
+    # An attention layer's whole grid on one PE: its queries, keys, values,
+    # output and score rows no longer fit there.
+    layer = next(l for l in plan["layers"] if "attention" in l)
+    layer["attention"].update(grid_rows="1", grid_cols="1", panels="1")
+    print(f"put all of {layer['name']}'s attention on one PE")
 elif how == "wrong-source":
     # An activation flow that claims to come from another layer than the one
     # that makes its tensor.

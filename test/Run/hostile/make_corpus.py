@@ -44,8 +44,8 @@ for i in range(0, len(flipped), 97):
 save("bitflip.wplan", bytes(flipped), "is not a valid plan (truncated or corrupt?)")
 save("empty.wplan", b"", "has format version 0")
 
-p = json.loads(json.dumps(plan)); p["format_version"] = 3
-save("version.json", p, "has format version 3; this wafer-run reads version 2")
+p = json.loads(json.dumps(plan)); p["format_version"] = 99
+save("version.json", p, "has format version 99; this wafer-run reads version 3")
 
 p = json.loads(json.dumps(plan))
 flow = next(f for f in p["flows"] if f.get("segments"))
@@ -85,6 +85,28 @@ save("summa-tiling.json", p, "does not fit its")
 p = json.loads(json.dumps(plan))
 del next(l for l in p["layers"] if "summa" in l)["summa"]
 save("no-tiling.json", p, "is a matmul but the plan gives no SUMMA tiling")
+
+attention = next(l for l in plan["layers"] if "attention" in l)["name"]
+
+p = json.loads(json.dumps(plan))
+del next(l for l in p["layers"] if "attention" in l)["attention"]
+save("no-attention-tiling.json", p, "runs attention but the plan gives no attention tiling")
+
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "attention" in l)["attention"]["heads"] = "8"
+save("attention-shape.json", p, "not the shapes its kernel reads")
+
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "attention" in l)["attention"]["grid_rows"] = "100000"
+save("attention-tiling.json", p, "'s attention tiling (100000x")
+
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "attention" in l)["attention"]["keys"] = "4611686018427387904"
+save("attention-keys.json", p, "not the shapes its kernel reads")
+
+p = json.loads(json.dumps(plan))
+p["flows"] = [f for f in p["flows"] if f["name"] != attention + ".columns"]
+save("no-key-broadcast.json", p, "but no broadcast down its columns is routed: its key and value panels cannot move")
 
 with open(os.path.join(here, "MANIFEST"), "w") as f:
     for name, expected in manifest:

@@ -1,0 +1,225 @@
+//===- AttentionTest.cpp - attention on its PEs ---------------------------===//
+//
+// wafer-run's attention against a direct double-precision evaluation, and
+// each PE of an attention tiling, scoring against the key panels and
+// accumulating from the value panels that pass down its column, against the
+// host kernel: the same bits, whatever the grid.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../../lib/Runtime/Kernels.h"
+#include "../../lib/Runtime/PeExecution.h"
+
+#include <cmath>
+#include <random>
+
+#include "gtest/gtest.h"
+
+using namespace wafer;
+using namespace wafer::runtime;
+
+namespace {
+
+Array random(std::vector<int64_t> shape, uint32_t seed) {
+  Array a = Array::zeros(plan::F32, std::move(shape));
+  std::mt19937 generator(seed);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  for (float &f : a.floats)
+    f = uniform(generator);
+  return a;
+}
+
+struct Problem {
+  int64_t batch, queries, keys, heads, kvHeads, headDim, valueDim;
+  bool causal, masked;
+};
+
+plan::Kernel attentionKernel(const Problem &p) {
+  plan::Kernel k;
+  k.set_op("wafer.attention");
+  (*k.mutable_attributes())["num_heads"].set_i(p.heads);
+  (*k.mutable_attributes())["num_kv_heads"].set_i(p.kvHeads);
+  (*k.mutable_attributes())["scale"].set_f(1.0 / std::sqrt(p.headDim));
+  (*k.mutable_attributes())["causal"].set_i(p.causal);
+  return k;
+}
+
+struct Operands {
+  Array q, k, v, mask;
+  std::vector<const Array *> list() const {
+    std::vector<const Array *> in = {&q, &k, &v};
+    if (!mask.shape.empty())
+      in.push_back(&mask);
+    return in;
+  }
+};
+
+Operands operandsOf(const Problem &p) {
+  Operands o{random({p.batch, p.queries, p.heads * p.headDim}, 1),
+             random({p.batch, p.keys, p.kvHeads * p.headDim}, 2),
+             random({p.batch, p.keys, p.kvHeads * p.valueDim}, 3),
+             {}};
+  if (p.masked) // One mask row per query, shared by batches and heads.
+    o.mask = random({p.queries, p.keys}, 4);
+  return o;
+}
+
+TEST(Attention, HostKernelMatchesDirectEvaluation) {
+  Problem p{2, 5, 7, 4, 2, 3, 5, /*causal=*/false, /*masked=*/true};
+  Operands in = operandsOf(p);
+  std::vector<Array> out = {
+      Array::zeros(plan::F32, {p.batch, p.queries, p.heads * p.valueDim})};
+  ASSERT_TRUE(runKernel(attentionKernel(p), in.list(), out).ok());
+  double scale = 1.0 / std::sqrt(p.headDim);
+  for (int64_t b = 0; b < p.batch; ++b)
+    for (int64_t h = 0; h < p.heads; ++h) {
+      int64_t g = h / (p.heads / p.kvHeads);
+      for (int64_t i = 0; i < p.queries; ++i) {
+        std::vector<double> s(p.keys);
+        double max = -INFINITY, sum = 0;
+        for (int64_t j = 0; j < p.keys; ++j) {
+          for (int64_t d = 0; d < p.headDim; ++d)
+            s[j] +=
+                double(in.q.floats[(b * p.queries + i) * p.heads * p.headDim +
+                                   h * p.headDim + d]) *
+                in.k.floats[(b * p.keys + j) * p.kvHeads * p.headDim +
+                            g * p.headDim + d];
+          s[j] = s[j] * scale + in.mask.floats[i * p.keys + j];
+          max = std::max(max, s[j]);
+        }
+        for (double &x : s)
+          sum += x = std::exp(x - max);
+        for (int64_t e = 0; e < p.valueDim; ++e) {
+          double o = 0;
+          for (int64_t j = 0; j < p.keys; ++j)
+            o += s[j] / sum *
+                 in.v.floats[(b * p.keys + j) * p.kvHeads * p.valueDim +
+                             g * p.valueDim + e];
+          EXPECT_NEAR(out[0].floats[(b * p.queries + i) * p.heads * p.valueDim +
+                                    h * p.valueDim + e],
+                      o, 1e-5);
+        }
+      }
+    }
+}
+
+/// A one-layer plan running `p` on a `width` x `height` region whose
+/// attention tiling is `tiling`; the operands are graph inputs arriving on
+/// flows into the layer.
+plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
+                         int64_t gridRows, int64_t gridCols, int64_t panels,
+                         int64_t sramBytes) {
+  plan::Plan plan;
+  plan.set_mode("pipelined");
+  plan::Target &t = *plan.mutable_target();
+  t.set_sram_bytes(sramBytes);
+  t.set_sram_reserve_bytes(0);
+  Operands in = operandsOf(p);
+  std::vector<std::vector<int64_t>> shapes = {
+      in.q.shape,
+      in.k.shape,
+      in.v.shape,
+      {p.batch, p.queries, p.heads * p.valueDim}};
+  if (p.masked)
+    shapes.insert(shapes.begin() + 3, in.mask.shape);
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    plan::Tensor &tensor = *plan.add_tensors();
+    tensor.set_id(i);
+    tensor.set_element_type(plan::F32);
+    for (int64_t d : shapes[i])
+      tensor.add_shape(d);
+  }
+  int64_t operands = shapes.size() - 1;
+  plan::Kernel &k = *plan.add_kernels() = attentionKernel(p);
+  k.set_layer(0);
+  for (int64_t i = 0; i < operands; ++i) {
+    k.add_operands(i);
+    plan.add_inputs(i);
+    plan::Flow &f = *plan.add_flows();
+    f.set_name("input");
+    f.set_kind("input");
+    f.set_tensor(i);
+    f.set_source_layer(-1);
+    f.set_destination_layer(0);
+    f.set_bytes(1 << 30);
+    plan::fromRect(Rect{0, 0, width, height}, *f.mutable_destination());
+  }
+  k.add_results(operands);
+  plan.add_outputs(operands);
+  plan::Layer &l = *plan.add_layers();
+  l.set_name("attn");
+  plan::fromRect(Rect{0, 0, width, height}, *l.mutable_region());
+  plan::AttentionTiling &a = *l.mutable_attention();
+  a.set_batch(p.batch);
+  a.set_queries(p.queries);
+  a.set_keys(p.keys);
+  a.set_heads(p.heads);
+  a.set_kv_heads(p.kvHeads);
+  a.set_head_dim(p.headDim);
+  a.set_value_dim(p.valueDim);
+  a.set_grid_rows(gridRows);
+  a.set_grid_cols(gridCols);
+  a.set_panels(panels);
+  return plan;
+}
+
+/// Runs `p` through the PE executor; with `perPeMath` each PE computes from
+/// its own panels.
+absl::StatusOr<Array> runOnPes(const Problem &p, const plan::Plan &plan,
+                               bool perPeMath) {
+  Operands in = operandsOf(p);
+  PeExecutor executor(plan, perPeMath);
+  std::vector<Array> out = {
+      Array::zeros(plan::F32, {p.batch, p.queries, p.heads * p.valueDim})};
+  if (absl::Status st = executor.run(0, in.list(), out); !st.ok())
+    return st;
+  return out[0];
+}
+
+void expectPesBitExact(const Problem &p, int64_t width, int64_t height,
+                       int64_t gridRows, int64_t gridCols, int64_t panels) {
+  plan::Plan plan =
+      attentionPlan(p, width, height, gridRows, gridCols, panels, 1 << 20);
+  absl::StatusOr<Array> host = runOnPes(p, plan, false);
+  absl::StatusOr<Array> pes = runOnPes(p, plan, true);
+  ASSERT_TRUE(host.ok()) << host.status();
+  ASSERT_TRUE(pes.ok()) << pes.status();
+  for (size_t i = 0; i < host->floats.size(); ++i)
+    ASSERT_EQ(host->floats[i], pes->floats[i])
+        << "element " << i << " on a " << gridRows << "x" << gridCols
+        << " grid with " << panels << " panels";
+}
+
+TEST(Attention, EveryPeComputesTheHostKernelsBits) {
+  // Causal, grouped heads; ragged query blocks, head groups and panels.
+  Problem gqa{2, 9, 9, 4, 2, 8, 8, /*causal=*/true, /*masked=*/false};
+  expectPesBitExact(gqa, 3, 4, 4, 3, 3);
+  expectPesBitExact(gqa, 8, 9, 9, 8, 9); // One pair and query per PE.
+  expectPesBitExact(gqa, 1, 1, 1, 1, 1); // All on one PE.
+  // Masked, more keys than queries, wide value heads.
+  Problem masked{1, 6, 11, 3, 3, 4, 24, /*causal=*/false, /*masked=*/true};
+  expectPesBitExact(masked, 5, 5, 5, 3, 4);
+}
+
+TEST(Attention, ScoreRowsCountAgainstThePesSram) {
+  // 16 queries x 4 heads of 16 against 16 keys on one PE: q, k, v and the
+  // output are 4 KiB each, the score rows 4 KiB and a key panel 4 KiB.
+  Problem p{1, 16, 16, 4, 4, 16, 16, /*causal=*/true, /*masked=*/false};
+  for (bool perPeMath : {false, true}) {
+    absl::StatusOr<Array> fits =
+        runOnPes(p, attentionPlan(p, 1, 1, 1, 1, 1, 24 * 1024), perPeMath);
+    EXPECT_TRUE(fits.ok()) << fits.status();
+    absl::StatusOr<Array> tight =
+        runOnPes(p, attentionPlan(p, 1, 1, 1, 1, 1, 24 * 1024 - 1), perPeMath);
+    ASSERT_TRUE(absl::IsResourceExhausted(tight.status()));
+    EXPECT_EQ(tight.status().message(),
+              "layer attn: PE (0, 0) runs out of SRAM holding its score rows "
+              "and the widest key or value panel it receives: 24576 bytes, "
+              "more than its 24575 after the reserve");
+    // Four query blocks down the rows: each PE holds a quarter.
+    EXPECT_TRUE(
+        runOnPes(p, attentionPlan(p, 1, 4, 4, 1, 4, 8 * 1024), perPeMath).ok());
+  }
+}
+
+} // namespace
