@@ -16,7 +16,9 @@ def Wafer_FlowKind : I32EnumAttr<"FlowKind", "what a flow carries", [
     I32EnumAttrCase<"activation", 0>, I32EnumAttrCase<"input", 1>,
     I32EnumAttrCase<"output", 2>, I32EnumAttrCase<"weights", 3>,
     I32EnumAttrCase<"row_broadcast", 4>,
-    I32EnumAttrCase<"column_broadcast", 5>]> {
+    I32EnumAttrCase<"column_broadcast", 5>,
+    I32EnumAttrCase<"row_reduction", 6>,
+    I32EnumAttrCase<"column_reduction", 7>]> {
   let cppNamespace = "::wafer";
 }
 
@@ -26,8 +28,11 @@ def Wafer_RoutingOp : Wafer_Op<"routing", [IsolatedFromAbove, NoTerminator,
   let description = [{
     One `wafer.flow` per value that crosses from one layer's region to
     another's (or in from, or out to, the wafer's edge), per layer's
-    weight stream in weight-streaming mode, and per matmul layer's SUMMA
-    panel broadcasts along its region's rows and columns. The attributes summarise the
+    weight stream in weight-streaming mode, per matmul layer's SUMMA
+    panel broadcasts along its region's rows and columns (an attention
+    layer's key and value broadcast down its columns), and per row
+    normalisation before a product, the reduction of its partial sums. The
+    attributes summarise the
     routing: the most colors any router carries at once against the
     routable `color_limit`, the most colors any PE terminates, the busiest
     link's bytes per step against the cut `link_load_lower_bound`, the total
@@ -64,7 +69,10 @@ def Wafer_FlowOp : Wafer_Op<"flow", [HasParent<"RoutingOp">]> {
     bundle `route`, during cycles `[active_start, active_end)` (equal
     bounds: all the time, as in pipelined mode). A `row_broadcast` or
     `column_broadcast` has its layer's region as source and destination and
-    carries the operand whose panels travel along the rows (columns).
+    carries the operand whose panels travel along the rows (columns); a
+    `row_reduction` (`column_reduction`) likewise carries a normalisation's
+    per-row partial sums back along the rows (up the columns) to the
+    region's first column (row), whose broadcast returns the statistics.
 
     Example:
 

@@ -262,6 +262,18 @@ int64_t LayerAnalysis::getTotalWeightBytes() const {
   return total;
 }
 
+/// Whether `op` normalises rows over their last axis in `layer`.
+static bool isRowNormInLayer(Operation *op, const LayerAnalysis &analysis,
+                             const Layer *layer) {
+  if (!op || !isa<LayerNormOp, RmsNormOp>(op) ||
+      analysis.getLayerIndex(op) != analysis.getLayerIndex(layer->anchor))
+    return false;
+  int64_t rank = cast<RankedTensorType>(op->getResult(0).getType()).getRank();
+  int64_t axis = isa<LayerNormOp>(op) ? cast<LayerNormOp>(op).getAxis()
+                                      : cast<RmsNormOp>(op).getAxis();
+  return axis == -1 || axis == rank - 1;
+}
+
 std::vector<place::LayerSpec>
 wafer::toLayerSpecs(const LayerAnalysis &analysis) {
   std::vector<place::LayerSpec> specs;
@@ -290,6 +302,9 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
       spec.n = out.back();
       spec.m = numElements(matmul.getResult()) / std::max<int64_t>(spec.n, 1);
       spec.k = matmul.getTransposeLhs() ? lhs[lhs.size() - 2] : lhs.back();
+      spec.normedLhs =
+          !matmul.getTransposeLhs() &&
+          isRowNormInLayer(matmul.getLhs().getDefiningOp(), analysis, &layer);
     }
     if (auto attention = dyn_cast<AttentionOp>(layer.anchor)) {
       auto shapeOf = [](Value value) {

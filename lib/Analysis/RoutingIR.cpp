@@ -114,16 +114,19 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
     flows.push_back(std::move(flow));
     origins->push_back(FlowOrigin{result, from, -1});
   }
-  // Each matmul layer's SUMMA broadcasts over its own region, each
-  // attention layer's keys and values down its columns.
+  // Each matmul layer's SUMMA broadcasts over its own region (and the
+  // reduction of a normalisation before it), each attention layer's keys
+  // and values down its columns.
   place::CostModel model(target);
   std::vector<place::LayerSpec> specs = toLayerSpecs(layers);
   for (auto [index, spec] : llvm::enumerate(specs)) {
     Rect region = regionOf(index);
+    bool transposed = model.transposedSumma(spec, region.height, region.width);
     place::SummaBroadcasts broadcasts = place::CostModel::summaBroadcasts(
-        spec, region.height, region.width,
-        model.transposedSumma(spec, region.height, region.width),
+        spec, region.height, region.width, transposed,
         /*weightsStreamed=*/!pipelined && !spec.weights.empty());
+    place::SummaReductions reductions = place::CostModel::summaReductions(
+        spec, region.height, region.width, transposed);
     if (spec.attention.valid())
       broadcasts.columnBytes = place::CostModel::attentionBroadcastBytes(
                                    spec, place::CostModel::attentionTiling(
@@ -134,7 +137,11 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
          {std::make_tuple(route::FlowKind::rowBroadcast, ".rows",
                           broadcasts.rowBytes),
           std::make_tuple(route::FlowKind::columnBroadcast, ".columns",
-                          broadcasts.columnBytes)}) {
+                          broadcasts.columnBytes),
+          std::make_tuple(route::FlowKind::rowReduction, ".row-sums",
+                          reductions.rowBytes),
+          std::make_tuple(route::FlowKind::columnReduction, ".column-sums",
+                          reductions.columnBytes)}) {
       if (bytes == 0)
         continue;
       route::Flow flow;

@@ -136,6 +136,19 @@ CostModel::attentionBroadcastBytes(const LayerSpec &layer,
   return {total, most};
 }
 
+SummaReductions CostModel::summaReductions(const LayerSpec &layer, int64_t h,
+                                           int64_t w, bool transposed) {
+  SummaReductions r;
+  if (!layer.normedLhs || layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
+    return r;
+  int64_t bytes = layer.m * 2 * 8;
+  // A's rows are split over the grid's columns, or its rows when
+  // transposed; summaTiling uses at most min(side, k) PEs of the line.
+  if (transposed ? std::min(h, layer.n) > 1 : std::min(w, layer.n) > 1)
+    (transposed ? r.columnBytes : r.rowBytes) = bytes;
+  return r;
+}
+
 double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
                               int64_t w) const {
   double compute = computeCycles(layer, h * w);
@@ -151,10 +164,17 @@ double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
   if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
     return compute;
   double link = static_cast<double>(target.linkBytesPerCycle);
-  double comm = transposedSumma(layer, h, w)
-                    ? summaCommCycles(layer, w, h, link)
-                    : summaCommCycles(layer, h, w, link);
-  return std::max(compute, comm) + std::min(h, w) * kStepOverheadCycles;
+  bool transposed = transposedSumma(layer, h, w);
+  double comm = transposed ? summaCommCycles(layer, w, h, link)
+                           : summaCommCycles(layer, h, w, link);
+  double cycles =
+      std::max(compute, comm) + std::min(h, w) * kStepOverheadCycles;
+  // A normalised left operand: two reductions along the line that splits
+  // its rows (the mean, then the squared deviations), each crossing it.
+  SummaReductions r = summaReductions(layer, h, w, transposed);
+  if (r.rowBytes > 0 || r.columnBytes > 0)
+    cycles += 2 * (std::min(transposed ? h : w, layer.n) + kStepOverheadCycles);
+  return cycles;
 }
 
 double CostModel::streamCycles(int64_t bytes) const {

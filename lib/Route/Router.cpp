@@ -39,8 +39,17 @@ const char *flowKindName(FlowKind kind) {
     return "row-broadcast";
   case FlowKind::columnBroadcast:
     return "column-broadcast";
+  case FlowKind::rowReduction:
+    return "row-reduction";
+  case FlowKind::columnReduction:
+    return "column-reduction";
   }
   return "?";
+}
+
+bool isWithinLayer(FlowKind kind) {
+  return kind == FlowKind::rowBroadcast || kind == FlowKind::columnBroadcast ||
+         kind == FlowKind::rowReduction || kind == FlowKind::columnReduction;
 }
 
 Rect Segment::footprint() const {
@@ -335,11 +344,6 @@ int64_t maxDepth(const TargetDesc &target, const std::vector<RoutedFlow> &flows,
   return best;
 }
 
-bool isBroadcast(const Flow &flow) {
-  return flow.kind == FlowKind::rowBroadcast ||
-         flow.kind == FlowKind::columnBroadcast;
-}
-
 /// Link loads per direction as dense grids, so that a few bundles can be
 /// taken out, priced and put back (each in time proportional to its area).
 class LoadMap {
@@ -425,7 +429,7 @@ void negotiate(const TargetDesc &target, std::vector<RoutedFlow> &flows) {
     bool moved = false;
     for (size_t i : order) {
       RoutedFlow &f = flows[i];
-      if (isBroadcast(f.flow) || f.flow.kind == FlowKind::weights ||
+      if (isWithinLayer(f.flow.kind) || f.flow.kind == FlowKind::weights ||
           std::none_of(
               f.segments.begin(), f.segments.end(),
               [&](const Segment &s) { return loads(s, direction, x, y); }))
@@ -486,6 +490,17 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
       if (region.height > 1)
         routed.segments.push_back(Segment{region.x, region.y, region.height - 1,
                                           region.width, Direction::south});
+    } else if (flow.kind == FlowKind::rowReduction) {
+      // Every row of the region, from its east end back to its first column.
+      if (region.width > 1)
+        routed.segments.push_back(Segment{region.x + region.width - 1, region.y,
+                                          region.width - 1, region.height,
+                                          Direction::west});
+    } else if (flow.kind == FlowKind::columnReduction) {
+      if (region.height > 1)
+        routed.segments.push_back(
+            Segment{region.x, region.y + region.height - 1, region.height - 1,
+                    region.width, Direction::north});
     } else {
       routed.segments =
           bundle(flow.source, flow.destination, flow.kind == FlowKind::weights);
@@ -539,10 +554,10 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
       southCut(target.rows + 1, 0), northCut(target.rows + 1, 0);
   double flowBound = 0;
   for (const RoutedFlow &f : routing.flows) {
-    if (f.flow.kind == FlowKind::rowBroadcast ||
-        f.flow.kind == FlowKind::columnBroadcast) {
+    if (isWithinLayer(f.flow.kind)) {
       // A broadcast over a line of q PEs: the panels of the q - 1 owners on
-      // one side of the cut next to an end must all cross it one way.
+      // one side of the cut next to an end must all cross it one way (and a
+      // reduction's partial sums, which are no larger).
       for (const Segment &s : f.segments)
         flowBound =
             std::max(flowBound, static_cast<double>(f.flow.bytes) / s.lanes *
@@ -571,8 +586,8 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
     // A flow leaves its source through at most its boundary's links.
     if (!f.segments.empty()) {
       const Rect &src = f.flow.source, &dst = f.flow.destination;
-      int64_t out = std::min(2 * (src.width + src.height),
-                             2 * (dst.width + dst.height));
+      int64_t out =
+          std::min(2 * (src.width + src.height), 2 * (dst.width + dst.height));
       flowBound = std::max(flowBound, static_cast<double>(f.flow.bytes) / out);
     }
     routing.totalHops += f.hops;
@@ -658,18 +673,24 @@ std::string checkRouting(const TargetDesc &target, const Routing &routing) {
                         : Rect{s.x, s.y, s.lanes, 1};
     };
     if (!flow.source.overlaps(startOf(f.segments.front())))
-      return absl::StrCat("flow '", flow.name, "' does not start in its "
-                          "source ", describe(flow.source));
+      return absl::StrCat("flow '", flow.name,
+                          "' does not start in its "
+                          "source ",
+                          describe(flow.source));
     for (size_t i = 1; i < f.segments.size(); ++i) {
       Rect end = endOf(f.segments[i - 1]), start = startOf(f.segments[i]);
       Rect grown{end.x - 1, end.y - 1, end.width + 2, end.height + 2};
       if (!grown.overlaps(start))
-        return absl::StrCat("flow '", flow.name, "' breaks between its "
-                            "segments ", i - 1, " and ", i);
+        return absl::StrCat("flow '", flow.name,
+                            "' breaks between its "
+                            "segments ",
+                            i - 1, " and ", i);
     }
     if (!flow.destination.overlaps(endOf(f.segments.back())))
-      return absl::StrCat("flow '", flow.name, "' does not reach its "
-                          "destination ", describe(flow.destination));
+      return absl::StrCat("flow '", flow.name,
+                          "' does not reach its "
+                          "destination ",
+                          describe(flow.destination));
   }
   // One color, one route per router at a time: then every color's channel
   // dependencies form disjoint XY paths, which cannot cycle.
@@ -680,8 +701,8 @@ std::string checkRouting(const TargetDesc &target, const Routing &routing) {
       if (a.color >= 0 && a.color == b.color &&
           activeTogether(a.flow, b.flow) && footprintsMeet(a, b, &where))
         return absl::StrCat("flows '", a.flow.name, "' and '", b.flow.name,
-                            "' share color ", a.color, " at router (",
-                            where.x, ", ", where.y, ")");
+                            "' share color ", a.color, " at router (", where.x,
+                            ", ", where.y, ")");
     }
   if (routing.maxColorsPerRouter > target.colors)
     return absl::StrCat(routing.maxColorsPerRouter,

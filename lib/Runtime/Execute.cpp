@@ -114,8 +114,9 @@ int64_t tensorBytes(const plan::Tensor &t) {
 }
 
 /// What the cost model needs to know of a plan's layer.
-place::LayerSpec layerSpec(const plan::Layer &l) {
+place::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
   place::LayerSpec spec;
+  spec.normedLhs = normedLhs;
   spec.name = l.name();
   spec.flops = l.flops();
   spec.m = l.m();
@@ -147,7 +148,8 @@ route::Routing toRouting(const plan::Plan &plan) {
     for (route::FlowKind kind :
          {route::FlowKind::activation, route::FlowKind::input,
           route::FlowKind::output, route::FlowKind::weights,
-          route::FlowKind::rowBroadcast, route::FlowKind::columnBroadcast})
+          route::FlowKind::rowBroadcast, route::FlowKind::columnBroadcast,
+          route::FlowKind::rowReduction, route::FlowKind::columnReduction})
       if (f.kind() == route::flowKindName(kind))
         r.flow.kind = kind;
     r.flow.source = plan::toRect(f.source());
@@ -338,6 +340,7 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
   for (const plan::Flow &f : plan.flows())
     if (!f.segments().empty())
       broadcastOf[{f.destination_layer(), f.kind()}] = &f;
+  std::vector<NormedProduct> normed = normedProducts(plan);
   for (int64_t l = 0; l < layers; ++l) {
     const plan::Layer &layer = plan.layers(l);
     if (layer.m() <= 0 || layer.n() <= 0 || layer.k() <= 0)
@@ -358,9 +361,33 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
                        summa.panels(), " panels) does not fit its ", r.width,
                        "x", r.height, " PEs and contraction of ", layer.k()));
     place::SummaBroadcasts needed = place::CostModel::summaBroadcasts(
-        layerSpec(layer), r.height, r.width, summa.transposed(),
+        layerSpec(layer, normed[l].matmul >= 0), r.height, r.width,
+        summa.transposed(),
         /*weightsStreamed=*/plan.mode() == "weight-streaming" &&
             layer.tiles_size() > 0);
+    // A normalisation before the product runs on its left operand's
+    // blocks: rows split over a line of PEs reduce their partial sums along
+    // it; the broadcast that carries its panels, required below whenever
+    // the line is longer than one PE, returns the statistics.
+    int64_t line = summa.transposed() ? summa.grid_rows() : summa.grid_cols();
+    if (normed[l].matmul >= 0 && line > 1) {
+      const char *kind =
+          summa.transposed() ? "column-reduction" : "row-reduction";
+      const char *along = summa.transposed() ? "columns" : "rows";
+      auto it = broadcastOf.find({l, kind});
+      if (it == broadcastOf.end() ||
+          !(plan::toRect(it->second->destination()) == r))
+        return absl::FailedPreconditionError(
+            absl::StrCat("layer ", layer.name(), " normalises rows split over ",
+                         line, " PEs but no reduction along its ", along,
+                         " is routed: their partial sums cannot meet"));
+      double bytes = static_cast<double>(layer.m()) * 2 * 8;
+      if (it->second->bytes() < bytes)
+        return absl::FailedPreconditionError(absl::StrCat(
+            "layer ", layer.name(), "'s reduction along its ", along,
+            " carries ", it->second->bytes(), " bytes; its ", layer.m(),
+            " rows' partial sums are ", bytes));
+    }
     for (auto [kind, along, bytes] :
          {std::make_tuple("row-broadcast", "rows", needed.rowBytes),
           std::make_tuple("column-broadcast", "columns", needed.columnBytes)}) {
@@ -394,7 +421,7 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
                        " runs attention but the plan gives no attention "
                        "tiling for it"));
     const plan::AttentionTiling &a = layer.attention();
-    place::LayerSpec spec = layerSpec(layer);
+    place::LayerSpec spec = layerSpec(layer, /*normedLhs=*/false);
     if (!spec.attention.valid() || k.operands_size() < 3)
       return absl::FailedPreconditionError(absl::StrCat(
           "layer ", layer.name(), "'s attention tiling has no valid shape"));
@@ -560,8 +587,10 @@ Timing modelTiming(const plan::Plan &plan) {
   place::CostModel model(target);
   Timing timing;
   double flops = 0, streamed = 0, peakRate = 0;
-  for (const plan::Layer &l : plan.layers()) {
-    place::LayerSpec spec = layerSpec(l);
+  std::vector<NormedProduct> normed = normedProducts(plan);
+  for (int64_t i = 0; i < plan.layers_size(); ++i) {
+    const plan::Layer &l = plan.layers(i);
+    place::LayerSpec spec = layerSpec(l, normed[i].matmul >= 0);
     Rect r = plan::toRect(l.region());
     double cycles = model.layerCycles(spec, r.height, r.width);
     timing.layers.push_back(LayerTime{l.name(), cycles});

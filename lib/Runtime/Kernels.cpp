@@ -564,6 +564,32 @@ void accumulateProduct(const float *a, int64_t lda, const float *b, int64_t ldb,
   chainProduct<true>(ChainOperands{a, lda, b, ldb, c, ldc, rows, k, n});
 }
 
+void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
+             const float *scale, const float *bias) {
+  // Block j's partial sum, in order, then the chain from the last block to
+  // the first: s_0 + (s_1 + (... + s_last)).
+  auto reduce = [&](auto term) {
+    double total = 0;
+    int64_t base = n / blocks, extra = n % blocks;
+    for (int64_t j = blocks - 1; j >= 0; --j) {
+      int64_t begin = j * base + std::min(j, extra);
+      int64_t end = begin + base + (j < extra ? 1 : 0);
+      double partial = 0;
+      for (int64_t i = begin; i < end; ++i)
+        partial += term(i);
+      total = j == blocks - 1 ? partial : partial + total;
+    }
+    return total;
+  };
+  double mean = layerNorm ? reduce([&](int64_t i) { return row[i]; }) / n : 0;
+  double var =
+      reduce([&](int64_t i) { return (row[i] - mean) * (row[i] - mean); }) / n;
+  double inv = 1 / std::sqrt(var + eps);
+  for (int64_t i = 0; i < n; ++i)
+    row[i] = static_cast<float>((row[i] - mean) * inv * scale[i] +
+                                (bias ? bias[i] : 0.0));
+}
+
 void softmaxScores(float *row, int64_t keys, float scale, const float *mask,
                    int64_t visible) {
   float max = -INFINITY;
@@ -730,20 +756,8 @@ absl::Status runKernel(const plan::Kernel &k,
     const Array &scale = *in[1];
     const Array *bias = in.size() > 2 ? in[2] : nullptr;
     rows(r, axis, [&](float *row, int64_t n) {
-      double mean = 0;
-      if (layerNorm) {
-        for (int64_t i = 0; i < n; ++i)
-          mean += row[i];
-        mean /= n;
-      }
-      double var = 0;
-      for (int64_t i = 0; i < n; ++i)
-        var += (row[i] - mean) * (row[i] - mean);
-      var /= n;
-      double inv = 1 / std::sqrt(var + eps);
-      for (int64_t i = 0; i < n; ++i)
-        row[i] = static_cast<float>((row[i] - mean) * inv * scale.floats[i] +
-                                    (bias ? bias->floats[i] : 0.0));
+      normRow(row, n, /*blocks=*/1, layerNorm, eps, scale.floats.data(),
+              bias ? bias->floats.data() : nullptr);
     });
     return absl::OkStatus();
   }

@@ -44,6 +44,14 @@ void accumulateProduct(const float *a, int64_t lda, const float *b, int64_t ldb,
                        float *c, int64_t ldc, int64_t rows, int64_t k,
                        int64_t n);
 
+/// Normalises one row of `n` in place (layer_norm, or rms_norm without the
+/// mean) as the `blocks` PEs that hold it in consecutive slices compute it:
+/// each sums its slice in double, in order; the partial sums are reduced
+/// from the last PE to the first (s_0 + (s_1 + ...)), for the mean and then
+/// for the squared deviations. One block is the host's plain row sum.
+void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
+             const float *scale, const float *bias);
+
 /// One row of attention scores to probabilities, in place: scaled, plus
 /// `mask` (one value per key, or null), keys from `visible` on hidden
 /// (causal), then softmax with its sum in double in key order. The host

@@ -76,6 +76,34 @@ std::string show(const Rect &r) {
 
 } // namespace
 
+std::vector<NormedProduct> normedProducts(const plan::Plan &plan) {
+  std::vector<NormedProduct> normed(plan.layers_size());
+  std::vector<int64_t> madeBy(plan.tensors_size(), -1);
+  for (int64_t i = 0; i < plan.kernels_size(); ++i) {
+    const plan::Kernel &k = plan.kernels(i);
+    for (int64_t id : k.results())
+      if (id >= 0 && id < plan.tensors_size())
+        madeBy[id] = i;
+    if (k.op() != "wafer.matmul" || k.layer() < 0 ||
+        k.layer() >= plan.layers_size() || k.operands_size() < 2 ||
+        attrInt(k, "transpose_lhs", 0) || normed[k.layer()].matmul >= 0)
+      continue;
+    int64_t lhs = k.operands(0);
+    int64_t norm = lhs >= 0 && lhs < plan.tensors_size() ? madeBy[lhs] : -1;
+    if (norm < 0)
+      continue;
+    const plan::Kernel &n = plan.kernels(norm);
+    if ((n.op() != "wafer.layer_norm" && n.op() != "wafer.rms_norm") ||
+        n.layer() != k.layer() || n.operands_size() < 2)
+      continue;
+    int64_t rank = plan.tensors(lhs).shape_size();
+    int64_t axis = attrInt(n, "axis", -1);
+    if (axis == -1 || axis == rank - 1)
+      normed[k.layer()] = {norm, i};
+  }
+  return normed;
+}
+
 //===----------------------------------------------------------------------===//
 // PeMemory
 //===----------------------------------------------------------------------===//
@@ -167,6 +195,14 @@ PeExecutor::PeExecutor(const plan::Plan &plan, bool perPeMath)
   for (int64_t id : plan.outputs())
     if (producer[id] >= 0)
       leaves[{id, producer[id]}] = true;
+  normed = normedProducts(plan);
+  for (const plan::Kernel &k : plan.kernels())
+    if (k.op() == "wafer.matmul" && k.layer() >= 0 && k.operands_size() > 0 &&
+        !attrInt(k, "transpose_lhs", 0))
+      leftOperand.insert({k.layer(), k.operands(0)});
+  for (int64_t l = 0; l < layers; ++l)
+    if (normed[l].norm >= 0)
+      leftOperand.insert({l, plan.kernels(normed[l].norm).operands(0)});
   for (const plan::Kernel &k : plan.kernels()) {
     if (k.op() != "wafer.attention" || k.layer() < 0)
       continue;
@@ -284,8 +320,29 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     return holdAt(0, bytesAt(0, most));
   }
 
-  // Blocks (or column slices) of the layer's SUMMA output.
+  // A product's left operand (m x k): the SUMMA grid's A blocks, its rows
+  // split like the output's, its k over the other side of the grid.
   const plan::SummaTiling &s = l.summa();
+  if (leftOperand.count({layer, tensor}) && l.has_summa() && l.m() > 0 &&
+      l.k() > 0 && last == l.k() && elements / l.k() == l.m() &&
+      s.grid_rows() >= 1 && s.grid_cols() >= 1) {
+    int64_t mBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
+    int64_t kBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
+    int64_t gridRows = mem.tracksEveryPe() ? s.grid_rows() : 1;
+    int64_t gridCols = mem.tracksEveryPe() ? s.grid_cols() : 1;
+    for (int64_t i = 0; i < gridRows; ++i)
+      for (int64_t j = 0; j < gridCols; ++j) {
+        auto [m0, m1] = part(l.m(), mBlocks, s.transposed() ? j : i);
+        auto [k0, k1] = part(l.k(), kBlocks, s.transposed() ? i : j);
+        if (absl::Status st =
+                holdAt(i * region.width + j, (m1 - m0) * (k1 - k0) * width);
+            !st.ok())
+          return st;
+      }
+    return absl::OkStatus();
+  }
+
+  // Blocks (or column slices) of the layer's SUMMA output.
   if (l.has_summa() && l.m() > 0 && l.n() > 0 && last == l.n() &&
       s.grid_rows() >= 1 && s.grid_cols() >= 1 &&
       ((elements % l.n() == 0 && elements / l.n() == l.m()) ||
@@ -653,6 +710,34 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   return absl::OkStatus();
 }
 
+absl::Status PeExecutor::norm(int64_t layer, const plan::Kernel &kernel,
+                              const std::vector<const Array *> &in,
+                              std::vector<Array> &results) {
+  // checkPlan has found the reduction route along the line that splits the
+  // rows whenever it is longer than one PE.
+  const plan::Layer &l = plan.layers(layer);
+  const plan::SummaTiling &s = l.summa();
+  int64_t line = s.transposed() ? s.grid_rows() : s.grid_cols();
+  const Array &x = *in[0];
+  Array &out = results[0];
+  int64_t n = l.k(), rows = l.m();
+  if (x.size() != rows * n || in[1]->size() < n ||
+      (in.size() > 2 && in[2]->size() < n))
+    return runKernel(kernel, in, results); // Not this layout: rows whole.
+  bool layerNorm = kernel.op() == "wafer.layer_norm";
+  double eps = attrFloat(kernel, "epsilon", layerNorm ? 1e-5 : 1e-6);
+  const float *scale = in[1]->floats.data();
+  const float *bias = in.size() > 2 ? in[2]->floats.data() : nullptr;
+  out.floats = x.floats;
+  parallelFor((rows + 63) / 64, [&](int64_t chunk) {
+    for (int64_t r = chunk * 64; r < std::min(rows, chunk * 64 + 64); ++r)
+      normRow(&out.floats[r * n], n, line, layerNorm, eps, scale, bias);
+  });
+  if (line > 1)
+    stats.reductionBytes += rows * 2 * 8;
+  return absl::OkStatus();
+}
+
 absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
                                    const std::vector<const Array *> &in,
                                    std::vector<Array> &results) {
@@ -826,11 +911,15 @@ absl::Status PeExecutor::run(int64_t index,
   for (int64_t id : k.results())
     if (absl::Status st = holdShards(layer, id, "the result"); !st.ok())
       return st;
-  absl::Status status = k.op() == "wafer.matmul"
-                            ? matmul(layer, k, operands, results)
-                        : k.op() == "wafer.attention" && l.has_attention()
-                            ? attention(layer, k, operands, results)
-                            : runKernel(k, operands, results);
+  absl::Status status;
+  if (k.op() == "wafer.matmul")
+    status = matmul(layer, k, operands, results);
+  else if (k.op() == "wafer.attention" && l.has_attention())
+    status = attention(layer, k, operands, results);
+  else if (normed[layer].norm == index)
+    status = norm(layer, k, operands, results);
+  else
+    status = runKernel(k, operands, results);
   if (!status.ok())
     return status;
   // Activations go after their last use here, unless they leave the layer.

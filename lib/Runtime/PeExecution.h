@@ -24,6 +24,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,16 @@ private:
   int64_t peak = 0, peakIndex = 0;
 };
 
+/// A row normalisation whose result is a product's left operand in the
+/// same layer: it runs on the product's SUMMA layout, its rows' partial sums
+/// reduced over the plan's reduction flow.
+struct NormedProduct {
+  int64_t norm = -1, matmul = -1; // Kernel indices.
+};
+/// Each layer's normed product, if it has one (the compiler's rule,
+/// LayerSpec::normedLhs, applied to the plan's kernels).
+std::vector<NormedProduct> normedProducts(const plan::Plan &plan);
+
 /// Runs the plan's kernels on their layers' PEs (see the file comment).
 class PeExecutor {
 public:
@@ -94,6 +105,10 @@ private:
   absl::Status matmul(int64_t layer, const plan::Kernel &kernel,
                       const std::vector<const Array *> &operands,
                       std::vector<Array> &results);
+  /// The layer's row normalisation on its product's left-operand blocks.
+  absl::Status norm(int64_t layer, const plan::Kernel &kernel,
+                    const std::vector<const Array *> &operands,
+                    std::vector<Array> &results);
   absl::Status attention(int64_t layer, const plan::Kernel &kernel,
                          const std::vector<const Array *> &operands,
                          std::vector<Array> &results);
@@ -120,6 +135,10 @@ private:
   /// (layer, tensor): those are held in the attention tiling's layout.
   enum class AttentionRole { query, key, value, mask, output };
   std::map<std::pair<int64_t, int64_t>, AttentionRole> attentionRole;
+  /// Left operands of products (and the inputs of the norms that make
+  /// them), by (layer, tensor): held in the SUMMA grid's A blocks.
+  std::set<std::pair<int64_t, int64_t>> leftOperand;
+  std::vector<NormedProduct> normed;
   std::vector<std::unique_ptr<PeMemory>> memory;
   /// Each held tensor's bytes per PE: (layer, tensor) -> (PE index, bytes).
   std::map<std::pair<int64_t, int64_t>,

@@ -50,12 +50,12 @@ void printPes(const runtime::PeStats &pe, bool json) {
       json ? "  \"pes\": {\"fullest_pe\": \"%s\", \"layer\": \"%s\", "
              "\"bytes\": %lld, \"capacity_bytes\": %lld, \"planned_bytes\": "
              "%lld, \"summa_panels\": %lld, \"attention_panels\": %lld, "
-             "\"broadcast_bytes\": %lld, "
+             "\"broadcast_bytes\": %lld, \"reduction_bytes\": %lld, "
              "\"flow_bytes\": %lld, \"stream_bytes\": %lld},\n"
            : "PEs: fullest PE %s of layer %s holds %lld of its %lld bytes "
              "(compiler planned %lld); %lld SUMMA panels, %lld attention "
-             "panels, %lld bytes broadcast, %lld over flows, %lld from "
-             "streams\n";
+             "panels, %lld bytes broadcast, %lld reduced, %lld over flows, "
+             "%lld from streams\n";
   std::printf(format, pe.peakPe.c_str(), pe.peakLayer.c_str(),
               static_cast<long long>(pe.peakBytes),
               static_cast<long long>(pe.capacityBytes),
@@ -63,6 +63,7 @@ void printPes(const runtime::PeStats &pe, bool json) {
               static_cast<long long>(pe.summaPanels),
               static_cast<long long>(pe.attentionPanels),
               static_cast<long long>(pe.broadcastBytes),
+              static_cast<long long>(pe.reductionBytes),
               static_cast<long long>(pe.flowBytes),
               static_cast<long long>(pe.streamBytes));
 }

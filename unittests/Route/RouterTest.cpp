@@ -95,9 +95,9 @@ TEST(Router, NegotiationMovesAFlowOffTheBusiestLink) {
 
 TEST(Router, CrossingFlowsGetDifferentColors) {
   TargetDesc t = grid(8, 8);
-  absl::StatusOr<Routing> r = routeFlows(
-      t, {flow("h", Rect{0, 3, 1, 2}, Rect{7, 3, 1, 2}, 10),
-          flow("v", Rect{3, 0, 2, 1}, Rect{3, 7, 2, 1}, 10)});
+  absl::StatusOr<Routing> r =
+      routeFlows(t, {flow("h", Rect{0, 3, 1, 2}, Rect{7, 3, 1, 2}, 10),
+                     flow("v", Rect{3, 0, 2, 1}, Rect{3, 7, 2, 1}, 10)});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_NE(r->flows[0].color, r->flows[1].color);
   EXPECT_EQ(r->maxColorsPerRouter, 2);
@@ -156,6 +156,41 @@ TEST(Router, LoadBoundHoldsAndIsMetByAFullWidthStream) {
   EXPECT_GE(r->maxLinkLoad, r->linkLoadLowerBound);
   EXPECT_DOUBLE_EQ(r->maxLinkLoad, 100);
   EXPECT_DOUBLE_EQ(r->linkLoadLowerBound, 100);
+}
+
+TEST(Router, ReductionsRunBackAlongTheirLinesToTheFirstPe) {
+  TargetDesc t = grid(8, 8);
+  Rect region{2, 1, 4, 3};
+  Flow rows = flow("fc.row-sums", region, region, 96);
+  rows.kind = FlowKind::rowReduction;
+  Flow columns = flow("qkv.column-sums", region, region, 64);
+  columns.kind = FlowKind::columnReduction;
+  absl::StatusOr<Routing> r = routeFlows(t, {rows, columns});
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Each row from its east end back to the region's first column...
+  ASSERT_EQ(r->flows[0].segments.size(), 1u);
+  const Segment &west = r->flows[0].segments[0];
+  EXPECT_EQ(west.direction, Direction::west);
+  EXPECT_EQ(west.x, 5);
+  EXPECT_EQ(west.y, 1);
+  EXPECT_EQ(west.length, 3);
+  EXPECT_EQ(west.lanes, 3);
+  // ...and each column from its bottom up to the first row.
+  const Segment &north = r->flows[1].segments[0];
+  EXPECT_EQ(north.direction, Direction::north);
+  EXPECT_EQ(north.y, 3);
+  EXPECT_EQ(north.length, 2);
+  EXPECT_EQ(north.lanes, 4);
+  EXPECT_DOUBLE_EQ(r->maxLinkLoad, 32); // 96 bytes over 3 rows.
+  EXPECT_TRUE(isWithinLayer(FlowKind::rowReduction));
+  EXPECT_STREQ(flowKindName(FlowKind::columnReduction), "column-reduction");
+  EXPECT_EQ(checkRouting(t, *r), "");
+  // A region one PE wide has nothing to reduce along its rows.
+  Flow single = flow("one", Rect{0, 0, 1, 4}, Rect{0, 0, 1, 4}, 8);
+  single.kind = FlowKind::rowReduction;
+  absl::StatusOr<Routing> none = routeFlows(t, {single});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->flows[0].segments.empty());
 }
 
 } // namespace

@@ -1,9 +1,10 @@
-//===- AttentionTest.cpp - attention on its PEs ---------------------------===//
+//===- AttentionTest.cpp - attention and norms on their PEs ---------------===//
 //
 // wafer-run's attention against a direct double-precision evaluation, and
 // each PE of an attention tiling, scoring against the key panels and
 // accumulating from the value panels that pass down its column, against the
-// host kernel: the same bits, whatever the grid.
+// host kernel: the same bits, whatever the grid. Row norms split over a
+// line of PEs against the exact statistics.
 //
 //===----------------------------------------------------------------------===//
 
@@ -219,6 +220,41 @@ TEST(Attention, ScoreRowsCountAgainstThePesSram) {
     // Four query blocks down the rows: each PE holds a quarter.
     EXPECT_TRUE(
         runOnPes(p, attentionPlan(p, 1, 4, 4, 1, 4, 8 * 1024), perPeMath).ok());
+  }
+}
+
+TEST(Norm, RowsSplitOverPesReduceTheirPartialSumsInLineOrder) {
+  // However many PEs hold slices of the row, the chained partial sums give
+  // its statistics to double precision.
+  std::vector<float> row = {1.5f, -2.25f, 7.0f, 0.125f, 3.0f, -4.0f, 9.5f};
+  std::vector<float> scale(row.size(), 2.0f), bias(row.size(), 0.5f);
+  double mean = 0, var = 0;
+  for (float x : row)
+    mean += x;
+  mean /= row.size();
+  for (float x : row)
+    var += (x - mean) * (x - mean);
+  var /= row.size();
+  for (int64_t blocks : {1, 2, 3, 7}) {
+    std::vector<float> y = row;
+    normRow(y.data(), y.size(), blocks, /*layerNorm=*/true, 1e-5, scale.data(),
+            bias.data());
+    for (size_t i = 0; i < row.size(); ++i)
+      EXPECT_NEAR(y[i], (row[i] - mean) / std::sqrt(var + 1e-5) * 2 + 0.5, 1e-5)
+          << "element " << i << " with " << blocks << " blocks";
+  }
+  // One block is the host kernel's row: the same bits.
+  plan::Kernel kernel;
+  kernel.set_op("wafer.layer_norm");
+  Array x = random({3, 7}, 5), gamma = random({7}, 6), beta = random({7}, 7);
+  std::vector<Array> out = {Array::zeros(plan::F32, {3, 7})};
+  ASSERT_TRUE(runKernel(kernel, {&x, &gamma, &beta}, out).ok());
+  for (int64_t r = 0; r < 3; ++r) {
+    std::vector<float> y(&x.floats[r * 7], &x.floats[r * 7 + 7]);
+    normRow(y.data(), 7, 1, true, 1e-5, gamma.floats.data(),
+            beta.floats.data());
+    for (int64_t i = 0; i < 7; ++i)
+      EXPECT_EQ(y[i], out[0].floats[r * 7 + i]);
   }
 }
 

@@ -11,6 +11,8 @@
 //   matmul   = max(compute, A bytes / (h x link), B bytes / (w x link))
 //              + min(h, w) x step overhead          (SUMMA on an h x w grid,
 //              or with A and B's roles swapped when that moves less per link)
+//              + 2 x (line of PEs + step overhead) for a normalised A's two
+//              row reductions
 //   attention = max(compute on the grid's PEs, keys and values down the
 //              busiest column / link) + 2 x panels x step overhead
 //   stream   = bytes / (off-wafer bytes per cycle)
@@ -47,6 +49,10 @@ struct LayerSpec {
   /// For matmul layers: rows (tokens), columns and contraction size.
   int64_t m = 0, n = 0, k = 0;
   int64_t elementBytes = 4;
+  /// The product's left operand is normalised in the layer, row by row
+  /// (a layer_norm or rms_norm over its last axis makes it): the rows' k
+  /// values are spread over a line of PEs, whose partial sums are reduced.
+  bool normedLhs = false;
   /// For attention layers: `batch` x `heads` independent problems of
   /// `queries` rows against `keys` keys (num_kv_heads key/value heads, the
   /// query heads grouped over them).
@@ -70,6 +76,13 @@ struct LayerSpec {
 struct SummaTiling {
   bool transposed = false;
   int64_t gridRows = 1, gridCols = 1, panels = 1;
+};
+
+/// Bytes a matmul layer's normalisation reduces each step along its
+/// region's rows (columns): two partial sums in double per row of the left
+/// operand, where its rows are split over more than one PE of a line.
+struct SummaReductions {
+  int64_t rowBytes = 0, columnBytes = 0;
 };
 
 /// Bytes a matmul's SUMMA broadcasts each step over its region: the operand
@@ -138,6 +151,11 @@ public:
   static std::pair<int64_t, int64_t>
   attentionBroadcastBytes(const LayerSpec &layer,
                           const AttentionTiling &tiling);
+  /// The reductions of a matmul layer on h x w laid out as `transposed`
+  /// says: its left operand's rows are split along the rows of the grid
+  /// (down its columns when transposed).
+  static SummaReductions summaReductions(const LayerSpec &layer, int64_t h,
+                                         int64_t w, bool transposed);
   /// Pure compute cycles (no communication) on `pes` PEs.
   double computeCycles(const LayerSpec &layer, int64_t pes) const;
   /// Cycles to stream `bytes` of weights from off-wafer memory.

@@ -36,17 +36,23 @@ struct Segment {
 };
 
 /// What a flow carries: a value between layers, a graph input or result,
-/// a layer's weight stream, or a matmul's SUMMA panels broadcast along the
-/// rows or the columns of its own region (source and destination are the
-/// region).
+/// a layer's weight stream, a matmul's SUMMA panels (or an attention
+/// layer's keys and values) broadcast along the rows or the columns of its
+/// own region, or the partial sums of a row normalisation reduced along them
+/// toward the region's first column (row) (source and destination are the
+/// region for the last four).
 enum class FlowKind {
   activation,
   input,
   output,
   weights,
   rowBroadcast,
-  columnBroadcast
+  columnBroadcast,
+  rowReduction,
+  columnReduction
 };
+/// Whether the flow stays within its layer's region on a fixed route.
+bool isWithinLayer(FlowKind kind);
 const char *flowKindName(FlowKind kind);
 
 struct Flow {
@@ -69,9 +75,9 @@ struct Routing {
   int64_t maxColorsPerRouter = 0;
   int64_t colorLimit = 0;
   int64_t maxTerminalColorsPerPE = 0;
-  double maxLinkLoad = 0;         // Bytes per step on the busiest link.
-  double linkLoadLowerBound = 0;  // Cut bound: no routing does better.
-  int64_t totalHops = 0;          // Sum over flows of bytes-weighted hops / bytes.
+  double maxLinkLoad = 0;        // Bytes per step on the busiest link.
+  double linkLoadLowerBound = 0; // Cut bound: no routing does better.
+  int64_t totalHops = 0; // Sum over flows of bytes-weighted hops / bytes.
   bool deadlockFree = false;
 };
 

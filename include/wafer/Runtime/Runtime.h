@@ -75,6 +75,7 @@ struct PeStats {
   int64_t summaPanels = 0;     // Panel steps of the matrix products.
   int64_t attentionPanels = 0; // Key and value panel steps of attention.
   int64_t broadcastBytes = 0;  // Panel bytes PEs received over broadcasts.
+  int64_t reductionBytes = 0;  // Norms' partial sums reduced along lines.
   int64_t flowBytes = 0;       // Activation bytes that entered layers.
   int64_t streamBytes = 0;     // Weight bytes PEs took from stream tiles.
   /// The fullest PE of any layer: its bytes, where it is, and what the

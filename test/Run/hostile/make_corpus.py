@@ -108,6 +108,14 @@ p = json.loads(json.dumps(plan))
 p["flows"] = [f for f in p["flows"] if f["name"] != attention + ".columns"]
 save("no-key-broadcast.json", p, "but no broadcast down its columns is routed: its key and value panels cannot move")
 
+p = json.loads(json.dumps(plan))
+p["flows"] = [f for f in p["flows"] if not f["kind"].endswith("-reduction")]
+save("no-reduction.json", p, "partial sums cannot meet")
+
+p = json.loads(json.dumps(plan))
+next(f for f in p["flows"] if f["kind"].endswith("-reduction"))["bytes"] = "8"
+save("short-reduction.json", p, "rows' partial sums are")
+
 with open(os.path.join(here, "MANIFEST"), "w") as f:
     for name, expected in manifest:
         f.write(f"{name}\t{expected}\n")
