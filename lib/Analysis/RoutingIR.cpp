@@ -127,11 +127,14 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
         /*weightsStreamed=*/!pipelined && !spec.weights.empty());
     place::SummaReductions reductions = place::CostModel::summaReductions(
         spec, region.height, region.width, transposed);
-    if (spec.attention.valid())
-      broadcasts.columnBytes = place::CostModel::attentionBroadcastBytes(
-                                   spec, place::CostModel::attentionTiling(
-                                             spec, region.height, region.width))
-                                   .first;
+    if (spec.attention.valid()) {
+      place::AttentionTiling tiling =
+          place::CostModel::attentionTiling(spec, region.height, region.width);
+      broadcasts.columnBytes =
+          place::CostModel::attentionBroadcastBytes(spec, tiling).first;
+      reductions.rowBytes =
+          place::CostModel::attentionCombineBytes(spec, tiling);
+    }
     auto [start, end] = activeOf(index);
     for (auto [kind, suffix, bytes] :
          {std::make_tuple(route::FlowKind::rowBroadcast, ".rows",

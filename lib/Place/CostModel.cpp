@@ -87,25 +87,44 @@ SummaBroadcasts CostModel::summaBroadcasts(const LayerSpec &layer, int64_t h,
   return b;
 }
 
+namespace {
+/// Part `index` of `total` cut into `parts`, the first `total % parts`
+/// parts one larger: [begin, end).
+std::pair<int64_t, int64_t> partOf(int64_t total, int64_t parts,
+                                   int64_t index) {
+  int64_t base = total / parts, extra = total % parts;
+  int64_t begin = index * base + std::min(index, extra);
+  return {begin, begin + base + (index < extra ? 1 : 0)};
+}
+} // namespace
+
 AttentionTiling CostModel::attentionTiling(const LayerSpec &layer, int64_t h,
                                            int64_t w) {
   AttentionTiling t;
   const LayerSpec::Attention &a = layer.attention;
   if (!a.valid() || h < 1 || w < 1)
     return t;
+  int64_t groups = std::min(w, a.batch * a.heads);
+  t.keyChunks = std::clamp<int64_t>(w / groups, 1, a.keys);
+  t.gridCols = groups * t.keyChunks;
   t.gridRows = std::min(h, a.queries);
-  t.gridCols = std::min(w, a.batch * a.heads);
-  t.panels = std::clamp<int64_t>(std::min(h, w), 1, a.keys);
+  t.panels = std::clamp<int64_t>(std::min(h, w), 1,
+                                 std::max<int64_t>(1, a.keys / t.keyChunks));
   return t;
 }
 
 std::pair<int64_t, int64_t>
 CostModel::attentionPairs(const LayerSpec &layer, const AttentionTiling &tiling,
                           int64_t column) {
-  int64_t pairs = layer.attention.batch * layer.attention.heads;
-  int64_t base = pairs / tiling.gridCols, extra = pairs % tiling.gridCols;
-  int64_t begin = column * base + std::min(column, extra);
-  return {begin, begin + base + (column < extra ? 1 : 0)};
+  return partOf(layer.attention.batch * layer.attention.heads, tiling.groups(),
+                column / tiling.keyChunks);
+}
+
+std::pair<int64_t, int64_t>
+CostModel::attentionKeys(const LayerSpec &layer, const AttentionTiling &tiling,
+                         int64_t column) {
+  return partOf(layer.attention.keys, tiling.keyChunks,
+                column % tiling.keyChunks);
 }
 
 int64_t CostModel::attentionKvPairs(const LayerSpec &layer,
@@ -126,14 +145,25 @@ CostModel::attentionBroadcastBytes(const LayerSpec &layer,
   const LayerSpec::Attention &a = layer.attention;
   if (!a.valid() || tiling.gridRows <= 1)
     return {0, 0};
-  int64_t perPair = a.keys * (a.headDim + a.valueDim) * layer.elementBytes;
-  int64_t total = 0, most = 0;
-  for (int64_t j = 0; j < tiling.gridCols; ++j) {
-    int64_t bytes = attentionKvPairs(layer, tiling, j) * perPair;
-    total += bytes;
-    most = std::max(most, bytes);
+  // Column (g, c) carries group g's key/value heads for chunk c's keys: the
+  // sums separate, so the placer's many calls cost one pass over the groups.
+  int64_t kvTotal = 0, kvMost = 0;
+  for (int64_t g = 0; g < tiling.groups(); ++g) {
+    int64_t kv = attentionKvPairs(layer, tiling, g * tiling.keyChunks);
+    kvTotal += kv;
+    kvMost = std::max(kvMost, kv);
   }
-  return {total, most};
+  int64_t perKey = (a.headDim + a.valueDim) * layer.elementBytes;
+  int64_t widestChunk = partOf(a.keys, tiling.keyChunks, 0).second;
+  return {kvTotal * a.keys * perKey, kvMost * widestChunk * perKey};
+}
+
+int64_t CostModel::attentionCombineBytes(const LayerSpec &layer,
+                                         const AttentionTiling &tiling) {
+  const LayerSpec::Attention &a = layer.attention;
+  if (!a.valid() || tiling.keyChunks <= 1)
+    return 0;
+  return a.batch * a.heads * a.queries * (a.valueDim + 2) * 4;
 }
 
 SummaReductions CostModel::summaReductions(const LayerSpec &layer, int64_t h,
@@ -158,8 +188,13 @@ double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
     double column =
         static_cast<double>(attentionBroadcastBytes(layer, t).second) /
         target.linkBytesPerCycle;
-    return std::max(computeCycles(layer, t.gridRows * t.gridCols), column) +
-           2 * t.panels * kStepOverheadCycles;
+    double cycles =
+        std::max(computeCycles(layer, t.gridRows * t.gridCols), column) +
+        2 * t.panels * kStepOverheadCycles;
+    // The chunks' partial results, combined along each grid row.
+    if (t.keyChunks > 1)
+      cycles += t.keyChunks + kStepOverheadCycles;
+    return cycles;
   }
   if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
     return compute;
@@ -169,8 +204,9 @@ double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
                            : summaCommCycles(layer, h, w, link);
   double cycles =
       std::max(compute, comm) + std::min(h, w) * kStepOverheadCycles;
-  // A normalised left operand: two reductions along the line that splits
-  // its rows (the mean, then the squared deviations), each crossing it.
+  // A normalised left operand: its rows' partial sums (of the values and
+  // of their squares) cross the line that splits them, and the statistics
+  // cross it back on the panel broadcast, each a task step.
   SummaReductions r = summaReductions(layer, h, w, transposed);
   if (r.rowBytes > 0 || r.columnBytes > 0)
     cycles += 2 * (std::min(transposed ? h : w, layer.n) + kStepOverheadCycles);

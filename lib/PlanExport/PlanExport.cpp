@@ -233,6 +233,7 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
       t.set_grid_rows(tiling.gridRows);
       t.set_grid_cols(tiling.gridCols);
       t.set_panels(tiling.panels);
+      t.set_key_chunks(tiling.keyChunks);
     }
     for (StreamOp tile : place.getTiles().front().getOps<StreamOp>()) {
       plan::StreamTile &t = *l.add_tiles();

@@ -444,42 +444,58 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
                        " key/value heads of ", a.head_dim(), " and ",
                        a.value_dim(), "), not the shapes its kernel reads"));
     Rect r = plan::toRect(layer.region());
+    double pairs = static_cast<double>(a.batch()) * a.heads();
     if (a.grid_rows() < 1 || a.grid_rows() > std::min(r.height, a.queries()) ||
-        a.grid_cols() < 1 ||
-        a.grid_cols() >
-            std::min<double>(r.width,
-                             static_cast<double>(a.batch()) * a.heads()) ||
-        a.panels() < 1 || a.panels() > a.keys())
+        a.key_chunks() < 1 || a.key_chunks() > a.keys() ||
+        a.grid_cols() < a.key_chunks() || a.grid_cols() > r.width ||
+        a.grid_cols() % a.key_chunks() != 0 ||
+        a.grid_cols() / a.key_chunks() > pairs || a.panels() < 1 ||
+        a.panels() > a.keys())
       return absl::FailedPreconditionError(absl::StrCat(
           "layer ", layer.name(), "'s attention tiling (", a.grid_rows(), "x",
-          a.grid_cols(), " PEs, ", a.panels(), " panels) does not fit its ",
-          r.width, "x", r.height, " PEs, ", a.queries(), " queries, ", a.keys(),
-          " keys and ", a.batch(), " x ", a.heads(), " heads"));
+          a.grid_cols(), " PEs, ", a.key_chunks(), " key chunks, ", a.panels(),
+          " panels) does not fit its ", r.width, "x", r.height, " PEs, ",
+          a.queries(), " queries, ", a.keys(), " keys and ", a.batch(), " x ",
+          a.heads(), " heads"));
     if (spec.elementBytes < 1 || spec.elementBytes > 8 ||
         static_cast<double>(a.keys()) *
                 (static_cast<double>(a.head_dim()) + a.value_dim()) *
                 spec.elementBytes *
                 (static_cast<double>(a.batch()) * a.kv_heads() +
                  a.grid_cols()) >
+            0x1p62 ||
+        pairs * a.queries() * (static_cast<double>(a.value_dim()) + 2) * 4 >
             0x1p62)
       return absl::FailedPreconditionError(absl::StrCat(
           "layer ", layer.name(), "'s keys and values are too large"));
-    place::AttentionTiling tiling{a.grid_rows(), a.grid_cols(), a.panels()};
-    int64_t bytes =
-        place::CostModel::attentionBroadcastBytes(spec, tiling).first;
-    if (bytes == 0)
-      continue;
-    auto it = broadcastOf.find({k.layer(), "column-broadcast"});
-    if (it == broadcastOf.end() ||
-        !(plan::toRect(it->second->destination()) == r))
-      return absl::FailedPreconditionError(absl::StrCat(
-          "layer ", layer.name(), " attends on ", r.width, "x", r.height,
-          " PEs but no broadcast down its columns is routed: its key and "
-          "value panels cannot move"));
-    if (it->second->bytes() < bytes)
-      return absl::FailedPreconditionError(absl::StrCat(
-          "layer ", layer.name(), "'s broadcast down its columns carries ",
-          it->second->bytes(), " bytes; its keys and values are ", bytes));
+    place::AttentionTiling tiling{a.grid_rows(), a.grid_cols(), a.key_chunks(),
+                                  a.panels()};
+    // The keys and values down the columns; the chunks' partial results
+    // back along the rows to each group's first column.
+    for (auto [kind, why, bytes] :
+         {std::make_tuple(
+              "column-broadcast",
+              "no broadcast down its columns is routed: its key and value "
+              "panels cannot move",
+              place::CostModel::attentionBroadcastBytes(spec, tiling).first),
+          std::make_tuple(
+              "row-reduction",
+              "no reduction along its rows is routed: its key chunks' "
+              "results cannot be combined",
+              place::CostModel::attentionCombineBytes(spec, tiling))}) {
+      if (bytes == 0)
+        continue;
+      auto it = broadcastOf.find({k.layer(), kind});
+      if (it == broadcastOf.end() ||
+          !(plan::toRect(it->second->destination()) == r))
+        return absl::FailedPreconditionError(
+            absl::StrCat("layer ", layer.name(), " attends on ", r.width, "x",
+                         r.height, " PEs but ", why));
+      if (it->second->bytes() < bytes)
+        return absl::FailedPreconditionError(
+            absl::StrCat("layer ", layer.name(), "'s ", kind, " carries ",
+                         it->second->bytes(), " bytes; it must carry ", bytes));
+    }
   }
 
   // A tensor read in another layer than it was made in must arrive on a

@@ -566,28 +566,73 @@ void accumulateProduct(const float *a, int64_t lda, const float *b, int64_t ldb,
 
 void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
              const float *scale, const float *bias) {
-  // Block j's partial sum, in order, then the chain from the last block to
-  // the first: s_0 + (s_1 + (... + s_last)).
-  auto reduce = [&](auto term) {
-    double total = 0;
-    int64_t base = n / blocks, extra = n % blocks;
-    for (int64_t j = blocks - 1; j >= 0; --j) {
-      int64_t begin = j * base + std::min(j, extra);
-      int64_t end = begin + base + (j < extra ? 1 : 0);
-      double partial = 0;
-      for (int64_t i = begin; i < end; ++i)
-        partial += term(i);
-      total = j == blocks - 1 ? partial : partial + total;
+  // Block j's partial sums of the values and their squares, in order, then
+  // the chain from the last block to the first: s_0 + (s_1 + (... + s_last)).
+  double sum = 0, squares = 0;
+  int64_t base = n / blocks, extra = n % blocks;
+  for (int64_t j = blocks - 1; j >= 0; --j) {
+    int64_t begin = j * base + std::min(j, extra);
+    int64_t end = begin + base + (j < extra ? 1 : 0);
+    double partial = 0, partialSquares = 0;
+    for (int64_t i = begin; i < end; ++i) {
+      partial += row[i];
+      partialSquares += static_cast<double>(row[i]) * row[i];
     }
-    return total;
-  };
-  double mean = layerNorm ? reduce([&](int64_t i) { return row[i]; }) / n : 0;
-  double var =
-      reduce([&](int64_t i) { return (row[i] - mean) * (row[i] - mean); }) / n;
+    sum = j == blocks - 1 ? partial : partial + sum;
+    squares = j == blocks - 1 ? partialSquares : partialSquares + squares;
+  }
+  // One pass: E[x^2] - mean^2, in double over float inputs.
+  double mean = layerNorm ? sum / n : 0;
+  double var = std::max(0.0, squares / n - mean * mean);
   double inv = 1 / std::sqrt(var + eps);
   for (int64_t i = 0; i < n; ++i)
     row[i] = static_cast<float>((row[i] - mean) * inv * scale[i] +
                                 (bias ? bias[i] : 0.0));
+}
+
+double chunkScores(float *row, int64_t keys, float scale, const float *mask,
+                   int64_t visible, float *max) {
+  float most = -INFINITY;
+  for (int64_t j = 0; j < keys; ++j) {
+    float s = row[j] * scale;
+    if (mask)
+      s += mask[j];
+    if (j >= visible)
+      s = -INFINITY;
+    row[j] = s;
+    most = std::max(most, s);
+  }
+  *max = most;
+  if (most == -INFINITY) {
+    std::fill_n(row, keys, 0.0f);
+    return 0;
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < keys; ++j) {
+    row[j] = std::exp(row[j] - most);
+    sum += row[j];
+  }
+  return sum;
+}
+
+void combineChunks(const std::vector<ChunkResult> &chunks, int64_t dv,
+                   float *out) {
+  const ChunkResult &last = chunks.back();
+  double max = last.max, sum = last.sum;
+  std::vector<double> output(last.output, last.output + dv);
+  for (int64_t c = static_cast<int64_t>(chunks.size()) - 2; c >= 0; --c) {
+    const ChunkResult &own = chunks[c];
+    double merged = std::max<double>(max, own.max);
+    if (merged == -INFINITY)
+      continue; // Nothing visible yet on either side.
+    double running = std::exp(max - merged), mine = std::exp(own.max - merged);
+    sum = sum * running + own.sum * mine;
+    for (int64_t d = 0; d < dv; ++d)
+      output[d] = output[d] * running + own.output[d] * mine;
+    max = merged;
+  }
+  for (int64_t d = 0; d < dv; ++d)
+    out[d] = static_cast<float>(output[d] / sum);
 }
 
 void softmaxScores(float *row, int64_t keys, float scale, const float *mask,

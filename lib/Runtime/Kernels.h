@@ -46,9 +46,9 @@ void accumulateProduct(const float *a, int64_t lda, const float *b, int64_t ldb,
 
 /// Normalises one row of `n` in place (layer_norm, or rms_norm without the
 /// mean) as the `blocks` PEs that hold it in consecutive slices compute it:
-/// each sums its slice in double, in order; the partial sums are reduced
-/// from the last PE to the first (s_0 + (s_1 + ...)), for the mean and then
-/// for the squared deviations. One block is the host's plain row sum.
+/// each sums its slice's values and squares in double, in order; the partial
+/// sums are reduced from the last PE to the first (s_0 + (s_1 + ...)), one
+/// pass, and the variance is E[x^2] - mean^2. The host kernel is one block.
 void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
              const float *scale, const float *bias);
 
@@ -58,6 +58,29 @@ void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
 /// kernel and each PE of an attention tiling run this same code.
 void softmaxScores(float *row, int64_t keys, float scale, const float *mask,
                    int64_t visible);
+
+/// One row of attention scores against one chunk of the keys, in place:
+/// scaled, plus `mask`, keys from `visible` on hidden, then exp(s - max)
+/// with `*max` their maximum; returns their sum (double, in key order). A
+/// chunk with every key hidden leaves zeros, a maximum of -inf and a sum of
+/// 0: it adds nothing when combined.
+double chunkScores(float *row, int64_t keys, float scale, const float *mask,
+                   int64_t visible, float *max);
+
+/// What one key chunk made of one query row: its scores' maximum and sum
+/// and its output accumulated from unnormalised scores (`dv` values).
+struct ChunkResult {
+  float max;
+  double sum;
+  const float *output;
+};
+
+/// Combines the chunks' results of one query row into `out` (dv values),
+/// as they pass from the last chunk's PE to the first's: each rescales the
+/// running sum and output to the larger maximum and adds its own (in
+/// double); the first divides the output by the sum.
+void combineChunks(const std::vector<ChunkResult> &chunks, int64_t dv,
+                   float *out);
 
 /// Checks every kernel's operand and result shapes against what it reads
 /// and writes, and, with `hostLimits`, bounds the host memory a run needs.

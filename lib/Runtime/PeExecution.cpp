@@ -66,8 +66,8 @@ attentionOf(const plan::Layer &l) {
   spec.elementBytes = 4;
   spec.attention = {a.batch(),    a.queries(),  a.keys(),     a.heads(),
                     a.kv_heads(), a.head_dim(), a.value_dim()};
-  return {spec,
-          place::AttentionTiling{a.grid_rows(), a.grid_cols(), a.panels()}};
+  return {spec, place::AttentionTiling{a.grid_rows(), a.grid_cols(),
+                                       a.key_chunks(), a.panels()}};
 }
 
 std::string show(const Rect &r) {
@@ -275,28 +275,30 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     return absl::OkStatus();
 
   // The attention tiling's blocks: PE (i, j) holds row block i of the query
-  // (key) positions for column j's (batch, head) pairs.
+  // positions for column j's (batch, head) pairs (in each of their chunk
+  // columns), row block i of its chunk's key and value positions for the
+  // key/value heads they read, and, in the group's first column only, the
+  // output's.
   if (auto role = attentionRole.find({layer, tensor});
       role != attentionRole.end() && l.has_attention()) {
     auto [spec, tiling] = attentionOf(l);
     const plan::AttentionTiling &a = l.attention();
     AttentionRole r = role->second;
     bool keyed = r == AttentionRole::key || r == AttentionRole::value;
-    int64_t positions = keyed ? a.keys() : a.queries();
     // Features per pair: a query or key head, a value or output head, or
-    // for the mask the scores of one query against every key.
-    int64_t features = r == AttentionRole::query || r == AttentionRole::key
-                           ? a.head_dim()
-                       : r == AttentionRole::mask ? a.keys()
-                                                  : a.value_dim();
-    auto pairsOf = [&](int64_t j) {
-      if (keyed)
-        return place::CostModel::attentionKvPairs(spec, tiling, j);
-      auto [begin, end] = place::CostModel::attentionPairs(spec, tiling, j);
-      return end - begin;
-    };
-    auto bytesAt = [&](int64_t i, int64_t pairs) {
-      auto [p0, p1] = part(positions, tiling.gridRows, i);
+    // for the mask one query's scores against the chunk's keys.
+    auto bytesAt = [&](int64_t i, int64_t j) -> int64_t {
+      if (r == AttentionRole::output && j % tiling.keyChunks != 0)
+        return 0;
+      auto [k0, k1] = place::CostModel::attentionKeys(spec, tiling, j);
+      auto [p0, p1] = part(keyed ? k1 - k0 : a.queries(), tiling.gridRows, i);
+      auto [g0, g1] = place::CostModel::attentionPairs(spec, tiling, j);
+      int64_t pairs =
+          keyed ? place::CostModel::attentionKvPairs(spec, tiling, j) : g1 - g0;
+      int64_t features = r == AttentionRole::query || r == AttentionRole::key
+                             ? a.head_dim()
+                         : r == AttentionRole::mask ? k1 - k0
+                                                    : a.value_dim();
       // A broadcast mask holds no more than the whole of it.
       return saturated(std::min(static_cast<double>(p1 - p0) * pairs * features,
                                 static_cast<double>(elements)) *
@@ -305,19 +307,19 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     if (mem.tracksEveryPe()) {
       for (int64_t i = 0; i < tiling.gridRows; ++i)
         for (int64_t j = 0; j < tiling.gridCols; ++j)
-          if (absl::Status st =
-                  holdAt(i * region.width + j, bytesAt(i, pairsOf(j)));
+          if (absl::Status st = holdAt(i * region.width + j, bytesAt(i, j));
               !st.ok())
             return st;
       return absl::OkStatus();
     }
-    // Only the first PE is tracked. It has the largest row block and the
-    // most pairs, but a later column's pairs may straddle one more
-    // key/value head: it is charged the most any column holds.
+    // Only the first PE is tracked. It has the largest position blocks, the
+    // most pairs and the largest chunk, but a later column's pairs may
+    // straddle one more key/value head: it is charged the most any PE of
+    // the first grid row holds.
     int64_t most = 0;
     for (int64_t j = 0; j < tiling.gridCols; ++j)
-      most = std::max(most, pairsOf(j));
-    return holdAt(0, bytesAt(0, most));
+      most = std::max(most, bytesAt(0, j));
+    return holdAt(0, most);
   }
 
   // A product's left operand (m x k): the SUMMA grid's A blocks, its rows
@@ -743,60 +745,66 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
                                    std::vector<Array> &results) {
   const plan::Layer &l = plan.layers(layer);
   // checkPlan has matched the tiling to the kernel's shapes and the region,
-  // and its keys and values to the broadcast down the region's columns.
+  // its keys and values to the broadcast down the region's columns and its
+  // chunks' partial results to the reduction along its rows.
   auto [spec, tiling] = attentionOf(l);
   const plan::AttentionTiling &a = l.attention();
   const int64_t rowsOfGrid = tiling.gridRows, cols = tiling.gridCols;
+  const int64_t chunks = tiling.keyChunks;
   Rect region = plan::toRect(l.region());
-  auto pairsOf = [&](int64_t j) {
-    return place::CostModel::attentionPairs(spec, tiling, j);
-  };
-  // SRAM while a PE attends: its whole score rows, beside the widest key
-  // panel it receives, then the widest value panel.
+  // SRAM while a PE attends: its score rows against its chunk's keys, the
+  // widest key or value panel it receives and, with several chunks, the
+  // running maximum, sum and output it passes on (or receives).
   PeMemory &mem = memoryOf(layer);
-  int64_t panelKeys = part(a.keys(), tiling.panels, 0).second;
-  auto holdWorking = [&](int64_t i, int64_t j) -> absl::Status {
+  auto working = [&](int64_t i, int64_t j) {
     auto [q0, q1] = part(a.queries(), rowsOfGrid, i);
-    auto [p0, p1] = pairsOf(j);
+    auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, j);
+    auto [k0, k1] = place::CostModel::attentionKeys(spec, tiling, j);
     int64_t kv = place::CostModel::attentionKvPairs(spec, tiling, j);
-    int64_t index = i * region.width + j;
-    int64_t scores =
-        saturated(static_cast<double>(q1 - q0) * (p1 - p0) * a.keys() * 4);
-    int64_t panel = saturated(static_cast<double>(panelKeys) * kv *
-                              std::max(a.head_dim(), a.value_dim()) * 4);
-    if (absl::Status st = mem.hold(index, scores + panel,
-                                   "its score rows and the widest key or "
-                                   "value panel it receives");
-        !st.ok())
-      return st;
-    mem.release(index, scores + panel);
-    return absl::OkStatus();
+    double rows = static_cast<double>(q1 - q0) * (p1 - p0);
+    double panel = static_cast<double>(part(k1 - k0, tiling.panels, 0).second) *
+                   kv * std::max(a.head_dim(), a.value_dim());
+    double partial = chunks > 1 ? rows * (a.value_dim() + 2) : 0;
+    return saturated((rows * (k1 - k0) + panel + partial) * 4);
   };
+  const char *what = "its score rows and the widest key or value panel it "
+                     "receives";
   if (mem.tracksEveryPe()) {
     for (int64_t i = 0; i < rowsOfGrid; ++i)
-      for (int64_t j = 0; j < cols; ++j)
-        if (absl::Status st = holdWorking(i, j); !st.ok())
+      for (int64_t j = 0; j < cols; ++j) {
+        int64_t bytes = working(i, j), index = i * region.width + j;
+        if (absl::Status st = mem.hold(index, bytes, what); !st.ok())
           return st;
+        mem.release(index, bytes);
+      }
   } else {
-    // The first PE has the most queries and pairs; it is charged the most
-    // key/value heads any column receives.
-    int64_t widest = 0;
-    for (int64_t j = 1; j < cols; ++j)
-      if (place::CostModel::attentionKvPairs(spec, tiling, j) >
-          place::CostModel::attentionKvPairs(spec, tiling, widest))
-        widest = j;
-    if (absl::Status st = holdWorking(0, widest); !st.ok())
+    // The first PE has the most queries, pairs and keys; it is charged the
+    // most any PE of the first grid row needs.
+    int64_t most = 0;
+    for (int64_t j = 0; j < cols; ++j)
+      most = std::max(most, working(0, j));
+    if (absl::Status st = mem.hold(0, most, what); !st.ok())
       return st;
+    mem.release(0, most);
   }
   stats.broadcastBytes +=
       place::CostModel::attentionBroadcastBytes(spec, tiling).first;
+  if (chunks > 1)
+    stats.reductionBytes +=
+        place::CostModel::attentionCombineBytes(spec, tiling) * (chunks - 1);
   stats.attentionPanels += 2 * tiling.panels;
-  if (!perPeMath)
+  // One chunk: the host kernel computes the PEs' chains for every pair at
+  // once, with the same bits.
+  if (!perPeMath && chunks == 1)
     return runKernel(kernel, in, results);
 
-  // Each PE (i, j): for each of its (batch, head) pairs, its queries scored
-  // against each key panel as it passes, softmax over the whole rows, then
-  // its output accumulated from each value panel, in key order.
+  // Each PE (i, j): for each of its pairs, its queries scored against each
+  // key panel of its chunk as it passes, then its output accumulated from
+  // each value panel, in key order. One chunk takes the softmax of whole
+  // rows; several keep each chunk's maximum, sum and unnormalised output
+  // and combine them along the grid row, from the group's last chunk to
+  // its first. Several chunks run this code in both modes (per grid row
+  // and group by default), so the result does not depend on the mode.
   const Array &q = *in[0], &key = *in[1], &v = *in[2];
   const Array *mask = in.size() > 3 ? in[3] : nullptr;
   Array &out = results[0];
@@ -815,57 +823,101 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
       stride *= size;
     }
   }
-  parallelFor(rowsOfGrid * cols, [&](int64_t item) {
-    int64_t i = item / cols, j = item % cols;
+  struct Partial {
+    std::vector<float> output; // rows x dv, unnormalised with several chunks.
+    std::vector<float> max;    // Per row.
+    std::vector<double> sum;   // Per row.
+  };
+  // One PE's part: rows [q0, q1) of pair (b, h) against column j's chunk.
+  auto attendChunk = [&](int64_t b, int64_t h, int64_t q0, int64_t q1,
+                         int64_t j, Partial &p) {
+    int64_t g = h / group, rows = q1 - q0;
+    auto [c0, c1] = place::CostModel::attentionKeys(spec, tiling, j);
+    int64_t keys = c1 - c0;
+    std::vector<float> queries(rows * dh), scores(rows * keys, 0.0f), keysT,
+        values, maskRow(mask ? keys : 0);
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy_n(&q.floats[(b * sq + q0 + r) * q.shape[2] + h * dh], dh,
+                  &queries[r * dh]);
+    for (int64_t t = 0; t < tiling.panels; ++t) {
+      auto [k0, k1] = part(keys, tiling.panels, t);
+      // The key panel as it arrives, laid out head dimension by key.
+      keysT.resize(dh * (k1 - k0));
+      for (int64_t k = k0; k < k1; ++k)
+        for (int64_t d = 0; d < dh; ++d)
+          keysT[d * (k1 - k0) + k - k0] =
+              key.floats[(b * sk + c0 + k) * key.shape[2] + g * dh + d];
+      accumulateProduct(queries.data(), dh, keysT.data(), k1 - k0, &scores[k0],
+                        keys, rows, dh, k1 - k0);
+    }
+    p.max.assign(rows, -INFINITY);
+    p.sum.assign(rows, 0.0);
+    for (int64_t r = 0; r < rows; ++r) {
+      if (mask)
+        for (int64_t k = 0; k < keys; ++k)
+          maskRow[k] =
+              mask->floats[b * maskStride[0] + h * maskStride[1] +
+                           (q0 + r) * maskStride[2] + (c0 + k) * maskStride[3]];
+      int64_t visible =
+          causal ? std::clamp<int64_t>(q0 + r + 1 - c0, 0, keys) : keys;
+      float *row = &scores[r * keys];
+      if (chunks == 1)
+        softmaxScores(row, keys, scale, mask ? maskRow.data() : nullptr,
+                      visible);
+      else
+        p.sum[r] =
+            chunkScores(row, keys, scale, mask ? maskRow.data() : nullptr,
+                        visible, &p.max[r]);
+    }
+    p.output.assign(rows * dv, 0.0f);
+    for (int64_t t = 0; t < tiling.panels; ++t) {
+      auto [k0, k1] = part(keys, tiling.panels, t);
+      values.resize((k1 - k0) * dv);
+      for (int64_t k = k0; k < k1; ++k)
+        std::copy_n(&v.floats[(b * sk + c0 + k) * v.shape[2] + g * dv], dv,
+                    &values[(k - k0) * dv]);
+      accumulateProduct(&scores[k0], keys, values.data(), dv, p.output.data(),
+                        dv, rows, k1 - k0, dv);
+    }
+  };
+  // Grid row i and pair group `first / chunks`: every chunk column's part,
+  // combined into the group's first column.
+  auto attendGroup = [&](int64_t i, int64_t first) {
     auto [q0, q1] = part(sq, rowsOfGrid, i);
-    auto [p0, p1] = pairsOf(j);
+    auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, first);
     int64_t rows = q1 - q0;
     if (rows == 0)
       return;
-    std::vector<float> queries(rows * dh), scores, keysT, values, output,
-        maskRow(mask ? sk : 0);
+    std::vector<Partial> parts(chunks);
     for (int64_t pair = p0; pair < p1; ++pair) {
-      int64_t b = pair / heads, h = pair % heads, g = h / group;
-      for (int64_t r = 0; r < rows; ++r)
-        std::copy_n(&q.floats[(b * sq + q0 + r) * q.shape[2] + h * dh], dh,
-                    &queries[r * dh]);
-      scores.assign(rows * sk, 0.0f);
-      for (int64_t t = 0; t < tiling.panels; ++t) {
-        auto [k0, k1] = part(sk, tiling.panels, t);
-        // The key panel as it arrives, laid out head dimension by key.
-        keysT.resize(dh * (k1 - k0));
-        for (int64_t k = k0; k < k1; ++k)
-          for (int64_t d = 0; d < dh; ++d)
-            keysT[d * (k1 - k0) + k - k0] =
-                key.floats[(b * sk + k) * key.shape[2] + g * dh + d];
-        accumulateProduct(queries.data(), dh, keysT.data(), k1 - k0,
-                          &scores[k0], sk, rows, dh, k1 - k0);
-      }
+      int64_t b = pair / heads, h = pair % heads;
+      for (int64_t c = 0; c < chunks; ++c)
+        attendChunk(b, h, q0, q1, first + c, parts[c]);
       for (int64_t r = 0; r < rows; ++r) {
-        if (mask)
-          for (int64_t k = 0; k < sk; ++k)
-            maskRow[k] =
-                mask->floats[b * maskStride[0] + h * maskStride[1] +
-                             (q0 + r) * maskStride[2] + k * maskStride[3]];
-        softmaxScores(&scores[r * sk], sk, scale,
-                      mask ? maskRow.data() : nullptr,
-                      causal ? q0 + r + 1 : sk);
+        float *o = &out.floats[(b * sq + q0 + r) * out.shape[2] + h * dv];
+        if (chunks == 1) {
+          std::copy_n(&parts[0].output[r * dv], dv, o);
+          continue;
+        }
+        std::vector<ChunkResult> results;
+        for (const Partial &part : parts)
+          results.push_back(
+              ChunkResult{part.max[r], part.sum[r], &part.output[r * dv]});
+        combineChunks(results, dv, o);
       }
-      output.assign(rows * dv, 0.0f);
-      for (int64_t t = 0; t < tiling.panels; ++t) {
-        auto [k0, k1] = part(sk, tiling.panels, t);
-        values.resize((k1 - k0) * dv);
-        for (int64_t k = k0; k < k1; ++k)
-          std::copy_n(&v.floats[(b * sk + k) * v.shape[2] + g * dv], dv,
-                      &values[(k - k0) * dv]);
-        accumulateProduct(&scores[k0], sk, values.data(), dv, output.data(), dv,
-                          rows, k1 - k0, dv);
-      }
-      for (int64_t r = 0; r < rows; ++r)
-        std::copy_n(&output[r * dv], dv,
-                    &out.floats[(b * sq + q0 + r) * out.shape[2] + h * dv]);
     }
-  });
+  };
+  int64_t groups = tiling.groups();
+  if (perPeMath && chunks == 1) {
+    parallelFor(rowsOfGrid * cols,
+                [&](int64_t item) { attendGroup(item / cols, item % cols); });
+  } else {
+    // The chunk columns of a group run in one item; with `perPeMath` each
+    // still computes from its own panels.
+    parallelFor(rowsOfGrid * groups, [&](int64_t item) {
+      attendGroup(item / groups, item % groups * chunks);
+    });
+  }
   return absl::OkStatus();
 }
 

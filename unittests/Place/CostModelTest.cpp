@@ -92,6 +92,28 @@ TEST(CostModel, AttentionSplitsPairsOverColumnsAndPositionsDownRows) {
   EXPECT_EQ(total, pairs * perPair);
   // Every key/value pair goes down at least one column.
   EXPECT_GE(pairs, 2 * 8);
+  EXPECT_EQ(t.keyChunks, 1);
+  EXPECT_EQ(CostModel::attentionCombineBytes(layer, t), 0);
+}
+
+TEST(CostModel, AttentionCutsItsKeysIntoChunksOnWideRegions) {
+  LayerSpec layer = groupedAttention();
+  // 200 columns for 64 pairs: each pair group in 3 columns, each against a
+  // third of the 128 keys (43, 43, 42).
+  AttentionTiling t = CostModel::attentionTiling(layer, 1000, 200);
+  EXPECT_EQ(t.keyChunks, 3);
+  EXPECT_EQ(t.gridCols, 192);
+  EXPECT_EQ(t.groups(), 64);
+  EXPECT_EQ(t.panels, 42);
+  EXPECT_EQ(CostModel::attentionPairs(layer, t, 5), std::make_pair(1l, 2l));
+  EXPECT_EQ(CostModel::attentionKeys(layer, t, 5), std::make_pair(86l, 128l));
+  // A column carries its chunk of one key/value head: a third of what one
+  // column carried without chunks.
+  auto [total, most] = CostModel::attentionBroadcastBytes(layer, t);
+  EXPECT_EQ(most, 43 * (64 + 64) * 4);
+  // Per query of every pair, a running maximum, sum and output.
+  EXPECT_EQ(CostModel::attentionCombineBytes(layer, t),
+            2 * 32 * 128 * (64 + 2) * 4);
 }
 
 TEST(CostModel, AttentionCyclesAreTheBusiestColumnOrTheGridsCompute) {

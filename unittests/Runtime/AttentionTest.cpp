@@ -108,8 +108,8 @@ TEST(Attention, HostKernelMatchesDirectEvaluation) {
 /// attention tiling is `tiling`; the operands are graph inputs arriving on
 /// flows into the layer.
 plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
-                         int64_t gridRows, int64_t gridCols, int64_t panels,
-                         int64_t sramBytes) {
+                         int64_t gridRows, int64_t gridCols, int64_t keyChunks,
+                         int64_t panels, int64_t sramBytes) {
   plan::Plan plan;
   plan.set_mode("pipelined");
   plan::Target &t = *plan.mutable_target();
@@ -161,6 +161,7 @@ plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
   a.set_grid_rows(gridRows);
   a.set_grid_cols(gridCols);
   a.set_panels(panels);
+  a.set_key_chunks(keyChunks);
   return plan;
 }
 
@@ -177,29 +178,52 @@ absl::StatusOr<Array> runOnPes(const Problem &p, const plan::Plan &plan,
   return out[0];
 }
 
-void expectPesBitExact(const Problem &p, int64_t width, int64_t height,
-                       int64_t gridRows, int64_t gridCols, int64_t panels) {
-  plan::Plan plan =
-      attentionPlan(p, width, height, gridRows, gridCols, panels, 1 << 20);
+/// Runs `p` on a tiling in both modes: the same bits, and the host
+/// kernel's bits with one key chunk (its results within 1e-6 with more).
+void expectPesAgree(const Problem &p, int64_t width, int64_t height,
+                    int64_t gridRows, int64_t gridCols, int64_t keyChunks,
+                    int64_t panels) {
+  plan::Plan plan = attentionPlan(p, width, height, gridRows, gridCols,
+                                  keyChunks, panels, 1 << 20);
   absl::StatusOr<Array> host = runOnPes(p, plan, false);
   absl::StatusOr<Array> pes = runOnPes(p, plan, true);
   ASSERT_TRUE(host.ok()) << host.status();
   ASSERT_TRUE(pes.ok()) << pes.status();
-  for (size_t i = 0; i < host->floats.size(); ++i)
+  Operands in = operandsOf(p);
+  std::vector<Array> kernel = {
+      Array::zeros(plan::F32, {p.batch, p.queries, p.heads * p.valueDim})};
+  ASSERT_TRUE(runKernel(attentionKernel(p), in.list(), kernel).ok());
+  for (size_t i = 0; i < host->floats.size(); ++i) {
     ASSERT_EQ(host->floats[i], pes->floats[i])
         << "element " << i << " on a " << gridRows << "x" << gridCols
-        << " grid with " << panels << " panels";
+        << " grid, " << keyChunks << " chunks of " << panels << " panels";
+    if (keyChunks == 1)
+      ASSERT_EQ(pes->floats[i], kernel[0].floats[i]) << "element " << i;
+    else
+      ASSERT_NEAR(pes->floats[i], kernel[0].floats[i], 1e-6)
+          << "element " << i << " with " << keyChunks << " chunks";
+  }
 }
 
 TEST(Attention, EveryPeComputesTheHostKernelsBits) {
-  // Causal, grouped heads; ragged query blocks, head groups and panels.
+  // Causal, grouped heads; ragged query blocks, pair groups and panels.
   Problem gqa{2, 9, 9, 4, 2, 8, 8, /*causal=*/true, /*masked=*/false};
-  expectPesBitExact(gqa, 3, 4, 4, 3, 3);
-  expectPesBitExact(gqa, 8, 9, 9, 8, 9); // One pair and query per PE.
-  expectPesBitExact(gqa, 1, 1, 1, 1, 1); // All on one PE.
+  expectPesAgree(gqa, 3, 4, 4, 3, 1, 3);
+  expectPesAgree(gqa, 8, 9, 9, 8, 1, 9); // One pair and query per PE.
+  expectPesAgree(gqa, 1, 1, 1, 1, 1, 1); // All on one PE.
   // Masked, more keys than queries, wide value heads.
   Problem masked{1, 6, 11, 3, 3, 4, 24, /*causal=*/false, /*masked=*/true};
-  expectPesBitExact(masked, 5, 5, 5, 3, 4);
+  expectPesAgree(masked, 5, 5, 5, 3, 1, 4);
+}
+
+TEST(Attention, KeyChunksCombineAlongTheGridRow) {
+  // Causal: the early queries' later chunks see no key at all.
+  Problem gqa{2, 9, 9, 4, 2, 8, 8, /*causal=*/true, /*masked=*/false};
+  expectPesAgree(gqa, 8, 4, 4, 8, 2, 3);   // 4 pair groups x 2 chunks.
+  expectPesAgree(gqa, 9, 3, 3, 9, 9, 1);   // One key per chunk.
+  expectPesAgree(gqa, 12, 9, 9, 12, 3, 2); // Ragged groups.
+  Problem masked{1, 6, 11, 3, 3, 4, 24, /*causal=*/false, /*masked=*/true};
+  expectPesAgree(masked, 6, 5, 5, 6, 2, 4);
 }
 
 TEST(Attention, ScoreRowsCountAgainstThePesSram) {
@@ -208,10 +232,10 @@ TEST(Attention, ScoreRowsCountAgainstThePesSram) {
   Problem p{1, 16, 16, 4, 4, 16, 16, /*causal=*/true, /*masked=*/false};
   for (bool perPeMath : {false, true}) {
     absl::StatusOr<Array> fits =
-        runOnPes(p, attentionPlan(p, 1, 1, 1, 1, 1, 24 * 1024), perPeMath);
+        runOnPes(p, attentionPlan(p, 1, 1, 1, 1, 1, 1, 24 * 1024), perPeMath);
     EXPECT_TRUE(fits.ok()) << fits.status();
-    absl::StatusOr<Array> tight =
-        runOnPes(p, attentionPlan(p, 1, 1, 1, 1, 1, 24 * 1024 - 1), perPeMath);
+    absl::StatusOr<Array> tight = runOnPes(
+        p, attentionPlan(p, 1, 1, 1, 1, 1, 1, 24 * 1024 - 1), perPeMath);
     ASSERT_TRUE(absl::IsResourceExhausted(tight.status()));
     EXPECT_EQ(tight.status().message(),
               "layer attn: PE (0, 0) runs out of SRAM holding its score rows "
@@ -219,7 +243,8 @@ TEST(Attention, ScoreRowsCountAgainstThePesSram) {
               "more than its 24575 after the reserve");
     // Four query blocks down the rows: each PE holds a quarter.
     EXPECT_TRUE(
-        runOnPes(p, attentionPlan(p, 1, 4, 4, 1, 4, 8 * 1024), perPeMath).ok());
+        runOnPes(p, attentionPlan(p, 1, 4, 4, 1, 1, 4, 8 * 1024), perPeMath)
+            .ok());
   }
 }
 

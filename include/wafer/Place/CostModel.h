@@ -6,15 +6,16 @@
 // weight-stream scheduler use it to decide; the emulator applies the same
 // model to the plan it runs. MLIR-free.
 //
-// Model (docs/cost-model.md):
+// Model (docs/placement.md, "Cost model"):
 //   compute  = flops / (flop-per-cycle-per-PE x PEs used)
 //   matmul   = max(compute, A bytes / (h x link), B bytes / (w x link))
 //              + min(h, w) x step overhead          (SUMMA on an h x w grid,
 //              or with A and B's roles swapped when that moves less per link)
-//              + 2 x (line of PEs + step overhead) for a normalised A's two
-//              row reductions
+//              + 2 x (line of PEs + step overhead) for a normalised A: its
+//              rows' partial sums along the line and the statistics back
 //   attention = max(compute on the grid's PEs, keys and values down the
 //              busiest column / link) + 2 x panels x step overhead
+//              (+ key chunks + step overhead to combine the chunks)
 //   stream   = bytes / (off-wafer bytes per cycle)
 //   transfer = bytes / (boundary PEs x link bytes per cycle) + hops
 //
@@ -93,16 +94,23 @@ struct SummaBroadcasts {
   int64_t rowBytes = 0, columnBytes = 0;
 };
 
-/// How an attention layer runs on an h x w rectangle: its (batch, head)
-/// pairs in `gridCols` groups over the columns, one group per column; the
-/// query positions in `gridRows` blocks down the rows, and the key and value
-/// positions likewise, so each PE holds the queries, keys and values of its
-/// own tokens for its heads. The keys, then the values, travel down each
-/// column in `panels` panels (a column broadcast): every PE scores its
-/// queries against each key panel, takes the softmax of its whole score
-/// rows, then accumulates its output from each value panel, in key order.
+/// How an attention layer runs on an h x w rectangle. Its (batch, head)
+/// pairs are cut into groups and its keys into `keyChunks` chunks; grid
+/// column j serves group j / keyChunks against chunk j % keyChunks, so a
+/// group's queries sit in keyChunks columns side by side, each scoring them
+/// against its own keys. The query positions are cut into `gridRows` blocks
+/// down the rows, and each chunk's key and value positions likewise: every
+/// PE holds the queries, and its column's keys and values, of its own
+/// positions. The keys, then the values, travel down each column in
+/// `panels` panels (a column broadcast): every PE scores its queries against
+/// each key panel and accumulates its output from each value panel, in key
+/// order. With one chunk it takes the softmax of its whole score rows;
+/// with more, each chunk's maximum, sum and unnormalised output are
+/// combined along the grid row (a row reduction to the group's first
+/// column, which keeps the output).
 struct AttentionTiling {
-  int64_t gridRows = 1, gridCols = 1, panels = 1;
+  int64_t gridRows = 1, gridCols = 1, keyChunks = 1, panels = 1;
+  int64_t groups() const { return gridCols / keyChunks; }
 };
 
 class CostModel {
@@ -133,11 +141,12 @@ public:
                                          int64_t w, bool transposed,
                                          bool weightsStreamed);
   /// The attention tiling of an attention layer on h x w (the plan records
-  /// it and wafer-run executes it). One panel per step of the overhead term
-  /// as for SUMMA: min(h, w), at most the keys.
+  /// it and wafer-run executes it): as many pair groups as columns allow,
+  /// the columns left over as key chunks, at most min(h, w) panels per
+  /// chunk.
   static AttentionTiling attentionTiling(const LayerSpec &layer, int64_t h,
                                          int64_t w);
-  /// The (batch, head) pairs of column `column` of the tiling: [begin, end).
+  /// The (batch, head) pairs grid column `column` serves: [begin, end).
   static std::pair<int64_t, int64_t>
   attentionPairs(const LayerSpec &layer, const AttentionTiling &tiling,
                  int64_t column);
@@ -145,12 +154,23 @@ public:
   static int64_t attentionKvPairs(const LayerSpec &layer,
                                   const AttentionTiling &tiling,
                                   int64_t column);
+  /// The key positions of that column's chunk: [begin, end).
+  static std::pair<int64_t, int64_t>
+  attentionKeys(const LayerSpec &layer, const AttentionTiling &tiling,
+                int64_t column);
   /// Bytes of keys and values an attention layer broadcasts down its
   /// columns each step: all of them over the whole region, and the most
   /// down one column. Zero on a single row of PEs.
   static std::pair<int64_t, int64_t>
   attentionBroadcastBytes(const LayerSpec &layer,
                           const AttentionTiling &tiling);
+  /// Bytes the key chunks' partial results move along the rows to be
+  /// combined each step, as they cross each link of the chain from a
+  /// group's last chunk column to its first: for every query of every pair,
+  /// a running maximum, sum and unnormalised output (4-byte values). Zero
+  /// with one chunk.
+  static int64_t attentionCombineBytes(const LayerSpec &layer,
+                                       const AttentionTiling &tiling);
   /// The reductions of a matmul layer on h x w laid out as `transposed`
   /// says: its left operand's rows are split along the rows of the grid
   /// (down its columns when transposed).

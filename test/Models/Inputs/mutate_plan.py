@@ -3,7 +3,7 @@
 problem instead of computing the right answer anyway.
 
   mutate_plan.py IN.json OUT.json drop-route|shrink-sram|drop-tile|wrong-version|color-clash|bad-shape|
-                                  pile-summa|pile-attention|wrong-source|short-flow
+                                  pile-summa|pile-attention|drop-combine|wrong-source|short-flow
 """
 import json
 import sys
@@ -44,6 +44,11 @@ elif how == "pile-attention":
     layer = next(l for l in plan["layers"] if "attention" in l)
     layer["attention"].update(grid_rows="1", grid_cols="1", panels="1")
     print(f"put all of {layer['name']}'s attention on one PE")
+elif how == "drop-combine":
+    # The reduction that combines an attention layer's key chunks.
+    layer = next(l for l in plan["layers"] if int(l.get("attention", {}).get("key_chunks", 1)) > 1)
+    plan["flows"] = [f for f in plan["flows"] if f["name"] != layer["name"] + ".row-sums"]
+    print(f"dropped {layer['name']}'s combining reduction")
 elif how == "wrong-source":
     # An activation flow that claims to come from another layer than the one
     # that makes its tensor.
