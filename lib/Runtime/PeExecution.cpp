@@ -213,12 +213,9 @@ PeExecutor::PeExecutor(const plan::Plan &plan, bool perPeMath)
     for (int64_t id : k.results())
       attentionRole[{k.layer(), id}] = AttentionRole::output;
   }
-  for (const plan::Flow &f : plan.flows()) {
-    if (f.kind() == "row-broadcast" || f.kind() == "column-broadcast")
-      broadcastOf[{f.destination_layer(), f.kind()}] = &f;
-    else if (f.tensor() >= 0 && f.destination_layer() >= 0)
+  for (const plan::Flow &f : plan.flows())
+    if (f.tensor() >= 0 && f.destination_layer() >= 0)
       flowInto[{f.tensor(), f.destination_layer()}] = &f;
-  }
   memory.resize(layers);
   stats.capacityBytes = capacity;
 }
@@ -517,32 +514,11 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   Rect region = plan::toRect(l.region());
   const bool transposed = s.transposed();
 
-  // Where each operand's panels come from: the row broadcast carries A's
-  // (B's when transposed), the column broadcast the other's; streamed
-  // weights laid along the rows come from the stream itself.
+  // checkPlan has found the row and column broadcasts that carry the
+  // panels; streamed weights laid along the rows come from the stream
+  // itself, panel by panel from the tiles that hold their bytes.
   const plan::Tensor &rhs = plan.tensors(kernel.operands(1));
   bool rhsStreamed = weightStreaming && rhs.has_weight() && l.tiles_size() > 0;
-  const char *alongRows = transposed ? "B" : "A";
-  const char *alongColumns = transposed ? "A" : "B";
-  bool rowsNeedRoute = q > 1 && !(transposed && rhsStreamed);
-  bool columnsNeedRoute = p > 1;
-  auto covers = [&](const char *kind, Rect span) {
-    auto it = broadcastOf.find({layer, kind});
-    return it != broadcastOf.end() &&
-           plan::toRect(it->second->destination()).contains(span);
-  };
-  for (int64_t i = 0; rowsNeedRoute && i < p; ++i)
-    if (!covers("row-broadcast", Rect{region.x, region.y + i, q, 1}))
-      return absl::FailedPreconditionError(absl::StrCat(
-          "layer ", l.name(), ": PE (", region.x + 1, ", ", region.y + i,
-          ") needs ", alongRows, "'s SUMMA panels from PE (", region.x, ", ",
-          region.y + i, ") but no broadcast along its row is routed"));
-  for (int64_t j = 0; columnsNeedRoute && j < q; ++j)
-    if (!covers("column-broadcast", Rect{region.x + j, region.y, 1, p}))
-      return absl::FailedPreconditionError(absl::StrCat(
-          "layer ", l.name(), ": PE (", region.x + j, ", ", region.y + 1,
-          ") needs ", alongColumns, "'s SUMMA panels from PE (", region.x + j,
-          ", ", region.y, ") but no broadcast along its column is routed"));
   if (rhsStreamed) {
     int64_t width = plan::elementBytes(rhs.element_type());
     for (int64_t t = 0; t < panels; ++t) {

@@ -1,15 +1,19 @@
 //===- PeExecution.h - a plan's layers on their PEs -------------*- C++ -*-===//
 //
-// How wafer-run executes a plan: every tensor a layer holds is cut into
-// shards in the SRAM of the layer's PEs, each PE's bytes counted against its
-// budget; a tensor enters a layer only over the plan's flow for it; a matrix
-// product runs as SUMMA on the layer's PE grid, each PE accumulating its own
-// output block from panels that reach it over the plan's row and column
-// broadcasts or, streamed weights, from the stream tiles that hold them;
-// attention runs on the layer's attention tiling, each PE scoring its own
-// queries against the key panels and accumulating its output from the value
-// panels that come down its column. Anything the plan lacks is a named
-// error at the PE that needs it.
+// How wafer-run executes a plan that checkPlan has accepted (so its routes,
+// broadcasts, reductions and tilings are there): every tensor a layer holds
+// is cut into shards in the SRAM of the layer's PEs, each PE's bytes counted
+// against its budget; a tensor enters a layer only over the plan's flow for
+// it; a matrix product runs as SUMMA on the layer's PE grid, each PE
+// accumulating its own output block from panels that reach it over the
+// plan's row and column broadcasts or, streamed weights, from the stream
+// tiles that hold them; a norm before it runs on its left operand's blocks,
+// their rows' partial sums reduced along the grid; attention runs on the
+// layer's attention tiling, each PE scoring its own queries against the key
+// panels and accumulating its output from the value panels that come down
+// its column, key chunks combined along the grid's rows. What the plan gets
+// wrong at a PE (an overfull PE, a flow from the wrong layer or too short, a
+// panel no stream tile brings) is a named error at that PE.
 //
 // The PEs' block math is chains of fused multiply-adds, one per output
 // element over the contraction in order. With `perPeMath` each PE's chains
@@ -130,7 +134,6 @@ private:
   std::map<std::pair<int64_t, int64_t>, int64_t> lastUse; // (tensor, layer)
   std::map<std::pair<int64_t, int64_t>, bool> leaves;     // Read outside layer.
   std::map<std::pair<int64_t, int64_t>, const plan::Flow *> flowInto;
-  std::map<std::pair<int64_t, std::string>, const plan::Flow *> broadcastOf;
   /// What each tensor an attention kernel reads or writes is to it, by
   /// (layer, tensor): those are held in the attention tiling's layout.
   enum class AttentionRole { query, key, value, mask, output };
