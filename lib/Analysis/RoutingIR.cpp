@@ -131,7 +131,7 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
       place::AttentionTiling tiling =
           place::CostModel::attentionTiling(spec, region.height, region.width);
       broadcasts.columnBytes =
-          place::CostModel::attentionBroadcastBytes(spec, tiling).first;
+          place::CostModel::attentionBroadcastBytes(spec, tiling);
       reductions.rowBytes =
           place::CostModel::attentionCombineBytes(spec, tiling);
     }

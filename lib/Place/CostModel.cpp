@@ -57,15 +57,30 @@ bool CostModel::transposedSumma(const LayerSpec &layer, int64_t h,
 
 SummaTiling CostModel::summaTiling(const LayerSpec &layer, int64_t h,
                                    int64_t w) const {
-  SummaTiling t;
   if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
-    return t;
-  t.transposed = transposedSumma(layer, h, w);
+    return SummaTiling{};
+  return summaTiling(layer, h, w, transposedSumma(layer, h, w));
+}
+
+SummaTiling CostModel::summaTiling(const LayerSpec &layer, int64_t h, int64_t w,
+                                   bool transposed) const {
+  SummaTiling t;
+  t.transposed = transposed;
   int64_t rowsOut = t.transposed ? layer.n : layer.m;
   int64_t colsOut = t.transposed ? layer.m : layer.n;
   t.gridRows = std::max<int64_t>(1, std::min(h, rowsOut));
   t.gridCols = std::max<int64_t>(1, std::min(w, colsOut));
-  t.panels = std::clamp<int64_t>(std::min(h, w), 1, layer.k);
+  // One panel per step of the overhead term, or more, narrower ones when
+  // the panels a PE receives would fill more than a quarter of its SRAM.
+  int64_t mBlocks = t.transposed ? t.gridCols : t.gridRows;
+  int64_t nBlocks = t.transposed ? t.gridRows : t.gridCols;
+  int64_t perColumn =
+      ((layer.m + mBlocks - 1) / mBlocks + (layer.n + nBlocks - 1) / nBlocks) *
+      4;
+  int64_t width =
+      std::max<int64_t>(1, target.usableSramBytes() / 4 / perColumn);
+  int64_t needed = (layer.k + width - 1) / width;
+  t.panels = std::clamp<int64_t>(std::max(std::min(h, w), needed), 1, layer.k);
   return t;
 }
 
@@ -139,23 +154,32 @@ int64_t CostModel::attentionKvPairs(const LayerSpec &layer,
   return (end - 1) / group - begin / group + 1;
 }
 
-std::pair<int64_t, int64_t>
-CostModel::attentionBroadcastBytes(const LayerSpec &layer,
-                                   const AttentionTiling &tiling) {
+int64_t CostModel::attentionBroadcastBytes(const LayerSpec &layer,
+                                           const AttentionTiling &tiling) {
   const LayerSpec::Attention &a = layer.attention;
   if (!a.valid() || tiling.gridRows <= 1)
-    return {0, 0};
+    return 0;
   // Column (g, c) carries group g's key/value heads for chunk c's keys: the
-  // sums separate, so the placer's many calls cost one pass over the groups.
-  int64_t kvTotal = 0, kvMost = 0;
-  for (int64_t g = 0; g < tiling.groups(); ++g) {
-    int64_t kv = attentionKvPairs(layer, tiling, g * tiling.keyChunks);
-    kvTotal += kv;
-    kvMost = std::max(kvMost, kv);
-  }
-  int64_t perKey = (a.headDim + a.valueDim) * layer.elementBytes;
-  int64_t widestChunk = partOf(a.keys, tiling.keyChunks, 0).second;
-  return {kvTotal * a.keys * perKey, kvMost * widestChunk * perKey};
+  // sum over the columns separates into one over the groups.
+  int64_t kvTotal = 0;
+  for (int64_t g = 0; g < tiling.groups(); ++g)
+    kvTotal += attentionKvPairs(layer, tiling, g * tiling.keyChunks);
+  return kvTotal * a.keys * (a.headDim + a.valueDim) * layer.elementBytes;
+}
+
+int64_t CostModel::attentionColumnBytes(const LayerSpec &layer,
+                                        const AttentionTiling &tiling) {
+  const LayerSpec::Attention &a = layer.attention;
+  if (!a.valid() || tiling.gridRows <= 1)
+    return 0;
+  // In closed form, since the placer asks for every shape it tries: a run
+  // of s consecutive pairs reads at most (s + group - 2) / group + 1
+  // key/value heads (and never more than s).
+  int64_t group = a.heads / a.kvHeads;
+  int64_t widest = partOf(a.batch * a.heads, tiling.groups(), 0).second;
+  int64_t kvMost = std::min((widest + group - 2) / group + 1, widest);
+  return kvMost * partOf(a.keys, tiling.keyChunks, 0).second *
+         (a.headDim + a.valueDim) * layer.elementBytes;
 }
 
 int64_t CostModel::attentionCombineBytes(const LayerSpec &layer,
@@ -179,15 +203,36 @@ SummaReductions CostModel::summaReductions(const LayerSpec &layer, int64_t h,
   return r;
 }
 
+int64_t CostModel::summaPeakBytes(const LayerSpec &layer, int64_t h, int64_t w,
+                                  bool weightsResident) const {
+  if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
+    return 0;
+  SummaTiling t = summaTiling(layer, h, w);
+  auto most = [](int64_t total, int64_t parts) {
+    return (total + parts - 1) / parts;
+  };
+  int64_t mBlocks = t.transposed ? t.gridCols : t.gridRows;
+  int64_t nBlocks = t.transposed ? t.gridRows : t.gridCols;
+  // A's contraction is split like B's columns' other side, B's like A's.
+  int64_t rows = most(layer.m, mBlocks), cols = most(layer.n, nBlocks);
+  double a = static_cast<double>(rows) * most(layer.k, nBlocks);
+  double b = weightsResident
+                 ? static_cast<double>(most(layer.k, mBlocks)) * cols
+                 : 0.0;
+  double output = 2.0 * rows * cols;
+  double panels = static_cast<double>(rows + cols) * most(layer.k, t.panels);
+  return static_cast<int64_t>(
+      std::min((a + b + output) * layer.elementBytes + panels * 4, 0x1p62));
+}
+
 double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
                               int64_t w) const {
   double compute = computeCycles(layer, h * w);
   if (layer.attention.valid()) {
     // The keys and values down the busiest column, two sweeps of panels.
     AttentionTiling t = attentionTiling(layer, h, w);
-    double column =
-        static_cast<double>(attentionBroadcastBytes(layer, t).second) /
-        target.linkBytesPerCycle;
+    double column = static_cast<double>(attentionColumnBytes(layer, t)) /
+                    target.linkBytesPerCycle;
     double cycles =
         std::max(computeCycles(layer, t.gridRows * t.gridCols), column) +
         2 * t.panels * kStepOverheadCycles;
@@ -202,8 +247,11 @@ double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
   bool transposed = transposedSumma(layer, h, w);
   double comm = transposed ? summaCommCycles(layer, w, h, link)
                            : summaCommCycles(layer, h, w, link);
-  double cycles =
-      std::max(compute, comm) + std::min(h, w) * kStepOverheadCycles;
+  // One step per panel: min(h, w) of them, or more when they must be
+  // narrower to fit the PEs' SRAM (summaTiling).
+  double steps =
+      std::max(std::min(h, w), summaTiling(layer, h, w, transposed).panels);
+  double cycles = std::max(compute, comm) + steps * kStepOverheadCycles;
   // A normalised left operand: its rows' partial sums (of the values and
   // of their squares) cross the line that splits them, and the statistics
   // cross it back on the panel broadcast, each a task step.

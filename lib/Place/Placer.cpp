@@ -27,6 +27,13 @@ int64_t residentBytes(const LayerSpec &layer) {
          layer.outBytes;
 }
 
+/// PEs a layer's resident bytes need: a product keeps a quarter of each
+/// PE's SRAM for the SUMMA panels it receives (CostModel::summaTiling).
+int64_t memoryPEs(const LayerSpec &layer, int64_t sram) {
+  bool product = layer.m > 0 && layer.n > 0 && layer.k > 0;
+  return ceilDiv(residentBytes(layer), product ? sram - sram / 4 : sram);
+}
+
 /// The rectangle at the usable grid's corner, halving its sides (only its
 /// width when `fullHeight`), on which `layer` runs fastest: small layers lose
 /// more to per-step overhead on the whole wafer than they gain from its PEs.
@@ -162,13 +169,16 @@ bool fitsPipelined(const TargetDesc &target,
                    const std::vector<LayerSpec> &layers) {
   int64_t sram = target.usableSramBytes(), area = 0;
   for (const LayerSpec &layer : layers)
-    area += ceilDiv(residentBytes(layer), sram);
+    area += memoryPEs(layer, sram);
   return area <= target.usable.area();
 }
 
-absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
-                                         const std::vector<LayerSpec> &layers,
-                                         const PlaceOptions &options) {
+namespace {
+/// Pipelined placement in which layer l needs `memoryScale[l]` times the
+/// PEs its resident bytes take.
+absl::StatusOr<Placement> placePipelinedScaled(
+    const TargetDesc &target, const std::vector<LayerSpec> &layers,
+    const PlaceOptions &options, const std::vector<double> &memoryScale) {
   CostModel model(target);
   const Rect &usable = target.usable;
   int64_t sram = target.usableSramBytes();
@@ -176,8 +186,10 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
   std::vector<int64_t> memoryArea;
   int64_t totalMemoryArea = 0;
   double lowerBound = 0, slowest = 0;
-  for (const LayerSpec &layer : layers) {
-    int64_t area = ceilDiv(residentBytes(layer), sram);
+  for (size_t index = 0; index < layers.size(); ++index) {
+    const LayerSpec &layer = layers[index];
+    int64_t area = static_cast<int64_t>(
+        std::ceil(memoryPEs(layer, sram) * memoryScale[index]));
     if (area > usable.area())
       return absl::ResourceExhaustedError(absl::StrCat(
           "layer ", layer.name, " needs ", kib(residentBytes(layer)),
@@ -378,7 +390,10 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
       hi *= 2;
       if (++doublings > 60)
         return absl::ResourceExhaustedError(
-            "the layers do not fit around the pinned regions");
+            options.pins.empty()
+                ? "the layers' PEs do not fit side by side in strips; use "
+                  "weight streaming"
+                : "the layers do not fit around the pinned regions");
     }
     for (int iteration = 0; iteration < 48 && hi - lo > 1e-3 * lo;
          ++iteration) {
@@ -492,8 +507,11 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
       placed.name = layers[l].name;
       if (pinned[l])
         placed.region = *pinned[l];
-      placed.sramBytesPerPE =
-          ceilDiv(residentBytes(layers[l]), placed.region.area());
+      // The average, or the fullest PE of a product's SUMMA layout.
+      placed.sramBytesPerPE = std::max(
+          ceilDiv(residentBytes(layers[l]), placed.region.area()),
+          model.summaPeakBytes(layers[l], placed.region.height,
+                               placed.region.width, /*weightsResident=*/true));
       placed.cycles = static_cast<int64_t>(
           std::ceil(std::max(model.layerCycles(layers[l], placed.region.height,
                                                placed.region.width),
@@ -551,6 +569,43 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
     }
   }
   return std::move(best->placement);
+}
+
+} // namespace
+
+absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
+                                         const std::vector<LayerSpec> &layers,
+                                         const PlaceOptions &options) {
+  // A product's fullest PE (its SUMMA blocks and the panels it receives)
+  // can hold more than the layer's average: such a layer gets more PEs,
+  // in proportion, until it fits.
+  int64_t sram = target.usableSramBytes();
+  std::vector<double> memoryScale(layers.size(), 1.0);
+  for (int round = 0;; ++round) {
+    absl::StatusOr<Placement> placement =
+        placePipelinedScaled(target, layers, options, memoryScale);
+    if (!placement.ok())
+      return placement;
+    const PlacedLayer *over = nullptr;
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const PlacedLayer &placed = placement->layers[l];
+      if (placed.sramBytesPerPE <= sram)
+        continue;
+      memoryScale[l] *= 1.05 * placed.sramBytesPerPE / sram;
+      if (!over || placed.sramBytesPerPE > over->sramBytesPerPE)
+        over = &placed;
+    }
+    if (!over)
+      return placement;
+    if (round == 4)
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "layer ", over->name, "'s fullest PE needs ",
+          kib(over->sramBytesPerPE), " on its ", over->region.width, "x",
+          over->region.height, " PEs (its SUMMA blocks and panels), more than ",
+          "the ", kib(sram),
+          " each has after the reserve; use weight "
+          "streaming"));
+  }
 }
 
 absl::StatusOr<Placement>
@@ -654,8 +709,14 @@ absl::StatusOr<Placement> placeLayers(const TargetDesc &target,
                                       const PlaceOptions &options) {
   Mode mode = options.mode.value_or(
       fitsPipelined(target, layers) ? Mode::pipelined : Mode::weightStreaming);
-  if (mode == Mode::pipelined)
-    return placePipelined(target, layers, options);
+  if (mode == Mode::pipelined) {
+    absl::StatusOr<Placement> placement =
+        placePipelined(target, layers, options);
+    // Chosen, not asked for: a model whose PEs overflow streams instead.
+    if (placement.ok() || options.mode ||
+        !absl::IsResourceExhausted(placement.status()) || !options.pins.empty())
+      return placement;
+  }
   if (!options.pins.empty())
     return absl::InvalidArgumentError(
         "layers cannot be pinned in weight-streaming mode: every layer uses "

@@ -477,7 +477,7 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
               "column-broadcast",
               "no broadcast down its columns is routed: its key and value "
               "panels cannot move",
-              place::CostModel::attentionBroadcastBytes(spec, tiling).first),
+              place::CostModel::attentionBroadcastBytes(spec, tiling)),
           std::make_tuple(
               "row-reduction",
               "no reduction along its rows is routed: its key chunks' "

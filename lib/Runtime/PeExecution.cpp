@@ -200,6 +200,9 @@ PeExecutor::PeExecutor(const plan::Plan &plan, bool perPeMath)
     if (k.op() == "wafer.matmul" && k.layer() >= 0 && k.operands_size() > 0 &&
         !attrInt(k, "transpose_lhs", 0))
       leftOperand.insert({k.layer(), k.operands(0)});
+  for (const plan::Kernel &k : plan.kernels())
+    if (k.op() == "wafer.matmul" && k.layer() >= 0 && k.operands_size() > 1)
+      rightOperand.insert({k.layer(), k.operands(1)});
   for (int64_t l = 0; l < layers; ++l)
     if (normed[l].norm >= 0)
       leftOperand.insert({l, plan.kernels(normed[l].norm).operands(0)});
@@ -341,6 +344,28 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     return absl::OkStatus();
   }
 
+  // A product's right operand (k x n, or n x k read transposed, one
+  // batch): the grid's B blocks, its k split like A's across the other
+  // side, its n like the output's.
+  if (rightOperand.count({layer, tensor}) && l.has_summa() && l.k() > 0 &&
+      l.n() > 0 && elements == l.k() * l.n() && t.shape_size() >= 2 &&
+      s.grid_rows() >= 1 && s.grid_cols() >= 1) {
+    int64_t kBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
+    int64_t nBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
+    int64_t gridRows = mem.tracksEveryPe() ? s.grid_rows() : 1;
+    int64_t gridCols = mem.tracksEveryPe() ? s.grid_cols() : 1;
+    for (int64_t i = 0; i < gridRows; ++i)
+      for (int64_t j = 0; j < gridCols; ++j) {
+        auto [k0, k1] = part(l.k(), kBlocks, s.transposed() ? j : i);
+        auto [n0, n1] = part(l.n(), nBlocks, s.transposed() ? i : j);
+        if (absl::Status st =
+                holdAt(i * region.width + j, (k1 - k0) * (n1 - n0) * width);
+            !st.ok())
+          return st;
+      }
+    return absl::OkStatus();
+  }
+
   // Blocks (or column slices) of the layer's SUMMA output.
   if (l.has_summa() && l.m() > 0 && l.n() > 0 && last == l.n() &&
       s.grid_rows() >= 1 && s.grid_cols() >= 1 &&
@@ -357,6 +382,22 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
         auto [n0, n1] = part(l.n(), nBlocks, s.transposed() ? i : j);
         int64_t bytes = (vector ? 1 : m1 - m0) * (n1 - n0) * width;
         if (absl::Status st = holdAt(i * region.width + j, bytes); !st.ok())
+          return st;
+      }
+    return absl::OkStatus();
+  }
+  // A norm's scale and bias before a product: the slice of the contraction
+  // that the PE's A block holds.
+  if (t.shape_size() <= 1 && elements == l.k() && normed[layer].norm >= 0 &&
+      s.grid_rows() >= 1 && s.grid_cols() >= 1) {
+    int64_t kBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
+    int64_t gridRows = mem.tracksEveryPe() ? s.grid_rows() : 1;
+    int64_t gridCols = mem.tracksEveryPe() ? s.grid_cols() : 1;
+    for (int64_t i = 0; i < gridRows; ++i)
+      for (int64_t j = 0; j < gridCols; ++j) {
+        auto [k0, k1] = part(l.k(), kBlocks, s.transposed() ? i : j);
+        if (absl::Status st = holdAt(i * region.width + j, (k1 - k0) * width);
+            !st.ok())
           return st;
       }
     return absl::OkStatus();
@@ -764,7 +805,7 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
     mem.release(0, most);
   }
   stats.broadcastBytes +=
-      place::CostModel::attentionBroadcastBytes(spec, tiling).first;
+      place::CostModel::attentionBroadcastBytes(spec, tiling);
   if (chunks > 1)
     stats.reductionBytes +=
         place::CostModel::attentionCombineBytes(spec, tiling) * (chunks - 1);

@@ -141,6 +141,9 @@ private:
   /// Left operands of products (and the inputs of the norms that make
   /// them), by (layer, tensor): held in the SUMMA grid's A blocks.
   std::set<std::pair<int64_t, int64_t>> leftOperand;
+  /// Right operands of products (k x n), by (layer, tensor): the grid's B
+  /// blocks.
+  std::set<std::pair<int64_t, int64_t>> rightOperand;
   std::vector<NormedProduct> normed;
   std::vector<std::unique_ptr<PeMemory>> memory;
   /// Each held tensor's bytes per PE: (layer, tensor) -> (PE index, bytes).

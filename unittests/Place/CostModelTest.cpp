@@ -83,14 +83,18 @@ TEST(CostModel, AttentionSplitsPairsOverColumnsAndPositionsDownRows) {
   // straddle two.
   EXPECT_EQ(CostModel::attentionKvPairs(layer, t, 0), 1);
   EXPECT_EQ(CostModel::attentionKvPairs(layer, t, 1), 2);
-  auto [total, most] = CostModel::attentionBroadcastBytes(layer, t);
+  int64_t total = CostModel::attentionBroadcastBytes(layer, t);
   int64_t perPair = 128 * (64 + 64) * 4;
-  EXPECT_EQ(most, 2 * perPair);
-  int64_t pairs = 0;
-  for (int64_t j = 0; j < t.gridCols; ++j)
+  // Three pairs may straddle two key/value heads: the busiest column.
+  EXPECT_EQ(CostModel::attentionColumnBytes(layer, t), 2 * perPair);
+  int64_t pairs = 0, most = 0;
+  for (int64_t j = 0; j < t.gridCols; ++j) {
     pairs += CostModel::attentionKvPairs(layer, t, j);
+    most = std::max(most, CostModel::attentionKvPairs(layer, t, j));
+  }
+  EXPECT_EQ(most, 2);
   EXPECT_EQ(total, pairs * perPair);
-  // Every key/value pair goes down at least one column.
+  // Every key/value head goes down at least one column.
   EXPECT_GE(pairs, 2 * 8);
   EXPECT_EQ(t.keyChunks, 1);
   EXPECT_EQ(CostModel::attentionCombineBytes(layer, t), 0);
@@ -109,8 +113,7 @@ TEST(CostModel, AttentionCutsItsKeysIntoChunksOnWideRegions) {
   EXPECT_EQ(CostModel::attentionKeys(layer, t, 5), std::make_pair(86l, 128l));
   // A column carries its chunk of one key/value head: a third of what one
   // column carried without chunks.
-  auto [total, most] = CostModel::attentionBroadcastBytes(layer, t);
-  EXPECT_EQ(most, 43 * (64 + 64) * 4);
+  EXPECT_EQ(CostModel::attentionColumnBytes(layer, t), 43 * (64 + 64) * 4);
   // Per query of every pair, a running maximum, sum and output.
   EXPECT_EQ(CostModel::attentionCombineBytes(layer, t),
             2 * 32 * 128 * (64 + 2) * 4);
@@ -123,7 +126,7 @@ TEST(CostModel, AttentionCyclesAreTheBusiestColumnOrTheGridsCompute) {
   LayerSpec layer = groupedAttention();
   AttentionTiling t = CostModel::attentionTiling(layer, 1000, 24);
   double column =
-      static_cast<double>(CostModel::attentionBroadcastBytes(layer, t).second) /
+      static_cast<double>(CostModel::attentionColumnBytes(layer, t)) /
       target->linkBytesPerCycle;
   EXPECT_DOUBLE_EQ(model.layerCycles(layer, 1000, 24),
                    std::max(model.computeCycles(layer, 128 * 24), column) +
@@ -131,10 +134,38 @@ TEST(CostModel, AttentionCyclesAreTheBusiestColumnOrTheGridsCompute) {
   // On one row of PEs nothing is broadcast, and one panel holds every key.
   AttentionTiling row = CostModel::attentionTiling(layer, 1, 64);
   EXPECT_EQ(row.panels, 1);
-  EXPECT_EQ(CostModel::attentionBroadcastBytes(layer, row).first, 0);
+  EXPECT_EQ(CostModel::attentionBroadcastBytes(layer, row), 0);
   EXPECT_DOUBLE_EQ(model.layerCycles(layer, 1, 64),
                    model.computeCycles(layer, 64) +
                        2 * CostModel::kStepOverheadCycles);
+}
+
+TEST(CostModel, SummaPanelsNarrowToFitAQuarterOfTheSram) {
+  absl::StatusOr<TargetDesc> target = parseTargetSpec("wse3");
+  ASSERT_TRUE(target.ok()) << target.status();
+  CostModel model(*target);
+  LayerSpec layer = vocabProjection();
+  // On 10 x 1170 PEs (transposed): each PE's block is 205 of the 2048
+  // tokens by 43 of the 50257 columns; ten panels of 77 would bring it
+  // (205 + 43) x 77 floats = 76 KiB at once.
+  SummaTiling t = model.summaTiling(layer, 1170, 10);
+  ASSERT_TRUE(t.transposed);
+  int64_t quarter = target->usableSramBytes() / 4;
+  int64_t width = quarter / ((205 + 43) * 4); // Columns of a panel.
+  EXPECT_EQ(t.panels, (768 + width - 1) / width);
+  EXPECT_LE((205 + 43) * ((768 + t.panels - 1) / t.panels) * 4, quarter);
+  // Each panel is one more step of the overhead term.
+  double link = target->linkBytesPerCycle;
+  double aBytes = 2048.0 * 768 * 2, bBytes = 768.0 * 50257 * 2;
+  EXPECT_DOUBLE_EQ(
+      model.layerCycles(layer, 1170, 10),
+      std::max(model.computeCycles(layer, 1170 * 10),
+               std::max(bBytes / (1170 * link), aBytes / (10 * link))) +
+          t.panels * CostModel::kStepOverheadCycles);
+  // The fullest PE: A, B and two output blocks in fp16, the panels in fp32.
+  EXPECT_EQ(model.summaPeakBytes(layer, 1170, 10, /*weightsResident=*/true),
+            (205 * 1 + 77 * 43 + 2 * 205 * 43) * 2 +
+                (205 + 43) * ((768 + t.panels - 1) / t.panels) * 4);
 }
 
 } // namespace

@@ -111,9 +111,9 @@ TEST(Pipelined, ActivationsCrossEachBoundaryWithinTheStage) {
                   (lanes * t.linkBytesPerCycle),
               p->predictedCycles * 1.0001)
         << p->layers[i].name;
-    EXPECT_GE(p->layers[i].cycles,
-              static_cast<int64_t>(layers[i].inBytes /
-                                   (lanes * t.linkBytesPerCycle)))
+    EXPECT_GE(
+        p->layers[i].cycles,
+        static_cast<int64_t>(layers[i].inBytes / (lanes * t.linkBytesPerCycle)))
         << p->layers[i].name;
   }
   EXPECT_LE(static_cast<double>(p->predictedCycles) / p->lowerBoundCycles,
@@ -194,10 +194,10 @@ TEST(Pipelined, BadPinsAreRefusedWithReasons) {
             std::string::npos);
   EXPECT_NE(refuse({{"h0.fc", Rect{4, 1, 1, 1}}}).find("it needs"),
             std::string::npos);
-  EXPECT_NE(refuse({{"h0.fc", Rect{4, 1, 50, 50}},
-                    {"h0.fc2", Rect{30, 30, 50, 50}}})
-                .find("overlaps the one pinned for h0.fc"),
-            std::string::npos);
+  EXPECT_NE(
+      refuse({{"h0.fc", Rect{4, 1, 50, 50}}, {"h0.fc2", Rect{30, 30, 50, 50}}})
+          .find("overlaps the one pinned for h0.fc"),
+      std::string::npos);
 }
 
 TEST(Pins, Parse) {
@@ -257,8 +257,7 @@ TEST(WeightStreaming, OneTrillionParametersNearTheBound) {
   std::vector<LayerSpec> layers = gptLayers(128, 25600, 2048);
   absl::StatusOr<Placement> p = scheduleWeightStreaming(t, layers);
   ASSERT_TRUE(p.ok()) << p.status();
-  double ratio =
-      static_cast<double>(p->predictedCycles) / p->lowerBoundCycles;
+  double ratio = static_cast<double>(p->predictedCycles) / p->lowerBoundCycles;
   EXPECT_GE(ratio, 1.0);
   EXPECT_LE(ratio, 1.10);
 }
@@ -266,13 +265,57 @@ TEST(WeightStreaming, OneTrillionParametersNearTheBound) {
 TEST(Auto, PicksStreamingWhenWeightsDoNotFit) {
   TargetDesc t = target("wse3");
   PlaceOptions options;
-  absl::StatusOr<Placement> small = placeLayers(t, gptLayers(2, 256, 128), options);
+  absl::StatusOr<Placement> small =
+      placeLayers(t, gptLayers(2, 256, 128), options);
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(small->mode, Mode::pipelined);
   absl::StatusOr<Placement> large =
       placeLayers(t, gptLayers(8, 16384, 1024), options);
   ASSERT_TRUE(large.ok());
   EXPECT_EQ(large->mode, Mode::weightStreaming);
+}
+
+TEST(Pipelined, EveryProductsFullestPeFitsItsSram) {
+  // Long sequences: a product's blocks of A and of the output weigh as
+  // much as its weights, so its fullest PE holds more than the layer's
+  // average; the placer gives such layers more PEs until it fits.
+  TargetDesc t = target("wse3");
+  std::vector<LayerSpec> layers = gptLayers(4, 1024, 2048);
+  absl::StatusOr<Placement> p = placePipelined(t, layers, {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  CostModel model(t);
+  bool aboveAverage = false;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const PlacedLayer &placed = p->layers[l];
+    EXPECT_LE(placed.sramBytesPerPE, t.usableSramBytes()) << placed.name;
+    int64_t peak = model.summaPeakBytes(layers[l], placed.region.height,
+                                        placed.region.width, true);
+    EXPECT_GE(placed.sramBytesPerPE, peak) << placed.name;
+    int64_t average = (layers[l].weightBytes() + layers[l].inBytes +
+                       layers[l].outBytes + placed.region.area() - 1) /
+                      placed.region.area();
+    aboveAverage |= peak > average;
+  }
+  EXPECT_TRUE(aboveAverage);
+}
+
+TEST(Pipelined, AutoModeStreamsWhenAPeCannotHoldItsBlocks) {
+  // 1024 tokens of d = 128 on a 32x32 grid: the weights and activations fit
+  // on average, but a product's blocks and panels do not fit its PEs
+  // however the strips are cut. Asked for pipelined: a named error; left
+  // to choose: weight streaming.
+  TargetDesc t = target("wse3:rows=32,cols=32");
+  std::vector<LayerSpec> layers = gptLayers(1, 128, 1024, 4);
+  ASSERT_TRUE(fitsPipelined(t, layers));
+  absl::StatusOr<Placement> pipelined = placePipelined(t, layers, {});
+  ASSERT_TRUE(absl::IsResourceExhausted(pipelined.status()))
+      << pipelined.status();
+  EXPECT_NE(pipelined.status().message().find("fullest PE needs"),
+            std::string::npos)
+      << pipelined.status();
+  absl::StatusOr<Placement> chosen = placeLayers(t, layers, {});
+  ASSERT_TRUE(chosen.ok()) << chosen.status();
+  EXPECT_EQ(chosen->mode, Mode::weightStreaming);
 }
 
 } // namespace

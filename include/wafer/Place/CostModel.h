@@ -9,7 +9,8 @@
 // Model (docs/placement.md, "Cost model"):
 //   compute  = flops / (flop-per-cycle-per-PE x PEs used)
 //   matmul   = max(compute, A bytes / (h x link), B bytes / (w x link))
-//              + min(h, w) x step overhead          (SUMMA on an h x w grid,
+//              + panels x step overhead (SUMMA on an h x w grid, min(h, w)
+//              panels or more to fit SRAM,
 //              or with A and B's roles swapped when that moves less per link)
 //              + 2 x (line of PEs + step overhead) for a normalised A: its
 //              rows' partial sums along the line and the statistics back
@@ -133,7 +134,8 @@ public:
   bool transposedSumma(const LayerSpec &layer, int64_t h, int64_t w) const;
   /// The SUMMA tiling of a matmul layer on h x w (the plan records it and
   /// wafer-run executes it). One panel per step of the model's overhead
-  /// term: min(h, w), at most the contraction size.
+  /// term: min(h, w), or more when the panels a PE receives at once would
+  /// fill more than a quarter of its SRAM; at most the contraction size.
   SummaTiling summaTiling(const LayerSpec &layer, int64_t h, int64_t w) const;
   /// The broadcasts of a matmul on h x w laid out as `transposed` says;
   /// `weightsStreamed` when its weights arrive as a stream across the rows.
@@ -159,11 +161,14 @@ public:
   attentionKeys(const LayerSpec &layer, const AttentionTiling &tiling,
                 int64_t column);
   /// Bytes of keys and values an attention layer broadcasts down its
-  /// columns each step: all of them over the whole region, and the most
-  /// down one column. Zero on a single row of PEs.
-  static std::pair<int64_t, int64_t>
-  attentionBroadcastBytes(const LayerSpec &layer,
-                          const AttentionTiling &tiling);
+  /// columns each step, over all of them. Zero on a single row of PEs.
+  static int64_t attentionBroadcastBytes(const LayerSpec &layer,
+                                         const AttentionTiling &tiling);
+  /// The most of them down one column, bounded from above where a
+  /// key/value head's query heads may straddle two columns (in O(1): the
+  /// placer asks for every shape it tries).
+  static int64_t attentionColumnBytes(const LayerSpec &layer,
+                                      const AttentionTiling &tiling);
   /// Bytes the key chunks' partial results move along the rows to be
   /// combined each step, as they cross each link of the chain from a
   /// group's last chunk column to its first: for every query of every pair,
@@ -176,6 +181,13 @@ public:
   /// (down its columns when transposed).
   static SummaReductions summaReductions(const LayerSpec &layer, int64_t h,
                                          int64_t w, bool transposed);
+  /// The bytes the fullest PE of a matmul layer on h x w holds at once,
+  /// as wafer-run lays the product out: its blocks of A, of B (when the
+  /// weights stay resident), of the output and one more output-shaped
+  /// result (an epilogue's), and the first panels it receives. The
+  /// placer plans at least this per PE.
+  int64_t summaPeakBytes(const LayerSpec &layer, int64_t h, int64_t w,
+                         bool weightsResident) const;
   /// Pure compute cycles (no communication) on `pes` PEs.
   double computeCycles(const LayerSpec &layer, int64_t pes) const;
   /// Cycles to stream `bytes` of weights from off-wafer memory.
@@ -189,6 +201,9 @@ public:
   const TargetDesc &getTarget() const { return target; }
 
 private:
+  SummaTiling summaTiling(const LayerSpec &layer, int64_t h, int64_t w,
+                          bool transposed) const;
+
   TargetDesc target;
 };
 
