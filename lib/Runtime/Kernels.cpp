@@ -590,9 +590,12 @@ void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
                                 (bias ? bias[i] : 0.0));
 }
 
-double chunkScores(float *row, int64_t keys, float scale, const float *mask,
-                   int64_t visible, float *max) {
-  float most = -INFINITY;
+namespace {
+/// Scales a row of scores, adds the mask, hides keys from `visible` on;
+/// returns the maximum.
+float maskScores(float *row, int64_t keys, float scale, const float *mask,
+                 int64_t visible) {
+  float max = -INFINITY;
   for (int64_t j = 0; j < keys; ++j) {
     float s = row[j] * scale;
     if (mask)
@@ -600,9 +603,15 @@ double chunkScores(float *row, int64_t keys, float scale, const float *mask,
     if (j >= visible)
       s = -INFINITY;
     row[j] = s;
-    most = std::max(most, s);
+    max = std::max(max, s);
   }
-  *max = most;
+  return max;
+}
+} // namespace
+
+double chunkScores(float *row, int64_t keys, float scale, const float *mask,
+                   int64_t visible, float *max) {
+  float most = *max = maskScores(row, keys, scale, mask, visible);
   if (most == -INFINITY) {
     std::fill_n(row, keys, 0.0f);
     return 0;
@@ -637,16 +646,7 @@ void combineChunks(const std::vector<ChunkResult> &chunks, int64_t dv,
 
 void softmaxScores(float *row, int64_t keys, float scale, const float *mask,
                    int64_t visible) {
-  float max = -INFINITY;
-  for (int64_t j = 0; j < keys; ++j) {
-    float s = row[j] * scale;
-    if (mask)
-      s += mask[j];
-    if (j >= visible)
-      s = -INFINITY;
-    row[j] = s;
-    max = std::max(max, s);
-  }
+  float max = maskScores(row, keys, scale, mask, visible);
   double sum = 0;
   for (int64_t j = 0; j < keys; ++j) {
     row[j] = std::exp(row[j] - max);

@@ -322,86 +322,62 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     return holdAt(0, most);
   }
 
-  // A product's left operand (m x k): the SUMMA grid's A blocks, its rows
-  // split like the output's, its k over the other side of the grid.
+  // A product's SUMMA grid: the output's rows in mBlocks blocks, its
+  // columns in nBlocks (over the grid's columns and rows when transposed);
+  // A's contraction is split like the output's columns, B's like its rows.
+  // `holdOnGrid` holds bytesAt(row block, column block) at each grid PE.
   const plan::SummaTiling &s = l.summa();
-  if (leftOperand.count({layer, tensor}) && l.has_summa() && l.m() > 0 &&
-      l.k() > 0 && last == l.k() && elements / l.k() == l.m() &&
-      s.grid_rows() >= 1 && s.grid_cols() >= 1) {
-    int64_t mBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
-    int64_t kBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
-    int64_t gridRows = mem.tracksEveryPe() ? s.grid_rows() : 1;
-    int64_t gridCols = mem.tracksEveryPe() ? s.grid_cols() : 1;
-    for (int64_t i = 0; i < gridRows; ++i)
-      for (int64_t j = 0; j < gridCols; ++j) {
-        auto [m0, m1] = part(l.m(), mBlocks, s.transposed() ? j : i);
-        auto [k0, k1] = part(l.k(), kBlocks, s.transposed() ? i : j);
+  bool grid = l.has_summa() && l.m() > 0 && l.n() > 0 && l.k() > 0 &&
+              s.grid_rows() >= 1 && s.grid_cols() >= 1;
+  int64_t mBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
+  int64_t nBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
+  auto size = [](std::pair<int64_t, int64_t> range) {
+    return range.second - range.first;
+  };
+  auto holdOnGrid = [&](auto bytesAt) -> absl::Status {
+    int64_t rows = mem.tracksEveryPe() ? s.grid_rows() : 1;
+    int64_t cols = mem.tracksEveryPe() ? s.grid_cols() : 1;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
         if (absl::Status st =
-                holdAt(i * region.width + j, (m1 - m0) * (k1 - k0) * width);
+                holdAt(i * region.width + j,
+                       s.transposed() ? bytesAt(j, i) : bytesAt(i, j));
             !st.ok())
           return st;
-      }
     return absl::OkStatus();
-  }
-
-  // A product's right operand (k x n, or n x k read transposed, one
-  // batch): the grid's B blocks, its k split like A's across the other
-  // side, its n like the output's.
-  if (rightOperand.count({layer, tensor}) && l.has_summa() && l.k() > 0 &&
-      l.n() > 0 && elements == l.k() * l.n() && t.shape_size() >= 2 &&
-      s.grid_rows() >= 1 && s.grid_cols() >= 1) {
-    int64_t kBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
-    int64_t nBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
-    int64_t gridRows = mem.tracksEveryPe() ? s.grid_rows() : 1;
-    int64_t gridCols = mem.tracksEveryPe() ? s.grid_cols() : 1;
-    for (int64_t i = 0; i < gridRows; ++i)
-      for (int64_t j = 0; j < gridCols; ++j) {
-        auto [k0, k1] = part(l.k(), kBlocks, s.transposed() ? j : i);
-        auto [n0, n1] = part(l.n(), nBlocks, s.transposed() ? i : j);
-        if (absl::Status st =
-                holdAt(i * region.width + j, (k1 - k0) * (n1 - n0) * width);
-            !st.ok())
-          return st;
-      }
-    return absl::OkStatus();
-  }
-
-  // Blocks (or column slices) of the layer's SUMMA output.
-  if (l.has_summa() && l.m() > 0 && l.n() > 0 && last == l.n() &&
-      s.grid_rows() >= 1 && s.grid_cols() >= 1 &&
+  };
+  // Its left operand (m x k), and the input of a norm that makes it.
+  if (grid && leftOperand.count({layer, tensor}) && last == l.k() &&
+      elements / l.k() == l.m())
+    return holdOnGrid([&](int64_t mi, int64_t ni) {
+      return size(part(l.m(), mBlocks, mi)) * size(part(l.k(), nBlocks, ni)) *
+             width;
+    });
+  // Its right operand (k x n, or n x k read transposed; one batch).
+  if (grid && rightOperand.count({layer, tensor}) &&
+      elements == l.k() * l.n() && t.shape_size() >= 2)
+    return holdOnGrid([&](int64_t mi, int64_t ni) {
+      return size(part(l.k(), mBlocks, mi)) * size(part(l.n(), nBlocks, ni)) *
+             width;
+    });
+  // Its output, every tensor of that shape, and a vector as long as its
+  // columns (a bias): the output's blocks, or their columns' slice.
+  if (grid && last == l.n() &&
       ((elements % l.n() == 0 && elements / l.n() == l.m()) ||
        (t.shape_size() <= 1 && elements == l.n()))) {
     bool vector = elements == l.n() && t.shape_size() <= 1;
-    int64_t mBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
-    int64_t nBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
-    int64_t gridRows = mem.tracksEveryPe() ? s.grid_rows() : 1;
-    int64_t gridCols = mem.tracksEveryPe() ? s.grid_cols() : 1;
-    for (int64_t i = 0; i < gridRows; ++i)
-      for (int64_t j = 0; j < gridCols; ++j) {
-        auto [m0, m1] = part(l.m(), mBlocks, s.transposed() ? j : i);
-        auto [n0, n1] = part(l.n(), nBlocks, s.transposed() ? i : j);
-        int64_t bytes = (vector ? 1 : m1 - m0) * (n1 - n0) * width;
-        if (absl::Status st = holdAt(i * region.width + j, bytes); !st.ok())
-          return st;
-      }
-    return absl::OkStatus();
+    return holdOnGrid([&](int64_t mi, int64_t ni) {
+      return (vector ? 1 : size(part(l.m(), mBlocks, mi))) *
+             size(part(l.n(), nBlocks, ni)) * width;
+    });
   }
-  // A norm's scale and bias before a product: the slice of the contraction
-  // that the PE's A block holds.
-  if (t.shape_size() <= 1 && elements == l.k() && normed[layer].norm >= 0 &&
-      s.grid_rows() >= 1 && s.grid_cols() >= 1) {
-    int64_t kBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
-    int64_t gridRows = mem.tracksEveryPe() ? s.grid_rows() : 1;
-    int64_t gridCols = mem.tracksEveryPe() ? s.grid_cols() : 1;
-    for (int64_t i = 0; i < gridRows; ++i)
-      for (int64_t j = 0; j < gridCols; ++j) {
-        auto [k0, k1] = part(l.k(), kBlocks, s.transposed() ? i : j);
-        if (absl::Status st = holdAt(i * region.width + j, (k1 - k0) * width);
-            !st.ok())
-          return st;
-      }
-    return absl::OkStatus();
-  }
+  // A norm's scale and bias before it: the slice of the contraction that
+  // the PE's A block holds.
+  if (grid && t.shape_size() <= 1 && elements == l.k() &&
+      normed[layer].norm >= 0)
+    return holdOnGrid([&](int64_t, int64_t ni) {
+      return size(part(l.k(), nBlocks, ni)) * width;
+    });
   // Other vectors: a copy at every PE.
   if (t.shape_size() <= 1) {
     heldEverywhere[{layer, tensor}] += elements * width;

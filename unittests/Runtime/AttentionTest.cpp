@@ -10,9 +10,9 @@
 
 #include "../../lib/Runtime/Kernels.h"
 #include "../../lib/Runtime/PeExecution.h"
+#include "RandomArray.h"
 
 #include <cmath>
-#include <random>
 
 #include "gtest/gtest.h"
 
@@ -22,12 +22,7 @@ using namespace wafer::runtime;
 namespace {
 
 Array random(std::vector<int64_t> shape, uint32_t seed) {
-  Array a = Array::zeros(plan::F32, std::move(shape));
-  std::mt19937 generator(seed);
-  std::uniform_real_distribution<float> uniform(-1, 1);
-  for (float &f : a.floats)
-    f = uniform(generator);
-  return a;
+  return test::randomArray(std::move(shape), seed);
 }
 
 struct Problem {

@@ -22,9 +22,8 @@ TEST(Parallel, EveryItemRunsOnceForAnyThreadCount) {
         std::vector<std::atomic<int>> hits(count);
         parallelFor(count, [&](int64_t i) { hits[i].fetch_add(1); });
         for (int64_t i = 0; i < count; ++i)
-          ASSERT_EQ(hits[i].load(), 1)
-              << "item " << i << " of " << count << ", " << threads
-              << " threads";
+          ASSERT_EQ(hits[i].load(), 1) << "item " << i << " of " << count
+                                       << ", " << threads << " threads";
       }
     }
   }

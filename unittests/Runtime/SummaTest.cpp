@@ -8,11 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "../../lib/Runtime/Kernels.h"
+#include "RandomArray.h"
 
-#include <random>
-
-#include <cmath>
 #include "gtest/gtest.h"
+#include <cmath>
 
 using namespace wafer;
 using namespace wafer::runtime;
@@ -20,12 +19,7 @@ using namespace wafer::runtime;
 namespace {
 
 Array random(std::vector<int64_t> shape, uint32_t seed) {
-  Array a = Array::zeros(plan::F32, std::move(shape));
-  std::mt19937 generator(seed);
-  std::uniform_real_distribution<float> uniform(-1, 1);
-  for (float &f : a.floats)
-    f = uniform(generator);
-  return a;
+  return test::randomArray(std::move(shape), seed);
 }
 
 void expectSummaBitExact(int64_t m, int64_t n, int64_t k, int64_t gridRows,
@@ -49,9 +43,9 @@ void expectSummaBitExact(int64_t m, int64_t n, int64_t k, int64_t gridRows,
         for (int64_t t = k0; t < std::min(k, k0 + panel); ++t)
           for (int64_t i = 0; i < rows; ++i)
             for (int64_t j = 0; j < cols; ++j)
-              pe[i * cols + j] = std::fma(a.floats[(r0 + i) * k + t],
-                                          b.floats[t * n + c0 + j],
-                                          pe[i * cols + j]);
+              pe[i * cols + j] =
+                  std::fma(a.floats[(r0 + i) * k + t], b.floats[t * n + c0 + j],
+                           pe[i * cols + j]);
       for (int64_t i = 0; i < rows; ++i)
         for (int64_t j = 0; j < cols; ++j)
           ASSERT_EQ(out[0].floats[(r0 + i) * n + c0 + j], pe[i * cols + j])
@@ -61,11 +55,11 @@ void expectSummaBitExact(int64_t m, int64_t n, int64_t k, int64_t gridRows,
 }
 
 TEST(Summa, CoalescedBlocksAreBitExactPerPE) {
-  expectSummaBitExact(128, 384, 128, 8, 12, 8);   // A GPT's QKV, d = 128.
-  expectSummaBitExact(128, 512, 128, 16, 4, 4);   // Its MLP.
-  expectSummaBitExact(50, 70, 33, 7, 5, 4);       // Ragged blocks and panel.
-  expectSummaBitExact(64, 64, 256, 64, 64, 64);   // One output per PE.
-  expectSummaBitExact(96, 40, 512, 3, 2, 2);      // Wide panels.
+  expectSummaBitExact(128, 384, 128, 8, 12, 8); // A GPT's QKV, d = 128.
+  expectSummaBitExact(128, 512, 128, 16, 4, 4); // Its MLP.
+  expectSummaBitExact(50, 70, 33, 7, 5, 4);     // Ragged blocks and panel.
+  expectSummaBitExact(64, 64, 256, 64, 64, 64); // One output per PE.
+  expectSummaBitExact(96, 40, 512, 3, 2, 2);    // Wide panels.
 }
 
 } // namespace
