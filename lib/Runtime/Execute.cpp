@@ -345,6 +345,14 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
     const plan::Layer &layer = plan.layers(l);
     if (layer.m() <= 0 || layer.n() <= 0 || layer.k() <= 0)
       continue;
+    // Within what a tensor may hold (validateKernels), so that the cost
+    // model's byte counts cannot overflow.
+    double m = layer.m(), n = layer.n(), k = layer.k();
+    if (m * k > 0x1p40 || k * n > 0x1p40 || m * n > 0x1p40)
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(), " multiplies ", layer.m(), "x",
+                       layer.k(), " by ", layer.k(), "x", layer.n(),
+                       ": more than a tensor may hold"));
     Rect r = plan::toRect(layer.region());
     if (!layer.has_summa())
       return absl::FailedPreconditionError(
@@ -410,7 +418,17 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
 
   // An attention layer runs on the plan's attention tiling, which must
   // describe its kernel; spread over more than one row of PEs, its keys and
-  // values need a routed broadcast down the region's columns.
+  // values need a routed broadcast down the region's columns. Only
+  // attention layers have one.
+  std::vector<bool> attends(layers, false);
+  for (const plan::Kernel &k : plan.kernels())
+    if (k.op() == "wafer.attention" && k.layer() >= 0)
+      attends[k.layer()] = true;
+  for (int64_t l = 0; l < layers; ++l)
+    if (plan.layers(l).has_attention() && !attends[l])
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", plan.layers(l).name(),
+                       " has an attention tiling but runs no attention"));
   for (const plan::Kernel &k : plan.kernels()) {
     if (k.op() != "wafer.attention" || k.layer() < 0)
       continue;

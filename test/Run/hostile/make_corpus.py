@@ -116,6 +116,14 @@ p = json.loads(json.dumps(plan))
 next(f for f in p["flows"] if f["kind"].endswith("-reduction"))["bytes"] = "8"
 save("short-reduction.json", p, "rows' partial sums are")
 
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "summa" in l)["attention"] = next(l for l in p["layers"] if "attention" in l)["attention"]
+save("stray-attention.json", p, "has an attention tiling but runs no attention")
+
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "summa" in l)["m"] = "4611686018427387904"
+save("huge-product.json", p, ": more than a tensor may hold")
+
 with open(os.path.join(here, "MANIFEST"), "w") as f:
     for name, expected in manifest:
         f.write(f"{name}\t{expected}\n")
