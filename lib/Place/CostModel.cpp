@@ -49,10 +49,36 @@ bool CostModel::transposedSumma(const LayerSpec &layer, int64_t h,
                                 int64_t w) const {
   if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
     return false;
+  // The faster layout; when both take as long (compute-bound), the one that
+  // moves less per link. Strictly better only, so square grids and ties
+  // keep the plain layout.
+  double turned = summaCycles(layer, h, w, true),
+         plain = summaCycles(layer, h, w, false);
+  if (turned != plain)
+    return turned < plain;
   double link = static_cast<double>(target.linkBytesPerCycle);
-  // Strictly better only, so square grids and ties keep the plain layout.
   return summaCommCycles(layer, w, h, link) <
          summaCommCycles(layer, h, w, link);
+}
+
+double CostModel::summaCycles(const LayerSpec &layer, int64_t h, int64_t w,
+                              bool transposed) const {
+  double link = static_cast<double>(target.linkBytesPerCycle);
+  double comm = transposed ? summaCommCycles(layer, w, h, link)
+                           : summaCommCycles(layer, h, w, link);
+  // One step per panel: min(h, w) of them, or more when they must be
+  // narrower to fit the PEs' SRAM (summaTiling).
+  double steps =
+      std::max(std::min(h, w), summaTiling(layer, h, w, transposed).panels);
+  double cycles =
+      std::max(computeCycles(layer, h * w), comm) + steps * kStepOverheadCycles;
+  // A normalised left operand: its rows' partial sums (of the values and
+  // of their squares) cross the line that splits them, and the statistics
+  // cross it back on the panel broadcast, each a task step.
+  SummaReductions r = summaReductions(layer, h, w, transposed);
+  if (r.rowBytes > 0 || r.columnBytes > 0)
+    cycles += 2 * (std::min(transposed ? h : w, layer.n) + kStepOverheadCycles);
+  return cycles;
 }
 
 SummaTiling CostModel::summaTiling(const LayerSpec &layer, int64_t h,
@@ -243,22 +269,9 @@ double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
   }
   if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
     return compute;
-  double link = static_cast<double>(target.linkBytesPerCycle);
-  bool transposed = transposedSumma(layer, h, w);
-  double comm = transposed ? summaCommCycles(layer, w, h, link)
-                           : summaCommCycles(layer, h, w, link);
-  // One step per panel: min(h, w) of them, or more when they must be
-  // narrower to fit the PEs' SRAM (summaTiling).
-  double steps =
-      std::max(std::min(h, w), summaTiling(layer, h, w, transposed).panels);
-  double cycles = std::max(compute, comm) + steps * kStepOverheadCycles;
-  // A normalised left operand: its rows' partial sums (of the values and
-  // of their squares) cross the line that splits them, and the statistics
-  // cross it back on the panel broadcast, each a task step.
-  SummaReductions r = summaReductions(layer, h, w, transposed);
-  if (r.rowBytes > 0 || r.columnBytes > 0)
-    cycles += 2 * (std::min(transposed ? h : w, layer.n) + kStepOverheadCycles);
-  return cycles;
+  // The faster layout (transposedSumma).
+  return std::min(summaCycles(layer, h, w, false),
+                  summaCycles(layer, h, w, true));
 }
 
 double CostModel::streamCycles(int64_t bytes) const {

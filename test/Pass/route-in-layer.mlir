@@ -1,14 +1,16 @@
 // RUN: wafer-opt %s --split-input-file --wafer-route --wafer-verify-routes | FileCheck %s
 
 // Flows inside a layer besides its SUMMA broadcasts. A normalisation that
-// makes a product's left operand runs on the operand's SUMMA blocks: on a
-// wide region its rows are split along the grid's rows, and their partial
-// sums come back along them to the first column (two doubles per row:
-// 8 rows x 16 bytes).
+// makes a product's left operand runs on the operand's SUMMA blocks: its
+// rows are split over a line of the grid, and their partial sums come back
+// along it to the line's first PE (two doubles per row: 8 rows x 16 bytes).
+// The layout puts that line along the region's shorter side: on a wide
+// region the product is laid out transposed, and the rows' partial sums go
+// up the columns.
 // CHECK-LABEL: wafer.routing for @f
-// CHECK: wafer.flow "fc.rows" row_broadcast
-// CHECK: wafer.flow "fc.row-sums" row_reduction from <x = 0, y = 0, width = 4, height = 2> to <x = 0, y = 0, width = 4, height = 2> bytes(128) color({{[0-9]+}}) active[0, 0] route([3, 0, 3, 2, 1])
-// CHECK-NOT: column_reduction
+// CHECK: wafer.flow "fc.columns" column_broadcast
+// CHECK: wafer.flow "fc.column-sums" column_reduction from <x = 0, y = 0, width = 4, height = 2> to <x = 0, y = 0, width = 4, height = 2> bytes(128) color({{[0-9]+}}) active[0, 0] route([0, 1, 1, 4, 3])
+// CHECK-NOT: row_reduction
 module attributes {wafer.target = #wafer.target<name = "t", rows = 8, cols = 8,
     usable = #wafer.region<x = 0, y = 0, width = 8, height = 8>,
     sram_bytes = 49152, sram_reserve_bytes = 6144, clock_mhz = 1100,
@@ -31,12 +33,12 @@ module attributes {wafer.target = #wafer.target<name = "t", rows = 8, cols = 8,
 
 // -----
 
-// On a tall region the product is laid out transposed: the rows are split
-// down the grid's columns and reduced up them (rms_norm likewise).
+// On a tall region it is not, and the partial sums run back along the
+// rows (rms_norm likewise).
 // CHECK-LABEL: wafer.routing for @f
-// CHECK: wafer.flow "fc.columns" column_broadcast
-// CHECK: wafer.flow "fc.column-sums" column_reduction from <x = 0, y = 0, width = 2, height = 4> to <x = 0, y = 0, width = 2, height = 4> bytes(128) color({{[0-9]+}}) active[0, 0] route([0, 3, 3, 2, 3])
-// CHECK-NOT: row_reduction
+// CHECK: wafer.flow "fc.rows" row_broadcast
+// CHECK: wafer.flow "fc.row-sums" row_reduction from <x = 0, y = 0, width = 2, height = 4> to <x = 0, y = 0, width = 2, height = 4> bytes(128) color({{[0-9]+}}) active[0, 0] route([1, 0, 1, 4, 1])
+// CHECK-NOT: column_reduction
 module attributes {wafer.target = #wafer.target<name = "t", rows = 8, cols = 8,
     usable = #wafer.region<x = 0, y = 0, width = 8, height = 8>,
     sram_bytes = 49152, sram_reserve_bytes = 6144, clock_mhz = 1100,

@@ -128,9 +128,10 @@ public:
   /// Cycles for one step of `layer` on an h x w rectangle.
   double layerCycles(const LayerSpec &layer, int64_t h, int64_t w) const;
   /// Whether a matmul on h x w lays its output out transposed: the output
-  /// columns (n) over the h rows and the tokens (m) over the w columns, so
-  /// that B's panels travel along the longer side. The plan's kernels use
-  /// the same choice.
+  /// columns (n) over the h rows and the tokens (m) over the w columns,
+  /// when that takes fewer cycles (B's panels travel along the longer side;
+  /// a norm's rows are split over the shorter). The plan's kernels use the
+  /// same choice.
   bool transposedSumma(const LayerSpec &layer, int64_t h, int64_t w) const;
   /// The SUMMA tiling of a matmul layer on h x w (the plan records it and
   /// wafer-run executes it). One panel per step of the model's overhead
@@ -201,6 +202,9 @@ public:
   const TargetDesc &getTarget() const { return target; }
 
 private:
+  /// A matmul's cycles on h x w laid out as `transposed` says.
+  double summaCycles(const LayerSpec &layer, int64_t h, int64_t w,
+                     bool transposed) const;
   SummaTiling summaTiling(const LayerSpec &layer, int64_t h, int64_t w,
                           bool transposed) const;
 
