@@ -628,7 +628,8 @@ void combineChunks(const std::vector<ChunkResult> &chunks, int64_t dv,
                    float *out) {
   const ChunkResult &last = chunks.back();
   double max = last.max, sum = last.sum;
-  std::vector<double> output(last.output, last.output + dv);
+  thread_local std::vector<double> output; // Called once per query row.
+  output.assign(last.output, last.output + dv);
   for (int64_t c = static_cast<int64_t>(chunks.size()) - 2; c >= 0; --c) {
     const ChunkResult &own = chunks[c];
     double merged = std::max<double>(max, own.max);

@@ -873,15 +873,15 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
                         dv, rows, k1 - k0, dv);
     }
   };
-  // Grid row i and pair group `first / chunks`: every chunk column's part,
-  // combined into the group's first column.
-  auto attendGroup = [&](int64_t i, int64_t first) {
-    auto [q0, q1] = part(sq, rowsOfGrid, i);
+  // Query rows [q0, q1) of the pairs of the group whose first column is
+  // `first`: every chunk column's part, combined into the first column.
+  auto attendGroup = [&](int64_t q0, int64_t q1, int64_t first) {
     auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, first);
     int64_t rows = q1 - q0;
     if (rows == 0)
       return;
     std::vector<Partial> parts(chunks);
+    std::vector<ChunkResult> results(chunks);
     for (int64_t pair = p0; pair < p1; ++pair) {
       int64_t b = pair / heads, h = pair % heads;
       for (int64_t c = 0; c < chunks; ++c)
@@ -892,25 +892,67 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
           std::copy_n(&parts[0].output[r * dv], dv, o);
           continue;
         }
-        std::vector<ChunkResult> results;
-        for (const Partial &part : parts)
-          results.push_back(
-              ChunkResult{part.max[r], part.sum[r], &part.output[r * dv]});
+        for (int64_t c = 0; c < chunks; ++c)
+          results[c] = ChunkResult{parts[c].max[r], parts[c].sum[r],
+                                   &parts[c].output[r * dv]};
         combineChunks(results, dv, o);
       }
     }
   };
+  // Every query row's chains are its own, so they give the same bits
+  // however the rows are grouped: with `perPeMath` each grid row's block
+  // runs from its own panels, by default each pair's rows at once.
   int64_t groups = tiling.groups();
-  if (perPeMath && chunks == 1) {
-    parallelFor(rowsOfGrid * cols,
-                [&](int64_t item) { attendGroup(item / cols, item % cols); });
-  } else {
-    // The chunk columns of a group run in one item; with `perPeMath` each
-    // still computes from its own panels.
+  if (perPeMath)
     parallelFor(rowsOfGrid * groups, [&](int64_t item) {
-      attendGroup(item / groups, item % groups * chunks);
+      auto [q0, q1] = part(sq, rowsOfGrid, item / groups);
+      attendGroup(q0, q1, item % groups * chunks);
     });
-  }
+  else
+    // One pair at a time, all its rows: the scores against every key in one
+    // product (each score is its own chain), then each chunk's softmax
+    // terms and output from its slice of them, then the combination.
+    parallelFor(a.batch() * heads, [&](int64_t pair) {
+      int64_t b = pair / heads, h = pair % heads, g = h / group;
+      const float *K = &key.floats[b * sk * key.shape[2] + g * dh];
+      const float *V = &v.floats[b * sk * v.shape[2] + g * dv];
+      std::vector<float> keysT(dh * sk), scores(sq * sk, 0.0f),
+          maskRow(mask ? sk : 0);
+      for (int64_t k = 0; k < sk; ++k)
+        for (int64_t d = 0; d < dh; ++d)
+          keysT[d * sk + k] = K[k * key.shape[2] + d];
+      accumulateProduct(&q.floats[b * sq * q.shape[2] + h * dh], q.shape[2],
+                        keysT.data(), sk, scores.data(), sk, sq, dh, sk);
+      std::vector<Partial> parts(chunks);
+      for (int64_t c = 0; c < chunks; ++c) {
+        auto [c0, c1] = place::CostModel::attentionKeys(spec, tiling, c);
+        Partial &p = parts[c];
+        p.max.assign(sq, -INFINITY);
+        p.sum.assign(sq, 0.0);
+        p.output.assign(sq * dv, 0.0f);
+        for (int64_t r = 0; r < sq; ++r) {
+          if (mask)
+            for (int64_t k = c0; k < c1; ++k)
+              maskRow[k] = mask->floats[b * maskStride[0] + h * maskStride[1] +
+                                        r * maskStride[2] + k * maskStride[3]];
+          int64_t visible =
+              causal ? std::clamp<int64_t>(r + 1 - c0, 0, c1 - c0) : c1 - c0;
+          p.sum[r] =
+              chunkScores(&scores[r * sk + c0], c1 - c0, scale,
+                          mask ? &maskRow[c0] : nullptr, visible, &p.max[r]);
+        }
+        accumulateProduct(&scores[c0], sk, V + c0 * v.shape[2], v.shape[2],
+                          p.output.data(), dv, sq, c1 - c0, dv);
+      }
+      std::vector<ChunkResult> results(chunks);
+      for (int64_t r = 0; r < sq; ++r) {
+        for (int64_t c = 0; c < chunks; ++c)
+          results[c] = ChunkResult{parts[c].max[r], parts[c].sum[r],
+                                   &parts[c].output[r * dv]};
+        combineChunks(results, dv,
+                      &out.floats[(b * sq + r) * out.shape[2] + h * dv]);
+      }
+    });
   return absl::OkStatus();
 }
 
