@@ -239,9 +239,11 @@ int64_t CostModel::summaPeakBytes(const LayerSpec &layer, int64_t h, int64_t w,
   };
   int64_t mBlocks = t.transposed ? t.gridCols : t.gridRows;
   int64_t nBlocks = t.transposed ? t.gridRows : t.gridCols;
-  // A's contraction is split like B's columns' other side, B's like A's.
+  // A's contraction is split like the output's columns, B's like its
+  // rows. A normalised A lives beside the norm's input.
   int64_t rows = most(layer.m, mBlocks), cols = most(layer.n, nBlocks);
-  double a = static_cast<double>(rows) * most(layer.k, nBlocks);
+  double a = static_cast<double>(rows) * most(layer.k, nBlocks) *
+             (layer.normedLhs ? 2 : 1);
   double b = weightsResident
                  ? static_cast<double>(most(layer.k, mBlocks)) * cols
                  : 0.0;

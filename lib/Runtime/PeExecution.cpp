@@ -1,15 +1,18 @@
 //===- PeExecution.cpp - a plan's layers on their PEs ---------------------===//
 //
 // Shard layouts (what each PE of a layer holds):
+//  - a product's operands and output, and every tensor of the output's
+//    shape in its layer: the SUMMA grid's blocks (A's rows like the
+//    output's, its contraction like the output's columns; B the other way
+//    round); a vector as long as the output's columns (a bias), the grid
+//    column's (or, transposed, row's) slice of it; a norm's scale before it,
+//    the slice of the contraction its A blocks hold; a split of the output
+//    along its columns, each block's part of it;
 //  - an attention layer's queries, keys, values, mask and output: at PE
-//    (i, j) of the attention tiling's grid, the query (key) positions of row
-//    block i for the (batch, head) pairs of column j (for keys and values,
-//    the key/value heads those pairs read);
-//  - a matmul layer's output, and every tensor of its shape in that layer:
-//    the SUMMA blocks, one per PE of the tiling's grid;
-//  - a vector as long as the output's columns there: the grid column's (or,
-//    transposed, row's) slice of it;
-//  - other vectors: a copy at every PE (a norm's scale, a bias);
+//    (i, j) of the attention tiling's grid, row block i of the query (key)
+//    positions for column j's (batch, head) pairs (for keys and values, the
+//    key/value heads those pairs read);
+//  - other vectors: a copy at every PE;
 //  - anything else: whole rows (last dimension), spread over the region's
 //    PEs in row-major order, the first PEs taking one more when they do not
 //    divide evenly.
@@ -203,6 +206,25 @@ PeExecutor::PeExecutor(const plan::Plan &plan, bool perPeMath)
   for (const plan::Kernel &k : plan.kernels())
     if (k.op() == "wafer.matmul" && k.layer() >= 0 && k.operands_size() > 1)
       rightOperand.insert({k.layer(), k.operands(1)});
+  for (const plan::Kernel &k : plan.kernels()) {
+    // A split of a product's output along its columns stays where it is.
+    if (k.op() != "wafer.split" || k.layer() < 0 || k.operands_size() != 1)
+      continue;
+    const plan::Layer &l = plan.layers(k.layer());
+    const plan::Tensor &whole = plan.tensors(k.operands(0));
+    int64_t rank = whole.shape_size(), axis = attrInt(k, "axis", 0);
+    if (!l.has_summa() || l.n() <= 0 || rank == 0 ||
+        (axis != rank - 1 && axis != -1) || whole.shape(rank - 1) != l.n() ||
+        elementsOf(whole) != l.m() * l.n())
+      continue;
+    int64_t first = 0;
+    for (int64_t id : k.results()) {
+      const plan::Tensor &piece = plan.tensors(id);
+      int64_t columns = piece.shape_size() == rank ? piece.shape(rank - 1) : 0;
+      columnPiece[{k.layer(), id}] = {first, columns};
+      first += columns;
+    }
+  }
   for (int64_t l = 0; l < layers; ++l)
     if (normed[l].norm >= 0)
       leftOperand.insert({l, plan.kernels(normed[l].norm).operands(0)});
@@ -360,6 +382,26 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
       return size(part(l.k(), mBlocks, mi)) * size(part(l.n(), nBlocks, ni)) *
              width;
     });
+  // A piece of its output split along the columns: each block's part.
+  // Only the first PE tracked: it is charged the most any block column
+  // keeps, since the pieces' columns lie in different blocks.
+  if (auto piece = columnPiece.find({layer, tensor});
+      grid && piece != columnPiece.end()) {
+    auto [first, columns] = piece->second;
+    auto bytesAt = [&, first = first, columns = columns](int64_t mi,
+                                                         int64_t ni) {
+      auto [n0, n1] = part(l.n(), nBlocks, ni);
+      int64_t kept = std::max<int64_t>(0, std::min(n1, first + columns) -
+                                              std::max(n0, first));
+      return size(part(l.m(), mBlocks, mi)) * kept * width;
+    };
+    if (mem.tracksEveryPe())
+      return holdOnGrid(bytesAt);
+    int64_t most = 0;
+    for (int64_t ni = 0; ni < nBlocks; ++ni)
+      most = std::max(most, bytesAt(0, ni));
+    return holdAt(0, most);
+  }
   // Its output, every tensor of that shape, and a vector as long as its
   // columns (a bias): the output's blocks, or their columns' slice.
   if (grid && last == l.n() &&
@@ -561,9 +603,16 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   // B panel per batch the block's rows span) beside what the PE holds.
   PeMemory &mem = memoryOf(layer);
   auto [k0, k1] = part(depth, panels, 0);
+  // One B panel per batch of B that the block's rows span: one for a
+  // weight, however many batches of A its rows cross.
+  int64_t bBatches = 1;
+  for (size_t d = 0; d + 2 < b.shape.size(); ++d)
+    bBatches *= b.shape[d];
   auto spansOf = [&](std::pair<int64_t, int64_t> mRange) -> int64_t {
-    return mRange.second == mRange.first
-               ? 0
+    if (mRange.second == mRange.first)
+      return 0;
+    return bBatches == 1
+               ? 1
                : (mRange.second - 1) / rows - mRange.first / rows + 1;
   };
   auto panelBytes = [&](std::pair<int64_t, int64_t> mRange, int64_t cols) {

@@ -144,6 +144,10 @@ private:
   /// Right operands of products (k x n), by (layer, tensor): the grid's B
   /// blocks.
   std::set<std::pair<int64_t, int64_t>> rightOperand;
+  /// Pieces of a product's output split along its columns, by (layer,
+  /// tensor): (first column, columns). Each PE keeps its block's part.
+  std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>>
+      columnPiece;
   std::vector<NormedProduct> normed;
   std::vector<std::unique_ptr<PeMemory>> memory;
   /// Each held tensor's bytes per PE: (layer, tensor) -> (PE index, bytes).

@@ -183,10 +183,11 @@ public:
   static SummaReductions summaReductions(const LayerSpec &layer, int64_t h,
                                          int64_t w, bool transposed);
   /// The bytes the fullest PE of a matmul layer on h x w holds at once,
-  /// as wafer-run lays the product out: its blocks of A, of B (when the
-  /// weights stay resident), of the output and one more output-shaped
-  /// result (an epilogue's), and the first panels it receives. The
-  /// placer plans at least this per PE.
+  /// as wafer-run lays the product out: its blocks of A (and of the norm's
+  /// input that makes it), of B (when the weights stay resident), of the
+  /// output and one more output-shaped result (an epilogue's, or a split's
+  /// pieces), and the first panels it receives. The placer plans at least
+  /// this per PE.
   int64_t summaPeakBytes(const LayerSpec &layer, int64_t h, int64_t w,
                          bool weightsResident) const;
   /// Pure compute cycles (no communication) on `pes` PEs.
