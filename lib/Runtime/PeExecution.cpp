@@ -66,7 +66,7 @@ attentionOf(const plan::Layer &l) {
   const plan::AttentionTiling &a = l.attention();
   place::LayerSpec spec;
   spec.name = l.name();
-  spec.elementBytes = 4;
+  spec.elementBytes = l.element_bytes() ? l.element_bytes() : 4;
   spec.attention = {a.batch(),    a.queries(),  a.keys(),     a.heads(),
                     a.kv_heads(), a.head_dim(), a.value_dim()};
   return {spec, place::AttentionTiling{a.grid_rows(), a.grid_cols(),
