@@ -128,17 +128,6 @@ SummaBroadcasts CostModel::summaBroadcasts(const LayerSpec &layer, int64_t h,
   return b;
 }
 
-namespace {
-/// Part `index` of `total` cut into `parts`, the first `total % parts`
-/// parts one larger: [begin, end).
-std::pair<int64_t, int64_t> partOf(int64_t total, int64_t parts,
-                                   int64_t index) {
-  int64_t base = total / parts, extra = total % parts;
-  int64_t begin = index * base + std::min(index, extra);
-  return {begin, begin + base + (index < extra ? 1 : 0)};
-}
-} // namespace
-
 AttentionTiling CostModel::attentionTiling(const LayerSpec &layer, int64_t h,
                                            int64_t w) {
   AttentionTiling t;
@@ -221,7 +210,7 @@ SummaReductions CostModel::summaReductions(const LayerSpec &layer, int64_t h,
   SummaReductions r;
   if (!layer.normedLhs || layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
     return r;
-  int64_t bytes = layer.m * 2 * 8;
+  int64_t bytes = SummaReductions::bytesFor(layer.m);
   // A's rows are split over the grid's columns, or its rows when
   // transposed; summaTiling uses at most min(side, k) PEs of the line.
   if (transposed ? std::min(h, layer.n) > 1 : std::min(w, layer.n) > 1)

@@ -113,31 +113,6 @@ int64_t tensorBytes(const plan::Tensor &t) {
   return n * plan::elementBytes(t.element_type());
 }
 
-/// What the cost model needs to know of a plan's layer.
-place::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
-  place::LayerSpec spec;
-  spec.normedLhs = normedLhs;
-  spec.name = l.name();
-  spec.flops = l.flops();
-  spec.m = l.m();
-  spec.n = l.n();
-  spec.k = l.k();
-  spec.halfPrecision = l.half_precision();
-  spec.elementBytes = l.element_bytes() ? l.element_bytes() : 4;
-  if (l.has_attention()) {
-    const plan::AttentionTiling &t = l.attention();
-    place::LayerSpec::Attention &a = spec.attention;
-    a.batch = t.batch();
-    a.queries = t.queries();
-    a.keys = t.keys();
-    a.heads = t.heads();
-    a.kvHeads = t.kv_heads();
-    a.headDim = t.head_dim();
-    a.valueDim = t.value_dim();
-  }
-  return spec;
-}
-
 route::Routing toRouting(const plan::Plan &plan) {
   route::Routing routing;
   TargetDesc target = plan::toTargetDesc(plan.target());
@@ -168,6 +143,36 @@ route::Routing toRouting(const plan::Plan &plan) {
 }
 
 } // namespace
+
+place::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
+  place::LayerSpec spec;
+  spec.normedLhs = normedLhs;
+  spec.name = l.name();
+  spec.flops = l.flops();
+  spec.m = l.m();
+  spec.n = l.n();
+  spec.k = l.k();
+  spec.halfPrecision = l.half_precision();
+  spec.elementBytes = l.element_bytes() ? l.element_bytes() : 4;
+  if (l.has_attention()) {
+    const plan::AttentionTiling &t = l.attention();
+    place::LayerSpec::Attention &a = spec.attention;
+    a.batch = t.batch();
+    a.queries = t.queries();
+    a.keys = t.keys();
+    a.heads = t.heads();
+    a.kvHeads = t.kv_heads();
+    a.headDim = t.head_dim();
+    a.valueDim = t.value_dim();
+  }
+  return spec;
+}
+
+place::AttentionTiling attentionTilingOf(const plan::Layer &l) {
+  const plan::AttentionTiling &a = l.attention();
+  return place::AttentionTiling{a.grid_rows(), a.grid_cols(), a.key_chunks(),
+                                a.panels()};
+}
 
 absl::StatusOr<Array> readTensorFile(const std::string &path) {
   absl::StatusOr<std::string> bytes = plan::readFile(path);
@@ -336,10 +341,19 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
   // A matmul layer runs SUMMA with the plan's tiling; spread over more than
   // one column (row) of PEs, its panels need a routed broadcast along the
   // region's rows (columns) that carries what the product moves.
-  std::map<std::pair<int64_t, std::string>, const plan::Flow *> broadcastOf;
+  std::map<std::pair<int64_t, std::string>, const plan::Flow *> routedInto;
   for (const plan::Flow &f : plan.flows())
     if (!f.segments().empty())
-      broadcastOf[{f.destination_layer(), f.kind()}] = &f;
+      routedInto[{f.destination_layer(), f.kind()}] = &f;
+  // Layer l's routed flow of `kind` over its own region (a broadcast or
+  // reduction among its PEs), or null.
+  auto withinLayer = [&](int64_t l, const char *kind) -> const plan::Flow * {
+    auto it = routedInto.find({l, kind});
+    return it != routedInto.end() && plan::toRect(it->second->destination()) ==
+                                         plan::toRect(plan.layers(l).region())
+               ? it->second
+               : nullptr;
+  };
   std::vector<NormedProduct> normed = normedProducts(plan);
   for (int64_t l = 0; l < layers; ++l) {
     const plan::Layer &layer = plan.layers(l);
@@ -349,10 +363,9 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
     // model's byte counts cannot overflow.
     double m = layer.m(), n = layer.n(), k = layer.k();
     if (m * k > 0x1p40 || k * n > 0x1p40 || m * n > 0x1p40)
-      return absl::FailedPreconditionError(
-          absl::StrCat("layer ", layer.name(), " multiplies ", layer.m(), "x",
-                       layer.k(), " by ", layer.k(), "x", layer.n(),
-                       ": more than a tensor may hold"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), " multiplies ", layer.m(), "x", layer.k(),
+          " by ", layer.k(), "x", layer.n(), ": more than a tensor may hold"));
     Rect r = plan::toRect(layer.region());
     if (!layer.has_summa())
       return absl::FailedPreconditionError(
@@ -382,37 +395,34 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
       const char *kind =
           summa.transposed() ? "column-reduction" : "row-reduction";
       const char *along = summa.transposed() ? "columns" : "rows";
-      auto it = broadcastOf.find({l, kind});
-      if (it == broadcastOf.end() ||
-          !(plan::toRect(it->second->destination()) == r))
+      const plan::Flow *f = withinLayer(l, kind);
+      if (!f)
         return absl::FailedPreconditionError(
             absl::StrCat("layer ", layer.name(), " normalises rows split over ",
                          line, " PEs but no reduction along its ", along,
                          " is routed: their partial sums cannot meet"));
-      double bytes = static_cast<double>(layer.m()) * 2 * 8;
-      if (it->second->bytes() < bytes)
-        return absl::FailedPreconditionError(absl::StrCat(
-            "layer ", layer.name(), "'s reduction along its ", along,
-            " carries ", it->second->bytes(), " bytes; its ", layer.m(),
-            " rows' partial sums are ", bytes));
+      int64_t bytes = place::SummaReductions::bytesFor(layer.m());
+      if (f->bytes() < bytes)
+        return absl::FailedPreconditionError(
+            absl::StrCat("layer ", layer.name(), "'s reduction along its ",
+                         along, " carries ", f->bytes(), " bytes; its ",
+                         layer.m(), " rows' partial sums are ", bytes));
     }
     for (auto [kind, along, bytes] :
          {std::make_tuple("row-broadcast", "rows", needed.rowBytes),
           std::make_tuple("column-broadcast", "columns", needed.columnBytes)}) {
       if (bytes == 0)
         continue;
-      auto it = broadcastOf.find({l, kind});
-      if (it == broadcastOf.end() ||
-          !(plan::toRect(it->second->destination()) == r))
+      const plan::Flow *f = withinLayer(l, kind);
+      if (!f)
         return absl::FailedPreconditionError(
             absl::StrCat("layer ", layer.name(), " multiplies on ", r.width,
                          "x", r.height, " PEs but no broadcast along its ",
                          along, " is routed: its SUMMA panels cannot move"));
-      if (it->second->bytes() < bytes)
-        return absl::FailedPreconditionError(
-            absl::StrCat("layer ", layer.name(), "'s broadcast along its ",
-                         along, " carries ", it->second->bytes(),
-                         " bytes; its SUMMA moves ", bytes));
+      if (f->bytes() < bytes)
+        return absl::FailedPreconditionError(absl::StrCat(
+            "layer ", layer.name(), "'s broadcast along its ", along,
+            " carries ", f->bytes(), " bytes; its SUMMA moves ", bytes));
     }
   }
 
@@ -486,8 +496,7 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
             0x1p62)
       return absl::FailedPreconditionError(absl::StrCat(
           "layer ", layer.name(), "'s keys and values are too large"));
-    place::AttentionTiling tiling{a.grid_rows(), a.grid_cols(), a.key_chunks(),
-                                  a.panels()};
+    place::AttentionTiling tiling = attentionTilingOf(layer);
     // The keys and values down the columns; the chunks' partial results
     // back along the rows to each group's first column.
     for (auto [kind, why, bytes] :
@@ -503,16 +512,15 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
               place::CostModel::attentionCombineBytes(spec, tiling))}) {
       if (bytes == 0)
         continue;
-      auto it = broadcastOf.find({k.layer(), kind});
-      if (it == broadcastOf.end() ||
-          !(plan::toRect(it->second->destination()) == r))
+      const plan::Flow *f = withinLayer(k.layer(), kind);
+      if (!f)
         return absl::FailedPreconditionError(
             absl::StrCat("layer ", layer.name(), " attends on ", r.width, "x",
                          r.height, " PEs but ", why));
-      if (it->second->bytes() < bytes)
+      if (f->bytes() < bytes)
         return absl::FailedPreconditionError(
             absl::StrCat("layer ", layer.name(), "'s ", kind, " carries ",
-                         it->second->bytes(), " bytes; it must carry ", bytes));
+                         f->bytes(), " bytes; it must carry ", bytes));
     }
   }
 

@@ -19,6 +19,7 @@
 #endif
 #include "absl/strings/str_cat.h"
 #include "unsupported/Eigen/SpecialFunctions"
+#include "wafer/Place/CostModel.h"
 
 namespace wafer::runtime {
 namespace {
@@ -424,9 +425,9 @@ absl::Status attention(const plan::Kernel &k,
   bool causal = attrInt(k, "causal", 0);
   int64_t batch = q.shape[0], sq = q.shape[1], sk = key.shape[1];
   int64_t dh = q.shape[2] / heads, dv = v.shape[2] / kvHeads;
-  std::vector<int64_t> maskMap;
+  std::array<int64_t, 4> maskStride = {0, 0, 0, 0};
   if (mask)
-    maskMap = broadcastMap({batch, heads, sq, sk}, mask->shape);
+    maskStride = broadcastStrides4(mask->shape);
   // Per (batch, head), as a PE of the attention tiling computes it: scores
   // as chains over the head dimension, softmax rows, then each output
   // element one chain over the keys in order (Q, K, V and O are strided
@@ -439,9 +440,7 @@ absl::Status attention(const plan::Kernel &k,
     const float *V = &v.floats[b * sk * v.shape[2] + g * dv];
     float *O = &out.floats[b * sq * out.shape[2] + h * dv];
     std::vector<float> keysT(dh * sk), scores(sq * sk, 0.0f), maskRow;
-    for (int64_t t = 0; t < sk; ++t)
-      for (int64_t d = 0; d < dh; ++d)
-        keysT[d * sk + t] = K[t * key.shape[2] + d];
+    transposeInto(K, key.shape[2], sk, dh, keysT.data());
     accumulateProduct(Q, q.shape[2], keysT.data(), sk, scores.data(), sk, sq,
                       dh, sk);
     if (mask)
@@ -449,8 +448,8 @@ absl::Status attention(const plan::Kernel &k,
     for (int64_t i = 0; i < sq; ++i) {
       if (mask)
         for (int64_t j = 0; j < sk; ++j)
-          maskRow[j] =
-              mask->floats[maskMap[((b * heads + h) * sq + i) * sk + j]];
+          maskRow[j] = mask->floats[b * maskStride[0] + h * maskStride[1] +
+                                    i * maskStride[2] + j * maskStride[3]];
       softmaxScores(&scores[i * sk], sk, scale, mask ? maskRow.data() : nullptr,
                     causal ? i + 1 : sk);
     }
@@ -569,10 +568,8 @@ void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
   // Block j's partial sums of the values and their squares, in order, then
   // the chain from the last block to the first: s_0 + (s_1 + (... + s_last)).
   double sum = 0, squares = 0;
-  int64_t base = n / blocks, extra = n % blocks;
   for (int64_t j = blocks - 1; j >= 0; --j) {
-    int64_t begin = j * base + std::min(j, extra);
-    int64_t end = begin + base + (j < extra ? 1 : 0);
+    auto [begin, end] = place::partOf(n, blocks, j);
     double partial = 0, partialSquares = 0;
     for (int64_t i = begin; i < end; ++i) {
       partial += row[i];
@@ -608,6 +605,24 @@ float maskScores(float *row, int64_t keys, float scale, const float *mask,
   return max;
 }
 } // namespace
+
+std::array<int64_t, 4> broadcastStrides4(const std::vector<int64_t> &shape) {
+  std::array<int64_t, 4> strides = {0, 0, 0, 0};
+  int64_t rank = shape.size(), stride = 1;
+  for (int64_t d = 3; d >= 0 && d >= 4 - rank; --d) {
+    int64_t size = shape[d - (4 - rank)];
+    strides[d] = size == 1 ? 0 : stride;
+    stride *= size;
+  }
+  return strides;
+}
+
+void transposeInto(const float *src, int64_t ld, int64_t rows, int64_t cols,
+                   float *dst) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      dst[c * rows + r] = src[r * ld + c];
+}
 
 double chunkScores(float *row, int64_t keys, float scale, const float *mask,
                    int64_t visible, float *max) {

@@ -3,6 +3,8 @@
 #ifndef WAFER_LIB_RUNTIME_KERNELS_H
 #define WAFER_LIB_RUNTIME_KERNELS_H
 
+#include <array>
+
 #include "wafer/Runtime/Runtime.h"
 
 namespace wafer::runtime {
@@ -51,6 +53,16 @@ void accumulateProduct(const float *a, int64_t lda, const float *b, int64_t ldb,
 /// pass, and the variance is E[x^2] - mean^2. The host kernel is one block.
 void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
              const float *scale, const float *bias);
+
+/// The strides that read a tensor of `shape` broadcast to rank 4 (an
+/// attention mask to [batch, heads, queries, keys]), right-aligned: 0 along
+/// its missing and size-1 dimensions.
+std::array<int64_t, 4> broadcastStrides4(const std::vector<int64_t> &shape);
+
+/// `dst` (cols x rows, row-major) = `src` (rows x cols, leading dimension
+/// `ld`) transposed: a key panel laid out head dimension by key.
+void transposeInto(const float *src, int64_t ld, int64_t rows, int64_t cols,
+                   float *dst);
 
 /// One row of attention scores to probabilities, in place: scaled, plus
 /// `mask` (one value per key, or null), keys from `visible` on hidden

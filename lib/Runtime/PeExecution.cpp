@@ -35,13 +35,7 @@
 namespace wafer::runtime {
 namespace {
 
-/// Part `index` of `total` cut into `parts`: the first `total % parts`
-/// parts take one more. Returns [begin, end).
-std::pair<int64_t, int64_t> part(int64_t total, int64_t parts, int64_t index) {
-  int64_t base = total / parts, extra = total % parts;
-  int64_t begin = index * base + std::min(index, extra);
-  return {begin, begin + base + (index < extra ? 1 : 0)};
-}
+using place::partOf;
 
 int64_t elementsOf(const plan::Tensor &t) {
   int64_t n = 1;
@@ -58,19 +52,6 @@ int64_t bytesOf(const plan::Tensor &t) {
 /// then held at most at 2^62: far past any PE's SRAM.
 int64_t saturated(double bytes) {
   return static_cast<int64_t>(std::min(bytes, 0x1p62));
-}
-
-/// The attention layer's shape and tiling, as the cost model knows them.
-std::pair<place::LayerSpec, place::AttentionTiling>
-attentionOf(const plan::Layer &l) {
-  const plan::AttentionTiling &a = l.attention();
-  place::LayerSpec spec;
-  spec.name = l.name();
-  spec.elementBytes = l.element_bytes() ? l.element_bytes() : 4;
-  spec.attention = {a.batch(),    a.queries(),  a.keys(),     a.heads(),
-                    a.kv_heads(), a.head_dim(), a.value_dim()};
-  return {spec, place::AttentionTiling{a.grid_rows(), a.grid_cols(),
-                                       a.key_chunks(), a.panels()}};
 }
 
 std::string show(const Rect &r) {
@@ -303,7 +284,8 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
   // output's.
   if (auto role = attentionRole.find({layer, tensor});
       role != attentionRole.end() && l.has_attention()) {
-    auto [spec, tiling] = attentionOf(l);
+    place::LayerSpec spec = layerSpec(l, /*normedLhs=*/false);
+    place::AttentionTiling tiling = attentionTilingOf(l);
     const plan::AttentionTiling &a = l.attention();
     AttentionRole r = role->second;
     bool keyed = r == AttentionRole::key || r == AttentionRole::value;
@@ -313,7 +295,7 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
       if (r == AttentionRole::output && j % tiling.keyChunks != 0)
         return 0;
       auto [k0, k1] = place::CostModel::attentionKeys(spec, tiling, j);
-      auto [p0, p1] = part(keyed ? k1 - k0 : a.queries(), tiling.gridRows, i);
+      auto [p0, p1] = partOf(keyed ? k1 - k0 : a.queries(), tiling.gridRows, i);
       auto [g0, g1] = place::CostModel::attentionPairs(spec, tiling, j);
       int64_t pairs =
           keyed ? place::CostModel::attentionKvPairs(spec, tiling, j) : g1 - g0;
@@ -372,15 +354,15 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
   if (grid && leftOperand.count({layer, tensor}) && last == l.k() &&
       elements / l.k() == l.m())
     return holdOnGrid([&](int64_t mi, int64_t ni) {
-      return size(part(l.m(), mBlocks, mi)) * size(part(l.k(), nBlocks, ni)) *
-             width;
+      return size(partOf(l.m(), mBlocks, mi)) *
+             size(partOf(l.k(), nBlocks, ni)) * width;
     });
   // Its right operand (k x n, or n x k read transposed; one batch).
   if (grid && rightOperand.count({layer, tensor}) &&
       elements == l.k() * l.n() && t.shape_size() >= 2)
     return holdOnGrid([&](int64_t mi, int64_t ni) {
-      return size(part(l.k(), mBlocks, mi)) * size(part(l.n(), nBlocks, ni)) *
-             width;
+      return size(partOf(l.k(), mBlocks, mi)) *
+             size(partOf(l.n(), nBlocks, ni)) * width;
     });
   // A piece of its output split along the columns: each block's part.
   // Only the first PE tracked: it is charged the most any block column
@@ -390,10 +372,10 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     auto [first, columns] = piece->second;
     auto bytesAt = [&, first = first, columns = columns](int64_t mi,
                                                          int64_t ni) {
-      auto [n0, n1] = part(l.n(), nBlocks, ni);
+      auto [n0, n1] = partOf(l.n(), nBlocks, ni);
       int64_t kept = std::max<int64_t>(0, std::min(n1, first + columns) -
                                               std::max(n0, first));
-      return size(part(l.m(), mBlocks, mi)) * kept * width;
+      return size(partOf(l.m(), mBlocks, mi)) * kept * width;
     };
     if (mem.tracksEveryPe())
       return holdOnGrid(bytesAt);
@@ -409,8 +391,8 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
        (t.shape_size() <= 1 && elements == l.n()))) {
     bool vector = elements == l.n() && t.shape_size() <= 1;
     return holdOnGrid([&](int64_t mi, int64_t ni) {
-      return (vector ? 1 : size(part(l.m(), mBlocks, mi))) *
-             size(part(l.n(), nBlocks, ni)) * width;
+      return (vector ? 1 : size(partOf(l.m(), mBlocks, mi))) *
+             size(partOf(l.n(), nBlocks, ni)) * width;
     });
   }
   // A norm's scale and bias before it: the slice of the contraction that
@@ -418,7 +400,7 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
   if (grid && t.shape_size() <= 1 && elements == l.k() &&
       normed[layer].norm >= 0)
     return holdOnGrid([&](int64_t, int64_t ni) {
-      return size(part(l.k(), nBlocks, ni)) * width;
+      return size(partOf(l.k(), nBlocks, ni)) * width;
     });
   // Other vectors: a copy at every PE.
   if (t.shape_size() <= 1) {
@@ -461,37 +443,6 @@ void PeExecutor::releaseShards(int64_t layer, int64_t tensor) {
   }
 }
 
-absl::Status PeExecutor::streamed(int64_t layer, const std::string &name,
-                                  int64_t begin, int64_t end,
-                                  const std::string &what) {
-  const plan::Layer &l = plan.layers(layer);
-  int64_t covered = begin;
-  // Tiles of one weight come in byte order (checkPlan); any gap is a tile
-  // the PEs never receive.
-  for (const plan::StreamTile &tile : l.tiles()) {
-    int64_t tileEnd;
-    if (tile.weight() != name || tile.offset() > covered ||
-        __builtin_add_overflow(tile.offset(), tile.bytes(), &tileEnd) ||
-        tileEnd <= covered)
-      continue;
-    if (tile.compute_start() < tile.arrive_end())
-      return absl::FailedPreconditionError(
-          absl::StrCat("layer ", l.name(), " uses ", what, " at cycle ",
-                       tile.compute_start(), " but its stream tile (bytes ",
-                       tile.offset(), "..", tile.offset() + tile.bytes(),
-                       ") arrives at ", tile.arrive_end()));
-    covered = tileEnd;
-    if (covered >= end)
-      break;
-  }
-  if (covered < end)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "layer ", l.name(), " needs bytes ", covered, "..", end, " of weight '",
-        name, "' for ", what, " but no stream tile brings them"));
-  stats.streamBytes += end - begin;
-  return absl::OkStatus();
-}
-
 absl::Status PeExecutor::bringIn(int64_t layer, int64_t tensor,
                                  int64_t kernel) {
   auto key = std::make_pair(layer, tensor);
@@ -508,8 +459,9 @@ absl::Status PeExecutor::bringIn(int64_t layer, int64_t tensor,
     if (k.op() == "wafer.matmul" && k.operands_size() > 1 &&
         k.operands(1) == tensor)
       return absl::OkStatus();
-    return streamed(layer, t.weight().name(), 0, t.weight().length(),
-                    plan.kernels(kernel).op());
+    // checkPlan has found every byte in the layer's tiles, in time.
+    stats.streamBytes += t.weight().length();
+    return absl::OkStatus();
   }
   if (!isInput[tensor] && producer[tensor] < 0)
     return holdShards(layer, tensor, "constant");
@@ -581,28 +533,24 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   if (rhsStreamed) {
     int64_t width = plan::elementBytes(rhs.element_type());
     for (int64_t t = 0; t < panels; ++t) {
-      auto [k0, k1] = part(depth, panels, t);
+      auto [k0, k1] = partOf(depth, panels, t);
       int64_t begin = tb ? k0 : k0 * cols,
               end = tb ? (cols - 1) * depth + k1 : k1 * cols;
-      if (absl::Status st =
-              streamed(layer, rhs.weight().name(), begin * width, end * width,
-                       absl::StrCat("SUMMA panel ", t));
-          !st.ok())
-        return st;
+      stats.streamBytes += (end - begin) * width;
     }
   }
 
   // Each grid PE's output block, and the panels it receives.
   int64_t mBlocks = transposed ? q : p, nBlocks = transposed ? p : q;
   auto blockOf = [&](int64_t i, int64_t j) {
-    auto mRange = part(m, mBlocks, transposed ? j : i);
-    auto nRange = part(cols, nBlocks, transposed ? i : j);
+    auto mRange = partOf(m, mBlocks, transposed ? j : i);
+    auto nRange = partOf(cols, nBlocks, transposed ? i : j);
     return std::make_pair(mRange, nRange);
   };
   // SRAM during the first panel, the widest: received A and B panels (one
   // B panel per batch the block's rows span) beside what the PE holds.
   PeMemory &mem = memoryOf(layer);
-  auto [k0, k1] = part(depth, panels, 0);
+  auto [k0, k1] = partOf(depth, panels, 0);
   // One B panel per batch of B that the block's rows span: one for a
   // weight, however many batches of A its rows cross.
   int64_t bBatches = 1;
@@ -611,9 +559,8 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   auto spansOf = [&](std::pair<int64_t, int64_t> mRange) -> int64_t {
     if (mRange.second == mRange.first)
       return 0;
-    return bBatches == 1
-               ? 1
-               : (mRange.second - 1) / rows - mRange.first / rows + 1;
+    return bBatches == 1 ? 1
+                         : (mRange.second - 1) / rows - mRange.first / rows + 1;
   };
   auto panelBytes = [&](std::pair<int64_t, int64_t> mRange, int64_t cols) {
     return saturated((static_cast<double>(mRange.second - mRange.first) +
@@ -635,9 +582,9 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
     // Only the first PE is tracked: it holds the most of every layout, but
     // a block spanning two batches may receive more B panels than it, so
     // it is charged the most any PE receives.
-    int64_t most = 0, widest = part(cols, nBlocks, 0).second;
+    int64_t most = 0, widest = partOf(cols, nBlocks, 0).second;
     for (int64_t b = 0; b < mBlocks; ++b)
-      most = std::max(most, panelBytes(part(m, mBlocks, b), widest));
+      most = std::max(most, panelBytes(partOf(m, mBlocks, b), widest));
     if (absl::Status st = mem.hold(0, most, receiving); !st.ok())
       return st;
     mem.release(0, most);
@@ -646,7 +593,7 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   // its rows span) over all the panels.
   int64_t spanned = 0;
   for (int64_t b = 0; b < mBlocks; ++b)
-    spanned += spansOf(part(m, mBlocks, b));
+    spanned += spansOf(partOf(m, mBlocks, b));
   stats.broadcastBytes += saturated(
       4.0 * depth *
       (static_cast<double>(m) * nBlocks + static_cast<double>(spanned) * cols));
@@ -711,7 +658,7 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
       return;
     std::vector<float> block(blockRows * blockCols, 0.0f), aPanel, bPanel;
     for (int64_t t = 0; t < panels; ++t) {
-      auto [t0, t1] = part(depth, panels, t);
+      auto [t0, t1] = partOf(depth, panels, t);
       int64_t width = t1 - t0;
       // The panel of A for the block's rows, received.
       aPanel.resize(blockRows * width);
@@ -778,7 +725,7 @@ absl::Status PeExecutor::norm(int64_t layer, const plan::Kernel &kernel,
       normRow(&out.floats[r * n], n, line, layerNorm, eps, scale, bias);
   });
   if (line > 1)
-    stats.reductionBytes += rows * 2 * 8;
+    stats.reductionBytes += place::SummaReductions::bytesFor(rows);
   return absl::OkStatus();
 }
 
@@ -789,7 +736,8 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   // checkPlan has matched the tiling to the kernel's shapes and the region,
   // its keys and values to the broadcast down the region's columns and its
   // chunks' partial results to the reduction along its rows.
-  auto [spec, tiling] = attentionOf(l);
+  place::LayerSpec spec = layerSpec(l, /*normedLhs=*/false);
+  place::AttentionTiling tiling = attentionTilingOf(l);
   const plan::AttentionTiling &a = l.attention();
   const int64_t rowsOfGrid = tiling.gridRows, cols = tiling.gridCols;
   const int64_t chunks = tiling.keyChunks;
@@ -799,13 +747,14 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   // running maximum, sum and output it passes on (or receives).
   PeMemory &mem = memoryOf(layer);
   auto working = [&](int64_t i, int64_t j) {
-    auto [q0, q1] = part(a.queries(), rowsOfGrid, i);
+    auto [q0, q1] = partOf(a.queries(), rowsOfGrid, i);
     auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, j);
     auto [k0, k1] = place::CostModel::attentionKeys(spec, tiling, j);
     int64_t kv = place::CostModel::attentionKvPairs(spec, tiling, j);
     double rows = static_cast<double>(q1 - q0) * (p1 - p0);
-    double panel = static_cast<double>(part(k1 - k0, tiling.panels, 0).second) *
-                   kv * std::max(a.head_dim(), a.value_dim());
+    double panel =
+        static_cast<double>(partOf(k1 - k0, tiling.panels, 0).second) * kv *
+        std::max(a.head_dim(), a.value_dim());
     double partial = chunks > 1 ? rows * (a.value_dim() + 2) : 0;
     return saturated((rows * (k1 - k0) + panel + partial) * 4);
   };
@@ -855,65 +804,81 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
                 dv = a.value_dim();
   const float scale = static_cast<float>(attrFloat(kernel, "scale", 1.0));
   const bool causal = attrInt(kernel, "causal", 0);
-  // The mask broadcasts to [batch, heads, queries, keys], right-aligned.
-  int64_t maskStride[4] = {0, 0, 0, 0};
-  if (mask) {
-    int64_t rank = mask->shape.size(), stride = 1;
-    for (int64_t d = 3; d >= 0 && d >= 4 - rank; --d) {
-      int64_t size = mask->shape[d - (4 - rank)];
-      maskStride[d] = size == 1 ? 0 : stride;
-      stride *= size;
-    }
-  }
+  // The mask broadcasts to [batch, heads, queries, keys].
+  std::array<int64_t, 4> maskStride = {0, 0, 0, 0};
+  if (mask)
+    maskStride = broadcastStrides4(mask->shape);
   struct Partial {
     std::vector<float> output; // rows x dv, unnormalised with several chunks.
     std::vector<float> max;    // Per row.
     std::vector<double> sum;   // Per row.
   };
-  // One PE's part: rows [q0, q1) of pair (b, h) against column j's chunk.
+  // Rows [q0, q0 + rows) of pair (b, h) scored against keys [c0, c0 +
+  // keys), in `scores` with leading dimension `ld`: scaled, masked, hidden
+  // after their query (causal); then the softmax of whole rows (one chunk)
+  // or the chunk's terms, its maximum and sum in `p`.
+  auto finishScores = [&](float *scores, int64_t ld, int64_t b, int64_t h,
+                          int64_t q0, int64_t rows, int64_t c0, int64_t keys,
+                          Partial &p) {
+    std::vector<float> maskRow(mask ? keys : 0);
+    p.max.assign(rows, -INFINITY);
+    p.sum.assign(rows, 0.0);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t k = 0; mask && k < keys; ++k)
+        maskRow[k] =
+            mask->floats[b * maskStride[0] + h * maskStride[1] +
+                         (q0 + r) * maskStride[2] + (c0 + k) * maskStride[3]];
+      int64_t visible =
+          causal ? std::clamp<int64_t>(q0 + r + 1 - c0, 0, keys) : keys;
+      const float *maskOrNull = mask ? maskRow.data() : nullptr;
+      if (chunks == 1)
+        softmaxScores(&scores[r * ld], keys, scale, maskOrNull, visible);
+      else
+        p.sum[r] = chunkScores(&scores[r * ld], keys, scale, maskOrNull,
+                               visible, &p.max[r]);
+    }
+  };
+  // The output of rows [q0, q0 + rows) of pair (b, h) from its chunks'
+  // parts: the one part as it is, or their combination.
+  auto writeOutput = [&](int64_t b, int64_t h, int64_t q0, int64_t rows,
+                         const std::vector<Partial> &parts) {
+    std::vector<ChunkResult> results(chunks);
+    for (int64_t r = 0; r < rows; ++r) {
+      float *o = &out.floats[(b * sq + q0 + r) * out.shape[2] + h * dv];
+      if (chunks == 1) {
+        std::copy_n(&parts[0].output[r * dv], dv, o);
+        continue;
+      }
+      for (int64_t c = 0; c < chunks; ++c)
+        results[c] = ChunkResult{parts[c].max[r], parts[c].sum[r],
+                                 &parts[c].output[r * dv]};
+      combineChunks(results, dv, o);
+    }
+  };
+  // One PE's part: rows [q0, q1) of pair (b, h) against column j's chunk,
+  // from the panels it receives.
   auto attendChunk = [&](int64_t b, int64_t h, int64_t q0, int64_t q1,
                          int64_t j, Partial &p) {
     int64_t g = h / group, rows = q1 - q0;
     auto [c0, c1] = place::CostModel::attentionKeys(spec, tiling, j);
     int64_t keys = c1 - c0;
     std::vector<float> queries(rows * dh), scores(rows * keys, 0.0f), keysT,
-        values, maskRow(mask ? keys : 0);
+        values;
     for (int64_t r = 0; r < rows; ++r)
       std::copy_n(&q.floats[(b * sq + q0 + r) * q.shape[2] + h * dh], dh,
                   &queries[r * dh]);
     for (int64_t t = 0; t < tiling.panels; ++t) {
-      auto [k0, k1] = part(keys, tiling.panels, t);
-      // The key panel as it arrives, laid out head dimension by key.
+      auto [k0, k1] = partOf(keys, tiling.panels, t);
       keysT.resize(dh * (k1 - k0));
-      for (int64_t k = k0; k < k1; ++k)
-        for (int64_t d = 0; d < dh; ++d)
-          keysT[d * (k1 - k0) + k - k0] =
-              key.floats[(b * sk + c0 + k) * key.shape[2] + g * dh + d];
+      transposeInto(&key.floats[(b * sk + c0 + k0) * key.shape[2] + g * dh],
+                    key.shape[2], k1 - k0, dh, keysT.data());
       accumulateProduct(queries.data(), dh, keysT.data(), k1 - k0, &scores[k0],
                         keys, rows, dh, k1 - k0);
     }
-    p.max.assign(rows, -INFINITY);
-    p.sum.assign(rows, 0.0);
-    for (int64_t r = 0; r < rows; ++r) {
-      if (mask)
-        for (int64_t k = 0; k < keys; ++k)
-          maskRow[k] =
-              mask->floats[b * maskStride[0] + h * maskStride[1] +
-                           (q0 + r) * maskStride[2] + (c0 + k) * maskStride[3]];
-      int64_t visible =
-          causal ? std::clamp<int64_t>(q0 + r + 1 - c0, 0, keys) : keys;
-      float *row = &scores[r * keys];
-      if (chunks == 1)
-        softmaxScores(row, keys, scale, mask ? maskRow.data() : nullptr,
-                      visible);
-      else
-        p.sum[r] =
-            chunkScores(row, keys, scale, mask ? maskRow.data() : nullptr,
-                        visible, &p.max[r]);
-    }
+    finishScores(scores.data(), keys, b, h, q0, rows, c0, keys, p);
     p.output.assign(rows * dv, 0.0f);
     for (int64_t t = 0; t < tiling.panels; ++t) {
-      auto [k0, k1] = part(keys, tiling.panels, t);
+      auto [k0, k1] = partOf(keys, tiling.panels, t);
       values.resize((k1 - k0) * dv);
       for (int64_t k = k0; k < k1; ++k)
         std::copy_n(&v.floats[(b * sk + c0 + k) * v.shape[2] + g * dv], dv,
@@ -922,85 +887,43 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
                         dv, rows, k1 - k0, dv);
     }
   };
-  // Query rows [q0, q1) of the pairs of the group whose first column is
-  // `first`: every chunk column's part, combined into the first column.
-  auto attendGroup = [&](int64_t q0, int64_t q1, int64_t first) {
-    auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, first);
-    int64_t rows = q1 - q0;
-    if (rows == 0)
-      return;
-    std::vector<Partial> parts(chunks);
-    std::vector<ChunkResult> results(chunks);
-    for (int64_t pair = p0; pair < p1; ++pair) {
-      int64_t b = pair / heads, h = pair % heads;
-      for (int64_t c = 0; c < chunks; ++c)
-        attendChunk(b, h, q0, q1, first + c, parts[c]);
-      for (int64_t r = 0; r < rows; ++r) {
-        float *o = &out.floats[(b * sq + q0 + r) * out.shape[2] + h * dv];
-        if (chunks == 1) {
-          std::copy_n(&parts[0].output[r * dv], dv, o);
-          continue;
-        }
-        for (int64_t c = 0; c < chunks; ++c)
-          results[c] = ChunkResult{parts[c].max[r], parts[c].sum[r],
-                                   &parts[c].output[r * dv]};
-        combineChunks(results, dv, o);
-      }
-    }
-  };
   // Every query row's chains are its own, so they give the same bits
-  // however the rows are grouped: with `perPeMath` each grid row's block
-  // runs from its own panels, by default each pair's rows at once.
+  // however the rows are grouped: with `perPeMath` each grid row's block of
+  // each pair group runs from its own panels; by default each pair's rows
+  // run at once, its scores against every key in one product (each score is
+  // its own chain), each chunk's terms and output from its slice of them.
   int64_t groups = tiling.groups();
   if (perPeMath)
     parallelFor(rowsOfGrid * groups, [&](int64_t item) {
-      auto [q0, q1] = part(sq, rowsOfGrid, item / groups);
-      attendGroup(q0, q1, item % groups * chunks);
+      auto [q0, q1] = partOf(sq, rowsOfGrid, item / groups);
+      int64_t first = item % groups * chunks;
+      auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, first);
+      std::vector<Partial> parts(chunks);
+      for (int64_t pair = p0; pair < p1 && q1 > q0; ++pair) {
+        for (int64_t c = 0; c < chunks; ++c)
+          attendChunk(pair / heads, pair % heads, q0, q1, first + c, parts[c]);
+        writeOutput(pair / heads, pair % heads, q0, q1 - q0, parts);
+      }
     });
   else
-    // One pair at a time, all its rows: the scores against every key in one
-    // product (each score is its own chain), then each chunk's softmax
-    // terms and output from its slice of them, then the combination.
     parallelFor(a.batch() * heads, [&](int64_t pair) {
       int64_t b = pair / heads, h = pair % heads, g = h / group;
-      const float *K = &key.floats[b * sk * key.shape[2] + g * dh];
-      const float *V = &v.floats[b * sk * v.shape[2] + g * dv];
-      std::vector<float> keysT(dh * sk), scores(sq * sk, 0.0f),
-          maskRow(mask ? sk : 0);
-      for (int64_t k = 0; k < sk; ++k)
-        for (int64_t d = 0; d < dh; ++d)
-          keysT[d * sk + k] = K[k * key.shape[2] + d];
+      std::vector<float> keysT(dh * sk), scores(sq * sk, 0.0f);
+      transposeInto(&key.floats[b * sk * key.shape[2] + g * dh], key.shape[2],
+                    sk, dh, keysT.data());
       accumulateProduct(&q.floats[b * sq * q.shape[2] + h * dh], q.shape[2],
                         keysT.data(), sk, scores.data(), sk, sq, dh, sk);
       std::vector<Partial> parts(chunks);
       for (int64_t c = 0; c < chunks; ++c) {
         auto [c0, c1] = place::CostModel::attentionKeys(spec, tiling, c);
         Partial &p = parts[c];
-        p.max.assign(sq, -INFINITY);
-        p.sum.assign(sq, 0.0);
+        finishScores(&scores[c0], sk, b, h, 0, sq, c0, c1 - c0, p);
         p.output.assign(sq * dv, 0.0f);
-        for (int64_t r = 0; r < sq; ++r) {
-          if (mask)
-            for (int64_t k = c0; k < c1; ++k)
-              maskRow[k] = mask->floats[b * maskStride[0] + h * maskStride[1] +
-                                        r * maskStride[2] + k * maskStride[3]];
-          int64_t visible =
-              causal ? std::clamp<int64_t>(r + 1 - c0, 0, c1 - c0) : c1 - c0;
-          p.sum[r] =
-              chunkScores(&scores[r * sk + c0], c1 - c0, scale,
-                          mask ? &maskRow[c0] : nullptr, visible, &p.max[r]);
-        }
-        accumulateProduct(&scores[c0], sk, V + c0 * v.shape[2], v.shape[2],
-                          p.output.data(), dv, sq, c1 - c0, dv);
+        accumulateProduct(&scores[c0], sk,
+                          &v.floats[(b * sk + c0) * v.shape[2] + g * dv],
+                          v.shape[2], p.output.data(), dv, sq, c1 - c0, dv);
       }
-      std::vector<ChunkResult> results(chunks);
-      for (int64_t r = 0; r < sq; ++r) {
-        for (int64_t c = 0; c < chunks; ++c)
-          results[c] = ChunkResult{parts[c].max[r], parts[c].sum[r],
-                                   &parts[c].output[r * dv]};
-        combineChunks(results, dv,
-                      &out.floats[(b * sq + r) * out.shape[2] + h * dv]);
-      }
+      writeOutput(b, h, 0, sq, parts);
     });
   return absl::OkStatus();
 }

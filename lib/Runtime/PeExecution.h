@@ -12,8 +12,9 @@
 // layer's attention tiling, each PE scoring its own queries against the key
 // panels and accumulating its output from the value panels that come down
 // its column, key chunks combined along the grid's rows. What the plan gets
-// wrong at a PE (an overfull PE, a flow from the wrong layer or too short, a
-// panel no stream tile brings) is a named error at that PE.
+// wrong at a PE (an overfull PE, a flow from the wrong layer or too short)
+// is a named error at that PE; what checkPlan sees in the plan as a whole
+// (routes, tilings, stream tiles) it leaves to checkPlan.
 //
 // The PEs' block math is chains of fused multiply-adds, one per output
 // element over the contraction in order. With `perPeMath` each PE's chains
@@ -32,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "wafer/Place/CostModel.h"
 #include "wafer/Runtime/Runtime.h"
 
 namespace wafer::runtime {
@@ -72,6 +74,11 @@ private:
   std::vector<int64_t> used;
   int64_t peak = 0, peakIndex = 0;
 };
+
+/// What the cost model needs to know of a plan's layer (Execute.cpp).
+place::LayerSpec layerSpec(const plan::Layer &layer, bool normedLhs);
+/// The attention tiling a plan's attention layer records.
+place::AttentionTiling attentionTilingOf(const plan::Layer &layer);
 
 /// A row normalisation whose result is a product's left operand in the
 /// same layer: it runs on the product's SUMMA layout, its rows' partial sums
@@ -116,10 +123,6 @@ private:
   absl::Status attention(int64_t layer, const plan::Kernel &kernel,
                          const std::vector<const Array *> &operands,
                          std::vector<Array> &results);
-  /// Checks that the bytes [begin, end) of weight `name` reach `layer` in
-  /// its stream tiles.
-  absl::Status streamed(int64_t layer, const std::string &name, int64_t begin,
-                        int64_t end, const std::string &what);
   void endLayer(int64_t layer);
   std::string layerName(int64_t layer) const;
   std::string tensorName(int64_t tensor) const;

@@ -34,6 +34,16 @@
 
 namespace wafer::place {
 
+/// Part `index` of `total` cut into `parts`, the first `total % parts`
+/// parts one larger: [begin, end). Every block layout of the cost model and
+/// of wafer-run cuts this way.
+inline std::pair<int64_t, int64_t> partOf(int64_t total, int64_t parts,
+                                          int64_t index) {
+  int64_t base = total / parts, extra = total % parts;
+  int64_t begin = index * base + (index < extra ? index : extra);
+  return {begin, begin + base + (index < extra ? 1 : 0)};
+}
+
 /// What the placer needs to know of one layer, in program order.
 struct LayerSpec {
   std::string name;
@@ -85,6 +95,8 @@ struct SummaTiling {
 /// operand, where its rows are split over more than one PE of a line.
 struct SummaReductions {
   int64_t rowBytes = 0, columnBytes = 0;
+  /// What a norm over `rows` rows reduces: two partial sums in double each.
+  static int64_t bytesFor(int64_t rows) { return rows * 2 * 8; }
 };
 
 /// Bytes a matmul's SUMMA broadcasts each step over its region: the operand
