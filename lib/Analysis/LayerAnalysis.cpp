@@ -321,6 +321,13 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
       a.kvHeads = attention.getNumKvHeads();
       a.headDim = q[2] / std::max<int64_t>(a.heads, 1);
       a.valueDim = v[2] / std::max<int64_t>(a.kvHeads, 1);
+      if (Value mask = attention.getMask()) {
+        // Right-aligned against [batch, heads, queries, keys].
+        ArrayRef<int64_t> m = shapeOf(mask);
+        a.masked = m.size() <= 4;
+        for (size_t d = 0; a.masked && d < m.size(); ++d)
+          a.maskVaries[4 - m.size() + d] = m[d] > 1;
+      }
     }
     specs.push_back(std::move(spec));
   }

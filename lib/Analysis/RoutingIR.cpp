@@ -129,7 +129,7 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
         spec, region.height, region.width, transposed);
     if (spec.attention.valid()) {
       place::AttentionTiling tiling =
-          place::CostModel::attentionTiling(spec, region.height, region.width);
+          model.attentionTiling(spec, region.height, region.width);
       broadcasts.columnBytes =
           place::CostModel::attentionBroadcastBytes(spec, tiling);
       reductions.rowBytes =

@@ -6,6 +6,11 @@
 #include <cmath>
 
 namespace wafer::place {
+namespace {
+int64_t ceilDiv(int64_t total, int64_t parts) {
+  return (total + parts - 1) / parts;
+}
+} // namespace
 
 int64_t LayerSpec::weightBytes() const {
   int64_t total = 0;
@@ -129,7 +134,7 @@ SummaBroadcasts CostModel::summaBroadcasts(const LayerSpec &layer, int64_t h,
 }
 
 AttentionTiling CostModel::attentionTiling(const LayerSpec &layer, int64_t h,
-                                           int64_t w) {
+                                           int64_t w) const {
   AttentionTiling t;
   const LayerSpec::Attention &a = layer.attention;
   if (!a.valid() || h < 1 || w < 1)
@@ -138,8 +143,24 @@ AttentionTiling CostModel::attentionTiling(const LayerSpec &layer, int64_t h,
   t.keyChunks = std::clamp<int64_t>(w / groups, 1, a.keys);
   t.gridCols = groups * t.keyChunks;
   t.gridRows = std::min(h, a.queries);
-  t.panels = std::clamp<int64_t>(std::min(h, w), 1,
-                                 std::max<int64_t>(1, a.keys / t.keyChunks));
+  // What a PE receives or computes at once stays within an eighth of its
+  // SRAM: the scores of its queries for its pairs against one key block,
+  // and one panel of keys (values) for the key/value heads they read.
+  double budget = std::max<double>(1, target.usableSramBytes() / 8.0);
+  int64_t smallestChunk = std::max<int64_t>(1, a.keys / t.keyChunks);
+  int64_t chunk = ceilDiv(a.keys, t.keyChunks);
+  double rows = static_cast<double>(ceilDiv(a.queries, t.gridRows)) *
+                ceilDiv(a.batch * a.heads, groups);
+  t.keyBlocks = static_cast<int64_t>(std::clamp<double>(
+      std::ceil(rows * chunk * 4 / budget), 1, smallestChunk));
+  int64_t smallestBlock = std::max<int64_t>(1, smallestChunk / t.keyBlocks);
+  double panelBytes = static_cast<double>(ceilDiv(chunk, t.keyBlocks)) *
+                      attentionKvMost(layer, t) *
+                      std::max(a.headDim, a.valueDim) * 4;
+  t.panels = static_cast<int64_t>(
+      std::clamp<double>(std::max<double>(ceilDiv(std::min(h, w), t.keyBlocks),
+                                          std::ceil(panelBytes / budget)),
+                         1, smallestBlock));
   return t;
 }
 
@@ -169,6 +190,33 @@ int64_t CostModel::attentionKvPairs(const LayerSpec &layer,
   return (end - 1) / group - begin / group + 1;
 }
 
+int64_t CostModel::attentionKvMost(const LayerSpec &layer,
+                                   const AttentionTiling &tiling) {
+  // In closed form, since the placer asks for every shape it tries: a run
+  // of s consecutive pairs reads at most (s + group - 2) / group + 1
+  // key/value heads (and never more than s).
+  const LayerSpec::Attention &a = layer.attention;
+  int64_t group = a.heads / a.kvHeads;
+  int64_t widest = partOf(a.batch * a.heads, tiling.groups(), 0).second;
+  return std::min((widest + group - 2) / group + 1, widest);
+}
+
+int64_t CostModel::attentionMaskElements(const LayerSpec &layer, int64_t p0,
+                                         int64_t p1, int64_t queries,
+                                         int64_t keys) {
+  const LayerSpec::Attention &a = layer.attention;
+  if (!a.masked || p1 <= p0)
+    return 0;
+  int64_t batches = (p1 - 1) / a.heads - p0 / a.heads + 1;
+  int64_t heads = std::min(a.heads, p1 - p0);
+  int64_t extent[4] = {batches, heads, queries, keys};
+  double elements = 1;
+  for (int d = 0; d < 4; ++d)
+    if (a.maskVaries[d])
+      elements *= extent[d];
+  return static_cast<int64_t>(std::min(elements, 0x1p62));
+}
+
 int64_t CostModel::attentionBroadcastBytes(const LayerSpec &layer,
                                            const AttentionTiling &tiling) {
   const LayerSpec::Attention &a = layer.attention;
@@ -187,14 +235,9 @@ int64_t CostModel::attentionColumnBytes(const LayerSpec &layer,
   const LayerSpec::Attention &a = layer.attention;
   if (!a.valid() || tiling.gridRows <= 1)
     return 0;
-  // In closed form, since the placer asks for every shape it tries: a run
-  // of s consecutive pairs reads at most (s + group - 2) / group + 1
-  // key/value heads (and never more than s).
-  int64_t group = a.heads / a.kvHeads;
-  int64_t widest = partOf(a.batch * a.heads, tiling.groups(), 0).second;
-  int64_t kvMost = std::min((widest + group - 2) / group + 1, widest);
-  return kvMost * partOf(a.keys, tiling.keyChunks, 0).second *
-         (a.headDim + a.valueDim) * layer.elementBytes;
+  return attentionKvMost(layer, tiling) *
+         partOf(a.keys, tiling.keyChunks, 0).second * (a.headDim + a.valueDim) *
+         layer.elementBytes;
 }
 
 int64_t CostModel::attentionCombineBytes(const LayerSpec &layer,
@@ -203,6 +246,37 @@ int64_t CostModel::attentionCombineBytes(const LayerSpec &layer,
   if (!a.valid() || tiling.keyChunks <= 1)
     return 0;
   return a.batch * a.heads * a.queries * (a.valueDim + 2) * 4;
+}
+
+int64_t CostModel::attentionPeakBytes(const LayerSpec &layer,
+                                      const AttentionTiling &tiling) {
+  const LayerSpec::Attention &a = layer.attention;
+  if (!a.valid())
+    return 0;
+  // The first grid row and column have the most positions, pairs and keys;
+  // another column may read one more key/value head (attentionKvMost).
+  double queries = ceilDiv(a.queries, tiling.gridRows);
+  double pairs = ceilDiv(a.batch * a.heads, tiling.groups());
+  double kv = attentionKvMost(layer, tiling);
+  int64_t chunk = ceilDiv(a.keys, tiling.keyChunks);
+  double keys = ceilDiv(chunk, tiling.gridRows);
+  double block = ceilDiv(chunk, tiling.keyBlocks);
+  double panel = ceilDiv(ceilDiv(chunk, tiling.keyBlocks), tiling.panels);
+  double rows = queries * pairs;
+  // The first column's pairs, with one more batch where another column's
+  // straddle two.
+  double mask = attentionMaskElements(layer, 0, pairs, queries, chunk);
+  if (a.masked && a.maskVaries[0] && a.heads > 1)
+    mask = attentionMaskElements(layer, a.heads - 1, a.heads - 1 + pairs,
+                                 queries, chunk);
+  double blocks = rows * (a.headDim + a.valueDim) +
+                  keys * kv * (a.headDim + a.valueDim) + mask;
+  // One block's scores, the widest panel, each query's running maximum and
+  // sum and, in a chunk column that keeps no output, its running output.
+  double working = rows * block + panel * kv * std::max(a.headDim, a.valueDim) +
+                   rows * 3 + (tiling.keyChunks > 1 ? rows * a.valueDim : 0);
+  return static_cast<int64_t>(
+      std::min(blocks * layer.elementBytes + working * 4, 0x1p62));
 }
 
 SummaReductions CostModel::summaReductions(const LayerSpec &layer, int64_t h,
@@ -223,21 +297,18 @@ int64_t CostModel::summaPeakBytes(const LayerSpec &layer, int64_t h, int64_t w,
   if (layer.m <= 0 || layer.n <= 0 || layer.k <= 0)
     return 0;
   SummaTiling t = summaTiling(layer, h, w);
-  auto most = [](int64_t total, int64_t parts) {
-    return (total + parts - 1) / parts;
-  };
   int64_t mBlocks = t.transposed ? t.gridCols : t.gridRows;
   int64_t nBlocks = t.transposed ? t.gridRows : t.gridCols;
   // A's contraction is split like the output's columns, B's like its
   // rows. A normalised A lives beside the norm's input.
-  int64_t rows = most(layer.m, mBlocks), cols = most(layer.n, nBlocks);
-  double a = static_cast<double>(rows) * most(layer.k, nBlocks) *
+  int64_t rows = ceilDiv(layer.m, mBlocks), cols = ceilDiv(layer.n, nBlocks);
+  double a = static_cast<double>(rows) * ceilDiv(layer.k, nBlocks) *
              (layer.normedLhs ? 2 : 1);
   double b = weightsResident
-                 ? static_cast<double>(most(layer.k, mBlocks)) * cols
+                 ? static_cast<double>(ceilDiv(layer.k, mBlocks)) * cols
                  : 0.0;
   double output = 2.0 * rows * cols;
-  double panels = static_cast<double>(rows + cols) * most(layer.k, t.panels);
+  double panels = static_cast<double>(rows + cols) * ceilDiv(layer.k, t.panels);
   return static_cast<int64_t>(
       std::min((a + b + output) * layer.elementBytes + panels * 4, 0x1p62));
 }
@@ -246,13 +317,14 @@ double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
                               int64_t w) const {
   double compute = computeCycles(layer, h * w);
   if (layer.attention.valid()) {
-    // The keys and values down the busiest column, two sweeps of panels.
+    // The keys and values down the busiest column, two sweeps of panels
+    // per key block.
     AttentionTiling t = attentionTiling(layer, h, w);
     double column = static_cast<double>(attentionColumnBytes(layer, t)) /
                     target.linkBytesPerCycle;
     double cycles =
         std::max(computeCycles(layer, t.gridRows * t.gridCols), column) +
-        2 * t.panels * kStepOverheadCycles;
+        2 * t.keyBlocks * t.panels * kStepOverheadCycles;
     // The chunks' partial results, combined along each grid row.
     if (t.keyChunks > 1)
       cycles += t.keyChunks + kStepOverheadCycles;

@@ -507,11 +507,16 @@ absl::StatusOr<Placement> placePipelinedScaled(
       placed.name = layers[l].name;
       if (pinned[l])
         placed.region = *pinned[l];
-      // The average, or the fullest PE of a product's SUMMA layout.
-      placed.sramBytesPerPE = std::max(
-          ceilDiv(residentBytes(layers[l]), placed.region.area()),
-          model.summaPeakBytes(layers[l], placed.region.height,
-                               placed.region.width, /*weightsResident=*/true));
+      // The average, or the fullest PE of a product's SUMMA layout or of
+      // an attention tiling.
+      const Rect &r = placed.region;
+      placed.sramBytesPerPE =
+          std::max({ceilDiv(residentBytes(layers[l]), r.area()),
+                    model.summaPeakBytes(layers[l], r.height, r.width,
+                                         /*weightsResident=*/true),
+                    CostModel::attentionPeakBytes(
+                        layers[l],
+                        model.attentionTiling(layers[l], r.height, r.width))});
       placed.cycles = static_cast<int64_t>(
           std::ceil(std::max(model.layerCycles(layers[l], placed.region.height,
                                                placed.region.width),
@@ -576,9 +581,9 @@ absl::StatusOr<Placement> placePipelinedScaled(
 absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
                                          const std::vector<LayerSpec> &layers,
                                          const PlaceOptions &options) {
-  // A product's fullest PE (its SUMMA blocks and the panels it receives)
-  // can hold more than the layer's average: such a layer gets more PEs,
-  // in proportion, until it fits.
+  // A product's fullest PE (its SUMMA blocks and the panels it receives),
+  // or an attention layer's, can hold more than the layer's average: such
+  // a layer gets more PEs, in proportion, until it fits.
   int64_t sram = target.usableSramBytes();
   std::vector<double> memoryScale(layers.size(), 1.0);
   for (int round = 0;; ++round) {
@@ -601,8 +606,9 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
       return absl::ResourceExhaustedError(absl::StrCat(
           "layer ", over->name, "'s fullest PE needs ",
           kib(over->sramBytesPerPE), " on its ", over->region.width, "x",
-          over->region.height, " PEs (its SUMMA blocks and panels), more than ",
-          "the ", kib(sram),
+          over->region.height,
+          " PEs (its blocks and the panels it receives), more than ", "the ",
+          kib(sram),
           " each has after the reserve; use weight "
           "streaming"));
   }

@@ -221,7 +221,8 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
         a.valid()) {
       Rect r = plan::toRect(l.region());
       place::AttentionTiling tiling =
-          place::CostModel::attentionTiling(specs[index], r.height, r.width);
+          place::CostModel(target.toDesc())
+              .attentionTiling(specs[index], r.height, r.width);
       plan::AttentionTiling &t = *l.mutable_attention();
       t.set_batch(a.batch);
       t.set_queries(a.queries);
@@ -234,6 +235,7 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
       t.set_grid_cols(tiling.gridCols);
       t.set_panels(tiling.panels);
       t.set_key_chunks(tiling.keyChunks);
+      t.set_key_blocks(tiling.keyBlocks);
     }
     for (StreamOp tile : place.getTiles().front().getOps<StreamOp>()) {
       plan::StreamTile &t = *l.add_tiles();

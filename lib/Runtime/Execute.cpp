@@ -171,7 +171,7 @@ place::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
 place::AttentionTiling attentionTilingOf(const plan::Layer &l) {
   const plan::AttentionTiling &a = l.attention();
   return place::AttentionTiling{a.grid_rows(), a.grid_cols(), a.key_chunks(),
-                                a.panels()};
+                                a.panels(), a.key_blocks()};
 }
 
 absl::StatusOr<Array> readTensorFile(const std::string &path) {
@@ -477,11 +477,12 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
         a.key_chunks() < 1 || a.key_chunks() > a.keys() ||
         a.grid_cols() < a.key_chunks() || a.grid_cols() > r.width ||
         a.grid_cols() % a.key_chunks() != 0 ||
-        a.grid_cols() / a.key_chunks() > pairs || a.panels() < 1 ||
-        a.panels() > a.keys())
+        a.grid_cols() / a.key_chunks() > pairs || a.key_blocks() < 1 ||
+        a.key_blocks() > a.keys() || a.panels() < 1 || a.panels() > a.keys())
       return absl::FailedPreconditionError(absl::StrCat(
           "layer ", layer.name(), "'s attention tiling (", a.grid_rows(), "x",
-          a.grid_cols(), " PEs, ", a.key_chunks(), " key chunks, ", a.panels(),
+          a.grid_cols(), " PEs, ", a.key_chunks(), " key chunks, ",
+          a.key_blocks(), " key blocks, ", a.panels(),
           " panels) does not fit its ", r.width, "x", r.height, " PEs, ",
           a.queries(), " queries, ", a.keys(), " keys and ", a.batch(), " x ",
           a.heads(), " heads"));

@@ -428,10 +428,11 @@ absl::Status attention(const plan::Kernel &k,
   std::array<int64_t, 4> maskStride = {0, 0, 0, 0};
   if (mask)
     maskStride = broadcastStrides4(mask->shape);
-  // Per (batch, head), as a PE of the attention tiling computes it: scores
-  // as chains over the head dimension, softmax rows, then each output
-  // element one chain over the keys in order (Q, K, V and O are strided
-  // views of the merged tensors).
+  // Per (batch, head), as a PE of the attention tiling computes it with one
+  // key block and one chunk: scores as chains over the head dimension,
+  // folded into each row's running softmax, each output element one chain
+  // over the keys in order, then divided by its row's sum (Q, K, V and O
+  // are strided views of the merged tensors).
   parallelFor(batch * heads, [&](int64_t item) {
     int64_t b = item / heads, h = item % heads;
     int64_t g = h / (heads / kvHeads);
@@ -440,6 +441,7 @@ absl::Status attention(const plan::Kernel &k,
     const float *V = &v.floats[b * sk * v.shape[2] + g * dv];
     float *O = &out.floats[b * sq * out.shape[2] + h * dv];
     std::vector<float> keysT(dh * sk), scores(sq * sk, 0.0f), maskRow;
+    std::vector<RunningSoftmax> running(sq);
     transposeInto(K, key.shape[2], sk, dh, keysT.data());
     accumulateProduct(Q, q.shape[2], keysT.data(), sk, scores.data(), sk, sq,
                       dh, sk);
@@ -450,13 +452,18 @@ absl::Status attention(const plan::Kernel &k,
         for (int64_t j = 0; j < sk; ++j)
           maskRow[j] = mask->floats[b * maskStride[0] + h * maskStride[1] +
                                     i * maskStride[2] + j * maskStride[3]];
-      softmaxScores(&scores[i * sk], sk, scale, mask ? maskRow.data() : nullptr,
-                    causal ? i + 1 : sk);
+      foldScores(&scores[i * sk], sk, scale, mask ? maskRow.data() : nullptr,
+                 causal ? i + 1 : sk, running[i]);
     }
     for (int64_t i = 0; i < sq; ++i)
       std::fill_n(&O[i * out.shape[2]], dv, 0.0f);
     accumulateProduct(scores.data(), sk, V, v.shape[2], O, out.shape[2], sq, sk,
                       dv);
+    for (int64_t i = 0; i < sq; ++i) {
+      float *row = &O[i * out.shape[2]];
+      combineChunks({ChunkResult{running[i].max, running[i].sum, row}}, dv,
+                    row);
+    }
   });
   return absl::OkStatus();
 }
@@ -624,25 +631,36 @@ void transposeInto(const float *src, int64_t ld, int64_t rows, int64_t cols,
       dst[c * rows + r] = src[r * ld + c];
 }
 
-double chunkScores(float *row, int64_t keys, float scale, const float *mask,
-                   int64_t visible, float *max) {
-  float most = *max = maskScores(row, keys, scale, mask, visible);
-  if (most == -INFINITY) {
+float foldScores(float *row, int64_t keys, float scale, const float *mask,
+                 int64_t visible, RunningSoftmax &running) {
+  float merged =
+      std::max(running.max, maskScores(row, keys, scale, mask, visible));
+  if (merged == -INFINITY) {
     std::fill_n(row, keys, 0.0f);
-    return 0;
+    return 1; // Nothing visible yet.
   }
   double sum = 0;
   for (int64_t j = 0; j < keys; ++j) {
-    row[j] = std::exp(row[j] - most);
+    row[j] = std::exp(row[j] - merged);
     sum += row[j];
   }
-  return sum;
+  // Before anything was visible the running sum and output are zero.
+  float rescale =
+      running.max == -INFINITY ? 1.0f : std::exp(running.max - merged);
+  running.sum = running.sum * rescale + sum;
+  running.max = merged;
+  return rescale;
 }
 
-void combineChunks(const std::vector<ChunkResult> &chunks, int64_t dv,
+void combineChunks(absl::Span<const ChunkResult> chunks, int64_t dv,
                    float *out) {
   const ChunkResult &last = chunks.back();
   double max = last.max, sum = last.sum;
+  if (chunks.size() == 1) {
+    for (int64_t d = 0; d < dv; ++d)
+      out[d] = static_cast<float>(last.output[d] / sum);
+    return;
+  }
   thread_local std::vector<double> output; // Called once per query row.
   output.assign(last.output, last.output + dv);
   for (int64_t c = static_cast<int64_t>(chunks.size()) - 2; c >= 0; --c) {
@@ -658,19 +676,6 @@ void combineChunks(const std::vector<ChunkResult> &chunks, int64_t dv,
   }
   for (int64_t d = 0; d < dv; ++d)
     out[d] = static_cast<float>(output[d] / sum);
-}
-
-void softmaxScores(float *row, int64_t keys, float scale, const float *mask,
-                   int64_t visible) {
-  float max = maskScores(row, keys, scale, mask, visible);
-  double sum = 0;
-  for (int64_t j = 0; j < keys; ++j) {
-    row[j] = std::exp(row[j] - max);
-    sum += row[j];
-  }
-  float inv = static_cast<float>(1.0 / sum);
-  for (int64_t j = 0; j < keys; ++j)
-    row[j] *= inv;
 }
 
 absl::Status runKernel(const plan::Kernel &k,

@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "absl/types/span.h"
 #include "wafer/Runtime/Runtime.h"
 
 namespace wafer::runtime {
@@ -64,23 +65,27 @@ std::array<int64_t, 4> broadcastStrides4(const std::vector<int64_t> &shape);
 void transposeInto(const float *src, int64_t ld, int64_t rows, int64_t cols,
                    float *dst);
 
-/// One row of attention scores to probabilities, in place: scaled, plus
-/// `mask` (one value per key, or null), keys from `visible` on hidden
-/// (causal), then softmax with its sum in double in key order. The host
-/// kernel and each PE of an attention tiling run this same code.
-void softmaxScores(float *row, int64_t keys, float scale, const float *mask,
-                   int64_t visible);
+/// One query row's softmax over the key blocks folded in so far: the
+/// largest score and the sum of exp(score - max) (double, in key order).
+struct RunningSoftmax {
+  float max = -INFINITY;
+  double sum = 0;
+};
 
-/// One row of attention scores against one chunk of the keys, in place:
-/// scaled, plus `mask`, keys from `visible` on hidden, then exp(s - max)
-/// with `*max` their maximum; returns their sum (double, in key order). A
-/// chunk with every key hidden leaves zeros, a maximum of -inf and a sum of
-/// 0: it adds nothing when combined.
-double chunkScores(float *row, int64_t keys, float scale, const float *mask,
-                   int64_t visible, float *max);
+/// Folds one key block's scores of a query row into `running`, in place:
+/// scaled, plus `mask` (one value per key, or null), keys from `visible` on
+/// hidden (causal), then exp(s - m) with m the new running maximum; the
+/// running sum is rescaled to m and gains theirs. Returns the factor the
+/// row's running output must be multiplied by before the block's terms are
+/// accumulated into it (1 when it need not change). A block with every key
+/// hidden leaves zeros. The host kernel (one block) and each PE of an
+/// attention tiling run this same code.
+float foldScores(float *row, int64_t keys, float scale, const float *mask,
+                 int64_t visible, RunningSoftmax &running);
 
 /// What one key chunk made of one query row: its scores' maximum and sum
-/// and its output accumulated from unnormalised scores (`dv` values).
+/// and its output accumulated from unnormalised scores (`dv` values). One
+/// chunk is a combination too: its output divided by its sum.
 struct ChunkResult {
   float max;
   double sum;
@@ -91,7 +96,7 @@ struct ChunkResult {
 /// as they pass from the last chunk's PE to the first's: each rescales the
 /// running sum and output to the larger maximum and adds its own (in
 /// double); the first divides the output by the sum.
-void combineChunks(const std::vector<ChunkResult> &chunks, int64_t dv,
+void combineChunks(absl::Span<const ChunkResult> chunks, int64_t dv,
                    float *out);
 
 /// Checks every kernel's operand and result shapes against what it reads

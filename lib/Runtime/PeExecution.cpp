@@ -289,24 +289,31 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     const plan::AttentionTiling &a = l.attention();
     AttentionRole r = role->second;
     bool keyed = r == AttentionRole::key || r == AttentionRole::value;
-    // Features per pair: a query or key head, a value or output head, or
-    // for the mask one query's scores against the chunk's keys.
+    // The mask: what its PEs' pairs, queries and keys read of it, right-
+    // aligned against [batch, heads, queries, keys].
+    if (r == AttentionRole::mask && t.shape_size() <= 4) {
+      spec.attention.masked = true;
+      for (int d = 0; d < t.shape_size(); ++d)
+        spec.attention.maskVaries[4 - t.shape_size() + d] = t.shape(d) > 1;
+    }
+    // Features per pair: a query or key head, a value or output head.
     auto bytesAt = [&](int64_t i, int64_t j) -> int64_t {
       if (r == AttentionRole::output && j % tiling.keyChunks != 0)
         return 0;
       auto [k0, k1] = place::CostModel::attentionKeys(spec, tiling, j);
       auto [p0, p1] = partOf(keyed ? k1 - k0 : a.queries(), tiling.gridRows, i);
       auto [g0, g1] = place::CostModel::attentionPairs(spec, tiling, j);
+      if (r == AttentionRole::mask)
+        return saturated(
+            static_cast<double>(place::CostModel::attentionMaskElements(
+                spec, g0, g1, p1 - p0, k1 - k0)) *
+            width);
       int64_t pairs =
           keyed ? place::CostModel::attentionKvPairs(spec, tiling, j) : g1 - g0;
       int64_t features = r == AttentionRole::query || r == AttentionRole::key
                              ? a.head_dim()
-                         : r == AttentionRole::mask ? k1 - k0
-                                                    : a.value_dim();
-      // A broadcast mask holds no more than the whole of it.
-      return saturated(std::min(static_cast<double>(p1 - p0) * pairs * features,
-                                static_cast<double>(elements)) *
-                       width);
+                             : a.value_dim();
+      return saturated(static_cast<double>(p1 - p0) * pairs * features * width);
     };
     if (mem.tracksEveryPe()) {
       for (int64_t i = 0; i < tiling.gridRows; ++i)
@@ -742,24 +749,24 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   const int64_t rowsOfGrid = tiling.gridRows, cols = tiling.gridCols;
   const int64_t chunks = tiling.keyChunks;
   Rect region = plan::toRect(l.region());
-  // SRAM while a PE attends: its score rows against its chunk's keys, the
-  // widest key or value panel it receives and, with several chunks, the
-  // running maximum, sum and output it passes on (or receives).
+  // SRAM while a PE attends: one key block's scores, the widest key or
+  // value panel it receives, each query's running maximum and sum and, with
+  // several chunks, the running output it passes on (or receives).
   PeMemory &mem = memoryOf(layer);
   auto working = [&](int64_t i, int64_t j) {
     auto [q0, q1] = partOf(a.queries(), rowsOfGrid, i);
     auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, j);
     auto [k0, k1] = place::CostModel::attentionKeys(spec, tiling, j);
     int64_t kv = place::CostModel::attentionKvPairs(spec, tiling, j);
+    int64_t block = partOf(k1 - k0, tiling.keyBlocks, 0).second;
     double rows = static_cast<double>(q1 - q0) * (p1 - p0);
-    double panel =
-        static_cast<double>(partOf(k1 - k0, tiling.panels, 0).second) * kv *
-        std::max(a.head_dim(), a.value_dim());
-    double partial = chunks > 1 ? rows * (a.value_dim() + 2) : 0;
-    return saturated((rows * (k1 - k0) + panel + partial) * 4);
+    double panel = static_cast<double>(partOf(block, tiling.panels, 0).second) *
+                   kv * std::max(a.head_dim(), a.value_dim());
+    double running = rows * (3 + (chunks > 1 ? a.value_dim() : 0));
+    return saturated((rows * block + panel + running) * 4);
   };
-  const char *what = "its score rows and the widest key or value panel it "
-                     "receives";
+  const char *what = "one key block's scores, the widest key or value panel "
+                     "it receives and its running results";
   if (mem.tracksEveryPe()) {
     for (int64_t i = 0; i < rowsOfGrid; ++i)
       for (int64_t j = 0; j < cols; ++j) {
@@ -783,19 +790,15 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   if (chunks > 1)
     stats.reductionBytes +=
         place::CostModel::attentionCombineBytes(spec, tiling) * (chunks - 1);
-  stats.attentionPanels += 2 * tiling.panels;
-  // One chunk: the host kernel computes the PEs' chains for every pair at
-  // once, with the same bits.
-  if (!perPeMath && chunks == 1)
-    return runKernel(kernel, in, results);
+  stats.attentionPanels += 2 * tiling.keyBlocks * tiling.panels;
 
-  // Each PE (i, j): for each of its pairs, its queries scored against each
-  // key panel of its chunk as it passes, then its output accumulated from
-  // each value panel, in key order. One chunk takes the softmax of whole
-  // rows; several keep each chunk's maximum, sum and unnormalised output
-  // and combine them along the grid row, from the group's last chunk to
-  // its first. Several chunks run this code in both modes (per grid row
-  // and group by default), so the result does not depend on the mode.
+  // Each PE (i, j): for each of its pairs and each key block of its chunk,
+  // its queries scored against the block's key panels as they pass, the
+  // block folded into each query's running softmax (rescaling its running
+  // output), then its output accumulated from the block's value panels, in
+  // key order. The first chunk column of a group then combines its chunks'
+  // running results along the grid row, from the last chunk to the first,
+  // and divides by the sum.
   const Array &q = *in[0], &key = *in[1], &v = *in[2];
   const Array *mask = in.size() > 3 ? in[3] : nullptr;
   Array &out = results[0];
@@ -809,20 +812,22 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   if (mask)
     maskStride = broadcastStrides4(mask->shape);
   struct Partial {
-    std::vector<float> output; // rows x dv, unnormalised with several chunks.
-    std::vector<float> max;    // Per row.
-    std::vector<double> sum;   // Per row.
+    std::vector<float> output; // rows x dv, unnormalised.
+    std::vector<RunningSoftmax> running;
+    void reset(int64_t rows, int64_t dv) {
+      output.assign(rows * dv, 0.0f);
+      running.assign(rows, RunningSoftmax());
+    }
   };
-  // Rows [q0, q0 + rows) of pair (b, h) scored against keys [c0, c0 +
-  // keys), in `scores` with leading dimension `ld`: scaled, masked, hidden
-  // after their query (causal); then the softmax of whole rows (one chunk)
-  // or the chunk's terms, its maximum and sum in `p`.
-  auto finishScores = [&](float *scores, int64_t ld, int64_t b, int64_t h,
-                          int64_t q0, int64_t rows, int64_t c0, int64_t keys,
-                          Partial &p) {
+  // Folds the scores of rows [q0, q0 + rows) of pair (b, h) against keys
+  // [c0, c0 + keys), in `scores` with leading dimension `ld`, into `p`:
+  // scaled, masked, hidden after their query (causal), exponentiated
+  // against each row's new maximum, whose running output is rescaled.
+  auto foldBlock = [&](float *scores, int64_t ld, int64_t b, int64_t h,
+                       int64_t q0, int64_t rows, int64_t c0, int64_t keys,
+                       Partial &p) {
     std::vector<float> maskRow(mask ? keys : 0);
-    p.max.assign(rows, -INFINITY);
-    p.sum.assign(rows, 0.0);
+    const float *maskOrNull = mask ? maskRow.data() : nullptr;
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t k = 0; mask && k < keys; ++k)
         maskRow[k] =
@@ -830,68 +835,68 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
                          (q0 + r) * maskStride[2] + (c0 + k) * maskStride[3]];
       int64_t visible =
           causal ? std::clamp<int64_t>(q0 + r + 1 - c0, 0, keys) : keys;
-      const float *maskOrNull = mask ? maskRow.data() : nullptr;
-      if (chunks == 1)
-        softmaxScores(&scores[r * ld], keys, scale, maskOrNull, visible);
-      else
-        p.sum[r] = chunkScores(&scores[r * ld], keys, scale, maskOrNull,
-                               visible, &p.max[r]);
+      float rescale = foldScores(&scores[r * ld], keys, scale, maskOrNull,
+                                 visible, p.running[r]);
+      if (rescale != 1.0f)
+        for (float &o : absl::MakeSpan(&p.output[r * dv], dv))
+          o *= rescale;
     }
   };
   // The output of rows [q0, q0 + rows) of pair (b, h) from its chunks'
-  // parts: the one part as it is, or their combination.
+  // running results.
   auto writeOutput = [&](int64_t b, int64_t h, int64_t q0, int64_t rows,
                          const std::vector<Partial> &parts) {
     std::vector<ChunkResult> results(chunks);
     for (int64_t r = 0; r < rows; ++r) {
-      float *o = &out.floats[(b * sq + q0 + r) * out.shape[2] + h * dv];
-      if (chunks == 1) {
-        std::copy_n(&parts[0].output[r * dv], dv, o);
-        continue;
-      }
       for (int64_t c = 0; c < chunks; ++c)
-        results[c] = ChunkResult{parts[c].max[r], parts[c].sum[r],
-                                 &parts[c].output[r * dv]};
-      combineChunks(results, dv, o);
+        results[c] =
+            ChunkResult{parts[c].running[r].max, parts[c].running[r].sum,
+                        &parts[c].output[r * dv]};
+      combineChunks(results, dv,
+                    &out.floats[(b * sq + q0 + r) * out.shape[2] + h * dv]);
     }
   };
   // One PE's part: rows [q0, q1) of pair (b, h) against column j's chunk,
-  // from the panels it receives.
+  // block by block, from the panels it receives.
   auto attendChunk = [&](int64_t b, int64_t h, int64_t q0, int64_t q1,
                          int64_t j, Partial &p) {
     int64_t g = h / group, rows = q1 - q0;
     auto [c0, c1] = place::CostModel::attentionKeys(spec, tiling, j);
-    int64_t keys = c1 - c0;
-    std::vector<float> queries(rows * dh), scores(rows * keys, 0.0f), keysT,
-        values;
+    std::vector<float> queries(rows * dh), scores, keysT, values;
     for (int64_t r = 0; r < rows; ++r)
       std::copy_n(&q.floats[(b * sq + q0 + r) * q.shape[2] + h * dh], dh,
                   &queries[r * dh]);
-    for (int64_t t = 0; t < tiling.panels; ++t) {
-      auto [k0, k1] = partOf(keys, tiling.panels, t);
-      keysT.resize(dh * (k1 - k0));
-      transposeInto(&key.floats[(b * sk + c0 + k0) * key.shape[2] + g * dh],
-                    key.shape[2], k1 - k0, dh, keysT.data());
-      accumulateProduct(queries.data(), dh, keysT.data(), k1 - k0, &scores[k0],
-                        keys, rows, dh, k1 - k0);
-    }
-    finishScores(scores.data(), keys, b, h, q0, rows, c0, keys, p);
-    p.output.assign(rows * dv, 0.0f);
-    for (int64_t t = 0; t < tiling.panels; ++t) {
-      auto [k0, k1] = partOf(keys, tiling.panels, t);
-      values.resize((k1 - k0) * dv);
-      for (int64_t k = k0; k < k1; ++k)
-        std::copy_n(&v.floats[(b * sk + c0 + k) * v.shape[2] + g * dv], dv,
-                    &values[(k - k0) * dv]);
-      accumulateProduct(&scores[k0], keys, values.data(), dv, p.output.data(),
-                        dv, rows, k1 - k0, dv);
+    p.reset(rows, dv);
+    for (int64_t blk = 0; blk < tiling.keyBlocks; ++blk) {
+      auto [b0, b1] = partOf(c1 - c0, tiling.keyBlocks, blk);
+      int64_t first = c0 + b0, keys = b1 - b0;
+      scores.assign(rows * keys, 0.0f);
+      for (int64_t t = 0; t < tiling.panels; ++t) {
+        auto [k0, k1] = partOf(keys, tiling.panels, t);
+        keysT.resize(dh * (k1 - k0));
+        transposeInto(
+            &key.floats[(b * sk + first + k0) * key.shape[2] + g * dh],
+            key.shape[2], k1 - k0, dh, keysT.data());
+        accumulateProduct(queries.data(), dh, keysT.data(), k1 - k0,
+                          &scores[k0], keys, rows, dh, k1 - k0);
+      }
+      foldBlock(scores.data(), keys, b, h, q0, rows, first, keys, p);
+      for (int64_t t = 0; t < tiling.panels; ++t) {
+        auto [k0, k1] = partOf(keys, tiling.panels, t);
+        values.resize((k1 - k0) * dv);
+        for (int64_t k = k0; k < k1; ++k)
+          std::copy_n(&v.floats[(b * sk + first + k) * v.shape[2] + g * dv], dv,
+                      &values[(k - k0) * dv]);
+        accumulateProduct(&scores[k0], keys, values.data(), dv, p.output.data(),
+                          dv, rows, k1 - k0, dv);
+      }
     }
   };
   // Every query row's chains are its own, so they give the same bits
   // however the rows are grouped: with `perPeMath` each grid row's block of
   // each pair group runs from its own panels; by default each pair's rows
   // run at once, its scores against every key in one product (each score is
-  // its own chain), each chunk's terms and output from its slice of them.
+  // its own chain), each block folded and accumulated from its slice.
   int64_t groups = tiling.groups();
   if (perPeMath)
     parallelFor(rowsOfGrid * groups, [&](int64_t item) {
@@ -917,11 +922,15 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
       for (int64_t c = 0; c < chunks; ++c) {
         auto [c0, c1] = place::CostModel::attentionKeys(spec, tiling, c);
         Partial &p = parts[c];
-        finishScores(&scores[c0], sk, b, h, 0, sq, c0, c1 - c0, p);
-        p.output.assign(sq * dv, 0.0f);
-        accumulateProduct(&scores[c0], sk,
-                          &v.floats[(b * sk + c0) * v.shape[2] + g * dv],
-                          v.shape[2], p.output.data(), dv, sq, c1 - c0, dv);
+        p.reset(sq, dv);
+        for (int64_t blk = 0; blk < tiling.keyBlocks; ++blk) {
+          auto [b0, b1] = partOf(c1 - c0, tiling.keyBlocks, blk);
+          int64_t first = c0 + b0;
+          foldBlock(&scores[first], sk, b, h, 0, sq, first, b1 - b0, p);
+          accumulateProduct(&scores[first], sk,
+                            &v.floats[(b * sk + first) * v.shape[2] + g * dv],
+                            v.shape[2], p.output.data(), dv, sq, b1 - b0, dv);
+        }
       }
       writeOutput(b, h, 0, sq, parts);
     });

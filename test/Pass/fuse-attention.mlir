@@ -70,6 +70,49 @@ func.func @bert_mha(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor
 
 // -----
 
+// A causal mask made on the wafer, as the Trilu importer builds it
+// (Trilu(ones, k = 1) selecting -65504): recognised by structure.
+// CHECK-LABEL: func @trilu_causal
+// CHECK: wafer.attention {{.*}} {causal, num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.000000e+00 : f32} : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32> -> tensor<1x4x8xf32>
+// CHECK-NOT: wafer.iota
+func.func @trilu_causal(%qh: tensor<1x2x4x4xf32>, %kh: tensor<1x2x4x4xf32>, %vh: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %row = wafer.iota {dimension = 0 : i64} : tensor<4x1xi64>
+  %col = wafer.iota {dimension = 1 : i64} : tensor<1x4xi64>
+  %diff = wafer.sub %col, %row : tensor<1x4xi64>, tensor<4x1xi64> -> tensor<4x4xi64>
+  %one = wafer.constant dense<1> : tensor<i64>
+  %keep = wafer.compare ge, %diff, %one : tensor<4x4xi64>, tensor<i64> -> tensor<4x4xi1>
+  %true = wafer.constant dense<true> : tensor<4x4xi1>
+  %false = wafer.constant dense<false> : tensor<i1>
+  %future = wafer.select %keep, %true, %false : tensor<4x4xi1>, tensor<4x4xi1>, tensor<i1> -> tensor<4x4xi1>
+  %neg = wafer.constant dense<-6.550400e+04> : tensor<f32>
+  %s = wafer.matmul %qh, %kh {transpose_rhs} : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  %m = wafer.select %future, %neg, %s : tensor<4x4xi1>, tensor<f32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  %p = wafer.softmax %m : tensor<1x2x4x4xf32>
+  %o = wafer.matmul %p, %vh : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  return %o : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Trilu with k = 0 also hides the diagonal: not causal, it stays a mask.
+// CHECK-LABEL: func @trilu_diagonal
+// CHECK: wafer.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.000000e+00 : f32}
+func.func @trilu_diagonal(%qh: tensor<1x2x4x4xf32>, %kh: tensor<1x2x4x4xf32>, %vh: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %row = wafer.iota {dimension = 0 : i64} : tensor<4x1xi64>
+  %col = wafer.iota {dimension = 1 : i64} : tensor<1x4xi64>
+  %diff = wafer.sub %col, %row : tensor<1x4xi64>, tensor<4x1xi64> -> tensor<4x4xi64>
+  %zero = wafer.constant dense<0> : tensor<i64>
+  %future = wafer.compare ge, %diff, %zero : tensor<4x4xi64>, tensor<i64> -> tensor<4x4xi1>
+  %neg = wafer.constant dense<-6.550400e+04> : tensor<f32>
+  %s = wafer.matmul %qh, %kh {transpose_rhs} : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  %m = wafer.select %future, %neg, %s : tensor<4x4xi1>, tensor<f32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  %p = wafer.softmax %m : tensor<1x2x4x4xf32>
+  %o = wafer.matmul %p, %vh : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  return %o : tensor<1x2x4x4xf32>
+}
+
+// -----
+
 // A padding mask (not causal) stays an additive mask operand.
 // CHECK-LABEL: func @padding_mask
 // CHECK: wafer.attention %{{.*}}, %{{.*}}, %{{.*}}, %arg3 {num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 1.000000e+00 : f32}

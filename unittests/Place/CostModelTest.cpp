@@ -9,6 +9,12 @@ using namespace wafer::place;
 
 namespace {
 
+CostModel wse3Model() {
+  absl::StatusOr<TargetDesc> target = parseTargetSpec("wse3");
+  EXPECT_TRUE(target.ok()) << target.status();
+  return CostModel(*target);
+}
+
 /// A GPT-2 vocabulary projection: few tokens, very many output columns.
 LayerSpec vocabProjection() {
   LayerSpec l;
@@ -71,7 +77,7 @@ LayerSpec groupedAttention() {
 
 TEST(CostModel, AttentionSplitsPairsOverColumnsAndPositionsDownRows) {
   LayerSpec layer = groupedAttention();
-  AttentionTiling t = CostModel::attentionTiling(layer, 1000, 24);
+  AttentionTiling t = wse3Model().attentionTiling(layer, 1000, 24);
   EXPECT_EQ(t.gridRows, 128); // One query (and key) position per PE row.
   EXPECT_EQ(t.gridCols, 24);  // 64 (batch, head) pairs over 24 columns.
   EXPECT_EQ(t.panels, 24);
@@ -104,7 +110,7 @@ TEST(CostModel, AttentionCutsItsKeysIntoChunksOnWideRegions) {
   LayerSpec layer = groupedAttention();
   // 200 columns for 64 pairs: each pair group in 3 columns, each against a
   // third of the 128 keys (43, 43, 42).
-  AttentionTiling t = CostModel::attentionTiling(layer, 1000, 200);
+  AttentionTiling t = wse3Model().attentionTiling(layer, 1000, 200);
   EXPECT_EQ(t.keyChunks, 3);
   EXPECT_EQ(t.gridCols, 192);
   EXPECT_EQ(t.groups(), 64);
@@ -124,20 +130,57 @@ TEST(CostModel, AttentionCyclesAreTheBusiestColumnOrTheGridsCompute) {
   ASSERT_TRUE(target.ok()) << target.status();
   CostModel model(*target);
   LayerSpec layer = groupedAttention();
-  AttentionTiling t = CostModel::attentionTiling(layer, 1000, 24);
+  AttentionTiling t = wse3Model().attentionTiling(layer, 1000, 24);
   double column =
       static_cast<double>(CostModel::attentionColumnBytes(layer, t)) /
       target->linkBytesPerCycle;
   EXPECT_DOUBLE_EQ(model.layerCycles(layer, 1000, 24),
                    std::max(model.computeCycles(layer, 128 * 24), column) +
                        2 * 24 * CostModel::kStepOverheadCycles);
-  // On one row of PEs nothing is broadcast, and one panel holds every key.
-  AttentionTiling row = CostModel::attentionTiling(layer, 1, 64);
+  // On one row of PEs nothing is broadcast; a PE scores its 128 queries
+  // against its keys one block at a time, one panel each.
+  AttentionTiling row = wse3Model().attentionTiling(layer, 1, 64);
   EXPECT_EQ(row.panels, 1);
   EXPECT_EQ(CostModel::attentionBroadcastBytes(layer, row), 0);
   EXPECT_DOUBLE_EQ(model.layerCycles(layer, 1, 64),
                    model.computeCycles(layer, 64) +
-                       2 * CostModel::kStepOverheadCycles);
+                       2 * row.keyBlocks * CostModel::kStepOverheadCycles);
+}
+
+TEST(CostModel, AttentionFoldsKeyBlocksSoItsScoresFitAnEighthOfTheSram) {
+  CostModel model = wse3Model();
+  LayerSpec layer = groupedAttention();
+  int64_t eighth = model.getTarget().usableSramBytes() / 8;
+  // On 1 x 64 PEs a PE has one pair's 128 queries against all 128 keys:
+  // 64 KiB of scores at once without blocks.
+  AttentionTiling t = model.attentionTiling(layer, 1, 64);
+  auto scoreBytes = [](int64_t blocks) {
+    return 128 * ((128 + blocks - 1) / blocks) * 4;
+  };
+  EXPECT_GT(t.keyBlocks, 1);
+  EXPECT_LE(scoreBytes(t.keyBlocks), eighth);
+  EXPECT_GT(scoreBytes(t.keyBlocks - 1), eighth);
+  // The fullest PE: its queries, keys, values and output, one block's
+  // scores, one panel of a key/value head, each query's maximum and sum.
+  int64_t block = (128 + t.keyBlocks - 1) / t.keyBlocks;
+  EXPECT_EQ(CostModel::attentionPeakBytes(layer, t),
+            (128 * (64 + 64) * 2) * 4 +
+                (128 * block + block * 64 + 128 * 3) * 4);
+  // A mask counts what a PE reads of it: a [queries, keys] mask its
+  // queries against its keys, a [batch, 1, 1, keys] one a row per batch.
+  layer.attention.masked = true;
+  layer.attention.maskVaries = {false, false, true, true};
+  EXPECT_EQ(CostModel::attentionPeakBytes(layer, t),
+            (128 * (64 + 64) * 2 + 128 * 128) * 4 +
+                (128 * block + block * 64 + 128 * 3) * 4);
+  layer.attention.maskVaries = {true, false, false, true};
+  EXPECT_EQ(CostModel::attentionMaskElements(layer, 31, 33, 128, 128), 2 * 128);
+  // One pair per column never straddles two batches.
+  EXPECT_EQ(CostModel::attentionPeakBytes(layer, t),
+            (128 * (64 + 64) * 2 + 128) * 4 +
+                (128 * block + block * 64 + 128 * 3) * 4);
+  // On a tall region each PE has one query per pair: one block does.
+  EXPECT_EQ(model.attentionTiling(layer, 1000, 24).keyBlocks, 1);
 }
 
 TEST(CostModel, SummaPanelsNarrowToFitAQuarterOfTheSram) {

@@ -103,8 +103,8 @@ TEST(Attention, HostKernelMatchesDirectEvaluation) {
 /// attention tiling is `tiling`; the operands are graph inputs arriving on
 /// flows into the layer.
 plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
-                         int64_t gridRows, int64_t gridCols, int64_t keyChunks,
-                         int64_t panels, int64_t sramBytes) {
+                         const place::AttentionTiling &tiling,
+                         int64_t sramBytes) {
   plan::Plan plan;
   plan.set_mode("pipelined");
   plan::Target &t = *plan.mutable_target();
@@ -153,10 +153,11 @@ plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
   a.set_kv_heads(p.kvHeads);
   a.set_head_dim(p.headDim);
   a.set_value_dim(p.valueDim);
-  a.set_grid_rows(gridRows);
-  a.set_grid_cols(gridCols);
-  a.set_panels(panels);
-  a.set_key_chunks(keyChunks);
+  a.set_grid_rows(tiling.gridRows);
+  a.set_grid_cols(tiling.gridCols);
+  a.set_panels(tiling.panels);
+  a.set_key_chunks(tiling.keyChunks);
+  a.set_key_blocks(tiling.keyBlocks);
   return plan;
 }
 
@@ -174,12 +175,14 @@ absl::StatusOr<Array> runOnPes(const Problem &p, const plan::Plan &plan,
 }
 
 /// Runs `p` on a tiling in both modes: the same bits, and the host
-/// kernel's bits with one key chunk (its results within 1e-6 with more).
+/// kernel's bits with one key chunk and block (its results within 1e-6
+/// with more).
 void expectPesAgree(const Problem &p, int64_t width, int64_t height,
                     int64_t gridRows, int64_t gridCols, int64_t keyChunks,
-                    int64_t panels) {
-  plan::Plan plan = attentionPlan(p, width, height, gridRows, gridCols,
-                                  keyChunks, panels, 1 << 20);
+                    int64_t panels, int64_t keyBlocks = 1) {
+  place::AttentionTiling tiling{gridRows, gridCols, keyChunks, panels,
+                                keyBlocks};
+  plan::Plan plan = attentionPlan(p, width, height, tiling, 1 << 20);
   absl::StatusOr<Array> host = runOnPes(p, plan, false);
   absl::StatusOr<Array> pes = runOnPes(p, plan, true);
   ASSERT_TRUE(host.ok()) << host.status();
@@ -191,12 +194,14 @@ void expectPesAgree(const Problem &p, int64_t width, int64_t height,
   for (size_t i = 0; i < host->floats.size(); ++i) {
     ASSERT_EQ(host->floats[i], pes->floats[i])
         << "element " << i << " on a " << gridRows << "x" << gridCols
-        << " grid, " << keyChunks << " chunks of " << panels << " panels";
-    if (keyChunks == 1)
+        << " grid, " << keyChunks << " chunks of " << keyBlocks << " blocks of "
+        << panels << " panels";
+    if (keyChunks == 1 && keyBlocks == 1)
       ASSERT_EQ(pes->floats[i], kernel[0].floats[i]) << "element " << i;
     else
       ASSERT_NEAR(pes->floats[i], kernel[0].floats[i], 1e-6)
-          << "element " << i << " with " << keyChunks << " chunks";
+          << "element " << i << " with " << keyChunks << " chunks of "
+          << keyBlocks << " blocks";
   }
 }
 
@@ -221,25 +226,44 @@ TEST(Attention, KeyChunksCombineAlongTheGridRow) {
   expectPesAgree(masked, 6, 5, 5, 6, 2, 4);
 }
 
-TEST(Attention, ScoreRowsCountAgainstThePesSram) {
+TEST(Attention, KeyBlocksFoldIntoEachQuerysRunningSoftmax) {
+  // Causal: the early queries' later blocks see no key at all.
+  Problem gqa{2, 9, 9, 4, 2, 8, 8, /*causal=*/true, /*masked=*/false};
+  expectPesAgree(gqa, 3, 4, 4, 3, 1, 2, /*keyBlocks=*/3);
+  expectPesAgree(gqa, 1, 1, 1, 1, 1, 1, /*keyBlocks=*/9); // One key each.
+  expectPesAgree(gqa, 8, 4, 4, 8, 2, 1, /*keyBlocks=*/2); // And chunks.
+  Problem masked{1, 6, 11, 3, 3, 4, 24, /*causal=*/false, /*masked=*/true};
+  expectPesAgree(masked, 5, 5, 5, 3, 1, 2, /*keyBlocks=*/4);
+  expectPesAgree(masked, 6, 5, 5, 6, 2, 1, /*keyBlocks=*/5);
+}
+
+TEST(Attention, ScoresCountAgainstThePesSram) {
   // 16 queries x 4 heads of 16 against 16 keys on one PE: q, k, v and the
-  // output are 4 KiB each, the score rows 4 KiB and a key panel 4 KiB.
+  // output are 4 KiB each, the scores 4 KiB, a key panel 4 KiB and each
+  // row's running maximum and sum 768 bytes.
   Problem p{1, 16, 16, 4, 4, 16, 16, /*causal=*/true, /*masked=*/false};
+  int64_t needs = 24 * 1024 + 768;
   for (bool perPeMath : {false, true}) {
     absl::StatusOr<Array> fits =
-        runOnPes(p, attentionPlan(p, 1, 1, 1, 1, 1, 1, 24 * 1024), perPeMath);
+        runOnPes(p, attentionPlan(p, 1, 1, {1, 1, 1, 1, 1}, needs), perPeMath);
     EXPECT_TRUE(fits.ok()) << fits.status();
     absl::StatusOr<Array> tight = runOnPes(
-        p, attentionPlan(p, 1, 1, 1, 1, 1, 1, 24 * 1024 - 1), perPeMath);
+        p, attentionPlan(p, 1, 1, {1, 1, 1, 1, 1}, needs - 1), perPeMath);
     ASSERT_TRUE(absl::IsResourceExhausted(tight.status()));
     EXPECT_EQ(tight.status().message(),
-              "layer attn: PE (0, 0) runs out of SRAM holding its score rows "
-              "and the widest key or value panel it receives: 24576 bytes, "
-              "more than its 24575 after the reserve");
+              "layer attn: PE (0, 0) runs out of SRAM holding one key "
+              "block's scores, the widest key or value panel it receives and "
+              "its running results: 25344 bytes, more than its 25343 after "
+              "the reserve");
+    // Two key blocks halve the scores and the panel.
+    EXPECT_TRUE(runOnPes(p,
+                         attentionPlan(p, 1, 1, {1, 1, 1, 1, 2}, needs - 4096),
+                         perPeMath)
+                    .ok());
     // Four query blocks down the rows: each PE holds a quarter.
-    EXPECT_TRUE(
-        runOnPes(p, attentionPlan(p, 1, 4, 4, 1, 1, 4, 8 * 1024), perPeMath)
-            .ok());
+    EXPECT_TRUE(runOnPes(p, attentionPlan(p, 1, 4, {4, 1, 1, 4, 1}, 8 * 1024),
+                         perPeMath)
+                    .ok());
   }
 }
 

@@ -15,8 +15,8 @@
 //              + 2 x (line of PEs + step overhead) for a normalised A: its
 //              rows' partial sums along the line and the statistics back
 //   attention = max(compute on the grid's PEs, keys and values down the
-//              busiest column / link) + 2 x panels x step overhead
-//              (+ key chunks + step overhead to combine the chunks)
+//              busiest column / link) + 2 x key blocks x panels x step
+//              overhead (+ key chunks + step overhead to combine the chunks)
 //   stream   = bytes / (off-wafer bytes per cycle)
 //   transfer = bytes / (boundary PEs x link bytes per cycle) + hops
 //
@@ -25,6 +25,7 @@
 #ifndef WAFER_PLACE_COSTMODEL_H
 #define WAFER_PLACE_COSTMODEL_H
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -71,6 +72,10 @@ struct LayerSpec {
   struct Attention {
     int64_t batch = 0, queries = 0, keys = 0, heads = 0, kvHeads = 0;
     int64_t headDim = 0, valueDim = 0;
+    /// Which of [batch, heads, queries, keys] its additive mask varies
+    /// along (the others it broadcasts); none without a mask.
+    bool masked = false;
+    std::array<bool, 4> maskVaries = {false, false, false, false};
     bool valid() const {
       return batch > 0 && queries > 0 && keys > 0 && heads > 0 && kvHeads > 0 &&
              heads % kvHeads == 0 && headDim > 0 && valueDim > 0;
@@ -111,18 +116,19 @@ struct SummaBroadcasts {
 /// pairs are cut into groups and its keys into `keyChunks` chunks; grid
 /// column j serves group j / keyChunks against chunk j % keyChunks, so a
 /// group's queries sit in keyChunks columns side by side, each scoring them
-/// against its own keys. The query positions are cut into `gridRows` blocks
+/// against its own keys. Query positions are cut into gridRows blocks
 /// down the rows, and each chunk's key and value positions likewise: every
-/// PE holds the queries, and its column's keys and values, of its own
-/// positions. The keys, then the values, travel down each column in
-/// `panels` panels (a column broadcast): every PE scores its queries against
-/// each key panel and accumulates its output from each value panel, in key
-/// order. With one chunk it takes the softmax of its whole score rows;
-/// with more, each chunk's maximum, sum and unnormalised output are
-/// combined along the grid row (a row reduction to the group's first
-/// column, which keeps the output).
+/// PE of a column passes its keys, then its values, down the column in
+/// panels. A PE takes its chunk's keys `keyBlocks` blocks at a time (the
+/// blocks' keys then values in `panels` panels each), so it holds the
+/// scores of one block only: it keeps each query's running maximum, sum and
+/// unnormalised output and rescales them as each block is folded in, in
+/// key order. With several chunks these running results are combined along
+/// the grid row (a row reduction to the group's first column, which keeps
+/// the output).
 struct AttentionTiling {
   int64_t gridRows = 1, gridCols = 1, keyChunks = 1, panels = 1;
+  int64_t keyBlocks = 1;
   int64_t groups() const { return gridCols / keyChunks; }
 };
 
@@ -157,10 +163,11 @@ public:
                                          bool weightsStreamed);
   /// The attention tiling of an attention layer on h x w (the plan records
   /// it and wafer-run executes it): as many pair groups as columns allow,
-  /// the columns left over as key chunks, at most min(h, w) panels per
-  /// chunk.
-  static AttentionTiling attentionTiling(const LayerSpec &layer, int64_t h,
-                                         int64_t w);
+  /// the columns left over as key chunks; as few key blocks as keep a PE's
+  /// scores within an eighth of its SRAM, and about min(h, w) panels per
+  /// chunk, more when a panel would fill more than an eighth.
+  AttentionTiling attentionTiling(const LayerSpec &layer, int64_t h,
+                                  int64_t w) const;
   /// The (batch, head) pairs grid column `column` serves: [begin, end).
   static std::pair<int64_t, int64_t>
   attentionPairs(const LayerSpec &layer, const AttentionTiling &tiling,
@@ -169,6 +176,16 @@ public:
   static int64_t attentionKvPairs(const LayerSpec &layer,
                                   const AttentionTiling &tiling,
                                   int64_t column);
+  /// The most key/value pairs any column reads, bounded from above where
+  /// its query heads may straddle two key/value heads (in O(1)).
+  static int64_t attentionKvMost(const LayerSpec &layer,
+                                 const AttentionTiling &tiling);
+  /// The elements of the mask a PE holds for queries [q0, q1) of pairs
+  /// [p0, p1) against `keys` keys: one value per distinct index along each
+  /// dimension the mask varies along. 0 without a mask.
+  static int64_t attentionMaskElements(const LayerSpec &layer, int64_t p0,
+                                       int64_t p1, int64_t queries,
+                                       int64_t keys);
   /// The key positions of that column's chunk: [begin, end).
   static std::pair<int64_t, int64_t>
   attentionKeys(const LayerSpec &layer, const AttentionTiling &tiling,
@@ -189,6 +206,13 @@ public:
   /// with one chunk.
   static int64_t attentionCombineBytes(const LayerSpec &layer,
                                        const AttentionTiling &tiling);
+  /// The bytes the fullest PE of an attention layer holds at once, as
+  /// wafer-run lays it out: its blocks of the queries, keys, values, mask
+  /// and output, one key block's scores, the widest panel it receives and
+  /// its running results. An upper bound in O(1). The placer plans at
+  /// least this per PE.
+  static int64_t attentionPeakBytes(const LayerSpec &layer,
+                                    const AttentionTiling &tiling);
   /// The reductions of a matmul layer on h x w laid out as `transposed`
   /// says: its left operand's rows are split along the rows of the grid
   /// (down its columns when transposed).

@@ -19,7 +19,7 @@
 namespace wafer::plan {
 
 /// The format this build reads and writes.
-constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kFormatVersion = 4;
 
 /// Reads a plan; JSON when the file starts with '{', binary otherwise.
 /// Refuses other format versions.

@@ -45,7 +45,7 @@ save("bitflip.wplan", bytes(flipped), "is not a valid plan (truncated or corrupt
 save("empty.wplan", b"", "has format version 0")
 
 p = json.loads(json.dumps(plan)); p["format_version"] = 99
-save("version.json", p, "has format version 99; this wafer-run reads version 3")
+save("version.json", p, "has format version 99; this wafer-run reads version 4")
 
 p = json.loads(json.dumps(plan))
 flow = next(f for f in p["flows"] if f.get("segments"))
@@ -99,6 +99,10 @@ save("attention-shape.json", p, "not the shapes its kernel reads")
 p = json.loads(json.dumps(plan))
 next(l for l in p["layers"] if "attention" in l)["attention"]["grid_rows"] = "100000"
 save("attention-tiling.json", p, "'s attention tiling (100000x")
+
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "attention" in l)["attention"]["key_blocks"] = "0"
+save("no-key-blocks.json", p, "key chunks, 0 key blocks")
 
 p = json.loads(json.dumps(plan))
 next(l for l in p["layers"] if "attention" in l)["attention"]["keys"] = "4611686018427387904"

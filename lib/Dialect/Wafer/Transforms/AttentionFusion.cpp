@@ -62,16 +62,14 @@ Value mergeHeads(PatternRewriter &rewriter, Location loc, Value heads,
   if (shape.size() == 3)
     split = ReshapeOp::create(
         rewriter, loc,
-        tensorLike(heads,
-                   {shape[0] / numHeads, numHeads, shape[1], shape[2]}),
+        tensorLike(heads, {shape[0] / numHeads, numHeads, shape[1], shape[2]}),
         heads);
   ArrayRef<int64_t> s = shapeOf(split);
   Value transposed = TransposeOp::create(
       rewriter, loc, tensorLike(heads, {s[0], s[2], s[1], s[3]}), split,
       ArrayRef<int64_t>{0, 2, 1, 3});
-  return ReshapeOp::create(rewriter, loc,
-                           tensorLike(heads, {s[0], s[2], s[1] * s[3]}),
-                           transposed);
+  return ReshapeOp::create(
+      rewriter, loc, tensorLike(heads, {s[0], s[2], s[1] * s[3]}), transposed);
 }
 
 /// [B, S, H*D] back to the head layout of `like` ([B, H, S, D] or
@@ -84,25 +82,25 @@ Value splitHeads(PatternRewriter &rewriter, Location loc, Value merged,
       rewriter, loc, tensorLike(merged, {m[0], m[1], numHeads, headDim}),
       merged);
   Value transposed = TransposeOp::create(
-      rewriter, loc, tensorLike(merged, {m[0], numHeads, m[1], headDim}),
-      split, ArrayRef<int64_t>{0, 2, 1, 3});
+      rewriter, loc, tensorLike(merged, {m[0], numHeads, m[1], headDim}), split,
+      ArrayRef<int64_t>{0, 2, 1, 3});
   if (shapeOf(like).size() == 4)
     return transposed;
-  return ReshapeOp::create(
-      rewriter, loc, tensorLike(merged, {m[0] * numHeads, m[1], headDim}),
-      transposed);
+  return ReshapeOp::create(rewriter, loc,
+                           tensorLike(merged, {m[0] * numHeads, m[1], headDim}),
+                           transposed);
 }
 
 /// Whether the trailing [Sq, Sk] of a constant mask marks exactly the future
 /// keys (j > i): `isFuture` tells how an element marks them.
-bool isCausalPattern(Value mask, int64_t sq, int64_t sk,
-                     llvm::function_ref<std::optional<bool>(Attribute)> isFuture) {
+bool isCausalPattern(
+    Value mask, int64_t sq, int64_t sk,
+    llvm::function_ref<std::optional<bool>(Attribute)> isFuture) {
   DenseElementsAttr attr;
   if (sq != sk || !matchPattern(mask, m_Constant(&attr)))
     return false;
   ArrayRef<int64_t> shape = attr.getType().getShape();
-  if (shape.size() < 2 || shape[shape.size() - 2] != sq ||
-      shape.back() != sk ||
+  if (shape.size() < 2 || shape[shape.size() - 2] != sq || shape.back() != sk ||
       llvm::any_of(shape.drop_back(2), [](int64_t d) { return d != 1; }))
     return false;
   int64_t index = 0;
@@ -114,6 +112,37 @@ bool isCausalPattern(Value mask, int64_t sq, int64_t sk,
     ++index;
   }
   return true;
+}
+
+/// Whether a boolean `condition` built on the wafer marks exactly the future
+/// keys (j > i) of [sq, sk] scores: compare(column iota - row iota, k) as
+/// the Trilu importer builds it (j - i >= 1, or > 0), possibly selecting a
+/// true splat (Trilu of all-true). Matched by structure, so the mask's
+/// elements are never computed at compile time.
+bool isIotaFuturePattern(Value condition, int64_t sq, int64_t sk) {
+  if (auto select = condition.getDefiningOp<SelectOp>()) {
+    std::optional<double> kept = splatValue(select.getTrueValue()),
+                          dropped = splatValue(select.getFalseValue());
+    if (!kept || !dropped || *kept == 0 || *dropped != 0)
+      return false;
+    condition = select.getCondition();
+  }
+  auto compare = condition.getDefiningOp<CompareOp>();
+  if (!compare)
+    return false;
+  std::optional<double> k = splatValue(compare.getRhs());
+  if (!k || !((compare.getPredicate() == CompareKind::ge && *k == 1) ||
+              (compare.getPredicate() == CompareKind::gt && *k == 0)))
+    return false;
+  auto sub = compare.getLhs().getDefiningOp<SubOp>();
+  if (!sub)
+    return false;
+  auto column = sub.getLhs().getDefiningOp<IotaOp>();
+  auto row = sub.getRhs().getDefiningOp<IotaOp>();
+  return column && row && column.getDimension() == 1 &&
+         row.getDimension() == 0 &&
+         shapeOf(column) == ArrayRef<int64_t>{1, sk} &&
+         shapeOf(row) == ArrayRef<int64_t>{sq, 1};
 }
 
 bool isVeryNegative(double v) { return v <= -1e4; }
@@ -151,13 +180,14 @@ struct FuseAttention : public OpRewritePattern<SoftmaxOp> {
                                  if (auto i = dyn_cast<IntegerAttr>(a))
                                    return i.getValue().getBoolValue();
                                  return std::nullopt;
-                               });
+                               }) ||
+               (sq == sk && isIotaFuturePattern(select.getCondition(), sq, sk));
       if (!causal) {
         // An additive mask: fill where the condition holds, 0 elsewhere.
         SmallVector<int64_t> maskShape;
-        if (!OpTrait::util::getBroadcastedShape(
-                shapeOf(select.getCondition()),
-                shapeOf(select.getTrueValue()), maskShape))
+        if (!OpTrait::util::getBroadcastedShape(shapeOf(select.getCondition()),
+                                                shapeOf(select.getTrueValue()),
+                                                maskShape))
           return failure();
         Type elementType =
             cast<RankedTensorType>(scores.getType()).getElementType();
@@ -167,8 +197,8 @@ struct FuseAttention : public OpRewritePattern<SoftmaxOp> {
             DenseElementsAttr::get(RankedTensorType::get({}, elementType),
                                    rewriter.getFloatAttr(elementType, 0.0)));
         mask = SelectOp::create(rewriter, select.getLoc(), maskType,
-                                select.getCondition(),
-                                select.getTrueValue(), zero);
+                                select.getCondition(), select.getTrueValue(),
+                                zero);
       }
       scores = select.getFalseValue();
     } else if (auto add = scores.getDefiningOp<AddOp>()) {
@@ -176,18 +206,18 @@ struct FuseAttention : public OpRewritePattern<SoftmaxOp> {
                           std::pair(add.getRhs(), add.getLhs())}) {
         if (s.getType() != scores.getType() || s.getDefiningOp<ConstantOp>())
           continue;
-        causal = isCausalPattern(m, sq, sk,
-                                 [](Attribute a) -> std::optional<bool> {
-                                   auto f = dyn_cast<FloatAttr>(a);
-                                   if (!f)
-                                     return std::nullopt;
-                                   double v = f.getValueAsDouble();
-                                   if (v == 0)
-                                     return false;
-                                   if (isVeryNegative(v))
-                                     return true;
-                                   return std::nullopt;
-                                 });
+        causal =
+            isCausalPattern(m, sq, sk, [](Attribute a) -> std::optional<bool> {
+              auto f = dyn_cast<FloatAttr>(a);
+              if (!f)
+                return std::nullopt;
+              double v = f.getValueAsDouble();
+              if (v == 0)
+                return false;
+              if (isVeryNegative(v))
+                return true;
+              return std::nullopt;
+            });
         if (!causal)
           mask = m;
         scores = s;
