@@ -274,6 +274,32 @@ static bool isRowNormInLayer(Operation *op, const LayerAnalysis &analysis,
   return axis == -1 || axis == rank - 1;
 }
 
+/// Whether wafer-run lays `value` out on the grid of `layer`'s product or
+/// attention rather than as whole rows: the anchor's operands and results,
+/// tensors of its result's type, a split of a product's result, the input
+/// of the norm that makes its left operand, and vectors as long as its
+/// columns or contraction (a bias, a norm's scale).
+static bool isOnGrid(Value value, const Layer &layer,
+                     const place::LayerSpec &spec) {
+  Operation *anchor = layer.anchor;
+  if (llvm::is_contained(anchor->getOperands(), value) ||
+      value.getDefiningOp() == anchor ||
+      value.getType() == anchor->getResult(0).getType())
+    return true;
+  if (spec.m == 0)
+    return false;
+  if (auto split = value.getDefiningOp<SplitOp>())
+    if (split.getOperand() == anchor->getResult(0))
+      return true;
+  if (spec.normedLhs)
+    if (Operation *norm = anchor->getOperand(0).getDefiningOp())
+      if (norm->getOperand(0) == value)
+        return true;
+  auto type = cast<RankedTensorType>(value.getType());
+  return type.getRank() == 1 &&
+         (type.getDimSize(0) == spec.n || type.getDimSize(0) == spec.k);
+}
+
 std::vector<place::LayerSpec>
 wafer::toLayerSpecs(const LayerAnalysis &analysis) {
   std::vector<place::LayerSpec> specs;
@@ -327,6 +353,41 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
         a.masked = m.size() <= 4;
         for (size_t d = 0; a.masked && d < m.size(); ++d)
           a.maskVaries[4 - m.size() + d] = m[d] > 1;
+      }
+    }
+    {
+      // Held as whole rows: every tensor the layer reads or makes, once;
+      // beside a product or attention, those not laid out on its grid (its
+      // operands, results and tensors of its result's shape).
+      llvm::SetVector<Value> held;
+      for (Operation *op : layer.ops) {
+        held.insert(op->operand_begin(), op->operand_end());
+        held.insert(op->result_begin(), op->result_end());
+      }
+      bool gridded = spec.m > 0 || spec.attention.valid();
+      for (Value value : held) {
+        auto type = dyn_cast<RankedTensorType>(value.getType());
+        if (!type || !type.hasStaticShape() || type.getNumElements() == 0)
+          continue;
+        if (gridded && isOnGrid(value, layer, spec)) {
+          if (spec.m > 0 && type.getRank() == 1 &&
+              value.getDefiningOp() != layer.anchor) {
+            if (type.getDimSize(0) == spec.n)
+              ++spec.columnVectors;
+            else if (type.getDimSize(0) == spec.k)
+              ++spec.contractionVectors;
+          }
+          continue;
+        }
+        Type element = type.getElementType();
+        if (!element.isIntOrFloat())
+          continue;
+        int64_t width = element.isInteger(1)
+                            ? 1
+                            : (element.getIntOrFloatBitWidth() + 7) / 8;
+        int64_t last = type.getRank() == 0 ? 1 : type.getShape().back();
+        spec.rowTensors.push_back({type.getNumElements() / last, last * width,
+                                   value.getDefiningOp<WeightOp>() != nullptr});
       }
     }
     specs.push_back(std::move(spec));

@@ -279,6 +279,16 @@ int64_t CostModel::attentionPeakBytes(const LayerSpec &layer,
       std::min(blocks * layer.elementBytes + working * 4, 0x1p62));
 }
 
+int64_t CostModel::rowsPeakBytes(const LayerSpec &layer, int64_t pes,
+                                 bool weightsResident) {
+  double bytes = 0;
+  for (const LayerSpec::RowTensor &t : layer.rowTensors)
+    if (weightsResident || !t.weight)
+      bytes += static_cast<double>(ceilDiv(t.rows, std::max<int64_t>(pes, 1))) *
+               t.rowBytes;
+  return static_cast<int64_t>(std::min(bytes, 0x1p62));
+}
+
 SummaReductions CostModel::summaReductions(const LayerSpec &layer, int64_t h,
                                            int64_t w, bool transposed) {
   SummaReductions r;
@@ -308,9 +318,12 @@ int64_t CostModel::summaPeakBytes(const LayerSpec &layer, int64_t h, int64_t w,
                  ? static_cast<double>(ceilDiv(layer.k, mBlocks)) * cols
                  : 0.0;
   double output = 2.0 * rows * cols;
+  double vectors =
+      static_cast<double>(layer.columnVectors) * cols +
+      static_cast<double>(layer.contractionVectors) * ceilDiv(layer.k, nBlocks);
   double panels = static_cast<double>(rows + cols) * ceilDiv(layer.k, t.panels);
-  return static_cast<int64_t>(
-      std::min((a + b + output) * layer.elementBytes + panels * 4, 0x1p62));
+  return static_cast<int64_t>(std::min(
+      (a + b + output + vectors) * layer.elementBytes + panels * 4, 0x1p62));
 }
 
 double CostModel::layerCycles(const LayerSpec &layer, int64_t h,

@@ -507,16 +507,18 @@ absl::StatusOr<Placement> placePipelinedScaled(
       placed.name = layers[l].name;
       if (pinned[l])
         placed.region = *pinned[l];
-      // The average, or the fullest PE of a product's SUMMA layout or of
-      // an attention tiling.
+      // The average, or the fullest PE of a product's SUMMA layout, of an
+      // attention tiling or of whole rows.
       const Rect &r = placed.region;
-      placed.sramBytesPerPE =
-          std::max({ceilDiv(residentBytes(layers[l]), r.area()),
-                    model.summaPeakBytes(layers[l], r.height, r.width,
-                                         /*weightsResident=*/true),
-                    CostModel::attentionPeakBytes(
-                        layers[l],
-                        model.attentionTiling(layers[l], r.height, r.width))});
+      placed.sramBytesPerPE = std::max(
+          ceilDiv(residentBytes(layers[l]), r.area()),
+          CostModel::rowsPeakBytes(layers[l], r.area(),
+                                   /*weightsResident=*/true) +
+              std::max(model.summaPeakBytes(layers[l], r.height, r.width,
+                                            /*weightsResident=*/true),
+                       CostModel::attentionPeakBytes(
+                           layers[l], model.attentionTiling(layers[l], r.height,
+                                                            r.width))));
       placed.cycles = static_cast<int64_t>(
           std::ceil(std::max(model.layerCycles(layers[l], placed.region.height,
                                                placed.region.width),
@@ -582,8 +584,9 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
                                          const std::vector<LayerSpec> &layers,
                                          const PlaceOptions &options) {
   // A product's fullest PE (its SUMMA blocks and the panels it receives),
-  // or an attention layer's, can hold more than the layer's average: such
-  // a layer gets more PEs, in proportion, until it fits.
+  // an attention layer's or a row layout's first can hold more than the
+  // layer's average: such a layer gets more PEs, in proportion, until it
+  // fits.
   int64_t sram = target.usableSramBytes();
   std::vector<double> memoryScale(layers.size(), 1.0);
   for (int round = 0;; ++round) {
@@ -645,6 +648,29 @@ scheduleWeightStreaming(const TargetDesc &target,
     constantPerPE = std::max(
         constantPerPE, ceilDiv(layer.constantBytes, regions.back().area()));
   }
+  // Activations are planned spread over the whole wafer, but a layer on a
+  // smaller region, or whose fullest PE holds more than the average (an
+  // attention tiling, a product's blocks, whole rows), needs that PE's
+  // bytes beside the slots. With the batch tiled over passes each pass
+  // holds a part of it, and a layout that would take more than half a PE
+  // is not how such a layer would run (a row wider than a PE): those plan
+  // the average.
+  int64_t fullest = 0;
+  if (placement.passes == 1)
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const LayerSpec &layer = layers[l];
+      const Rect &r = regions[l];
+      fullest = std::max(
+          fullest, CostModel::rowsPeakBytes(layer, r.area(),
+                                            /*weightsResident=*/false) +
+                       std::max(model.summaPeakBytes(layer, r.height, r.width,
+                                                     /*weightsResident=*/false),
+                                CostModel::attentionPeakBytes(
+                                    layer, model.attentionTiling(
+                                               layer, r.height, r.width))));
+    }
+  if (fullest <= sram / 2)
+    activationPerPE = std::max(activationPerPE, fullest);
   placement.slotBytesPerPE =
       (sram - activationPerPE - constantPerPE) / 2 / 4 * 4;
   if (placement.slotBytesPerPE <= 0)

@@ -945,6 +945,15 @@ void PeExecutor::endLayer(int64_t layer) {
     stats.peakPe = mem.peakPe();
     stats.peakPlannedBytes = plan.layers(layer).sram_bytes_per_pe();
   }
+  int64_t over = mem.peakBytes() - plan.layers(layer).sram_bytes_per_pe();
+  if (over > 0) {
+    ++stats.layersOverPlan;
+    if (over > stats.mostOverBytes - stats.mostOverPlannedBytes) {
+      stats.mostOverLayer = plan.layers(layer).name();
+      stats.mostOverBytes = mem.peakBytes();
+      stats.mostOverPlannedBytes = plan.layers(layer).sram_bytes_per_pe();
+    }
+  }
   for (auto it = shards.begin(); it != shards.end();)
     it = it->first.first == layer ? shards.erase(it) : std::next(it);
   for (auto it = heldEverywhere.begin(); it != heldEverywhere.end();)

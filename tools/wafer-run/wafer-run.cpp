@@ -51,7 +51,8 @@ void printPes(const runtime::PeStats &pe, bool json) {
              "\"bytes\": %lld, \"capacity_bytes\": %lld, \"planned_bytes\": "
              "%lld, \"summa_panels\": %lld, \"attention_panels\": %lld, "
              "\"broadcast_bytes\": %lld, \"reduction_bytes\": %lld, "
-             "\"flow_bytes\": %lld, \"stream_bytes\": %lld},\n"
+             "\"flow_bytes\": %lld, \"stream_bytes\": %lld, "
+             "\"layers_over_plan\": %lld},\n"
            : "PEs: fullest PE %s of layer %s holds %lld of its %lld bytes "
              "(compiler planned %lld); %lld SUMMA panels, %lld attention "
              "panels, %lld bytes broadcast, %lld reduced, %lld over flows, "
@@ -65,7 +66,17 @@ void printPes(const runtime::PeStats &pe, bool json) {
               static_cast<long long>(pe.broadcastBytes),
               static_cast<long long>(pe.reductionBytes),
               static_cast<long long>(pe.flowBytes),
-              static_cast<long long>(pe.streamBytes));
+              static_cast<long long>(pe.streamBytes),
+              static_cast<long long>(pe.layersOverPlan));
+  // The plan's SRAM per PE is the compiler's claim; a PE may hold more
+  // while it still fits, but then the placement was planned on less.
+  if (!json && pe.layersOverPlan > 0)
+    std::printf("PEs over plan: %lld layers' fullest PE holds more than the "
+                "compiler planned; most: layer %s holds %lld, planned %lld\n",
+                static_cast<long long>(pe.layersOverPlan),
+                pe.mostOverLayer.c_str(),
+                static_cast<long long>(pe.mostOverBytes),
+                static_cast<long long>(pe.mostOverPlannedBytes));
 }
 
 /// A one-line bar on stderr, drawn only once the work has run for half a

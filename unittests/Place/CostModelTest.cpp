@@ -183,6 +183,20 @@ TEST(CostModel, AttentionFoldsKeyBlocksSoItsScoresFitAnEighthOfTheSram) {
   EXPECT_EQ(model.attentionTiling(layer, 1000, 24).keyBlocks, 1);
 }
 
+TEST(CostModel, RowsPeakIsTheFirstPesShareOfEveryTensor) {
+  LayerSpec gather;
+  // A 1000-row table, 48 token rows of 512 bytes and one id vector.
+  gather.rowTensors = {{1000, 512, /*weight=*/true}, {48, 512}, {1, 192}};
+  // On 64 PEs the first holds 16 table rows, one token row and the ids.
+  EXPECT_EQ(CostModel::rowsPeakBytes(gather, 64, /*weightsResident=*/true),
+            16 * 512 + 512 + 192);
+  // Streamed, the table passes through the slots instead.
+  EXPECT_EQ(CostModel::rowsPeakBytes(gather, 64, /*weightsResident=*/false),
+            512 + 192);
+  EXPECT_EQ(CostModel::rowsPeakBytes(gather, 7, /*weightsResident=*/false),
+            7 * 512 + 192);
+}
+
 TEST(CostModel, SummaPanelsNarrowToFitAQuarterOfTheSram) {
   absl::StatusOr<TargetDesc> target = parseTargetSpec("wse3");
   ASSERT_TRUE(target.ok()) << target.status();

@@ -66,6 +66,10 @@ struct LayerSpec {
   /// (a layer_norm or rms_norm over its last axis makes it): the rows' k
   /// values are spread over a line of PEs, whose partial sums are reduced.
   bool normedLhs = false;
+  /// Vectors a product's layer holds as long as its output's columns (a
+  /// bias) or its contraction (a norm's scale and bias): each PE holds the
+  /// slice its block needs.
+  int64_t columnVectors = 0, contractionVectors = 0;
   /// For attention layers: `batch` x `heads` independent problems of
   /// `queries` rows against `keys` keys (num_kv_heads key/value heads, the
   /// query heads grouped over them).
@@ -81,6 +85,15 @@ struct LayerSpec {
              heads % kvHeads == 0 && headDim > 0 && valueDim > 0;
     }
   } attention;
+
+  /// For layers without a product or attention, whose tensors wafer-run
+  /// holds as whole rows over the region's PEs: each tensor the layer reads
+  /// or makes; a vector or scalar is one row.
+  struct RowTensor {
+    int64_t rows = 0, rowBytes = 0;
+    bool weight = false; // Streamed through the slots in weight streaming.
+  };
+  std::vector<RowTensor> rowTensors;
 
   int64_t weightBytes() const;
 };
@@ -213,6 +226,12 @@ public:
   /// least this per PE.
   static int64_t attentionPeakBytes(const LayerSpec &layer,
                                     const AttentionTiling &tiling);
+  /// The bytes the first PE of a layer held as whole rows holds on `pes`
+  /// PEs: one more row of each tensor than the rest where they do not
+  /// divide evenly, every tensor at once (its weights only when they stay
+  /// resident). The placer plans at least this.
+  static int64_t rowsPeakBytes(const LayerSpec &layer, int64_t pes,
+                               bool weightsResident);
   /// The reductions of a matmul layer on h x w laid out as `transposed`
   /// says: its left operand's rows are split along the rows of the grid
   /// (down its columns when transposed).

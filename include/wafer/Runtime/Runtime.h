@@ -83,6 +83,11 @@ struct PeStats {
   int64_t peakBytes = 0, peakPlannedBytes = 0;
   std::string peakLayer, peakPe;
   int64_t capacityBytes = 0; // SRAM per PE after the reserve.
+  /// Layers whose fullest PE held more than the compiler planned per PE,
+  /// and the one that held the most beyond it.
+  int64_t layersOverPlan = 0;
+  std::string mostOverLayer;
+  int64_t mostOverBytes = 0, mostOverPlannedBytes = 0;
 };
 
 class PeExecutor;
