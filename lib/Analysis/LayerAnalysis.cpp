@@ -12,6 +12,8 @@
 
 #include "wafer/Dialect/Wafer/WaferOps.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
@@ -274,6 +276,15 @@ static bool isRowNormInLayer(Operation *op, const LayerAnalysis &analysis,
   return axis == -1 || axis == rank - 1;
 }
 
+/// Whether `value` has the shape of `layer`'s anchor result (wafer-run lays
+/// such tensors out like it, whatever their element type).
+static bool hasOutputShape(Value value, const Layer &layer) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.getShape() == cast<RankedTensorType>(
+                                        layer.anchor->getResult(0).getType())
+                                        .getShape();
+}
+
 /// Whether wafer-run lays `value` out on the grid of `layer`'s product or
 /// attention rather than as whole rows: the anchor's operands and results,
 /// tensors of its result's type, a split of a product's result, the input
@@ -283,8 +294,7 @@ static bool isOnGrid(Value value, const Layer &layer,
                      const place::LayerSpec &spec) {
   Operation *anchor = layer.anchor;
   if (llvm::is_contained(anchor->getOperands(), value) ||
-      value.getDefiningOp() == anchor ||
-      value.getType() == anchor->getResult(0).getType())
+      value.getDefiningOp() == anchor || hasOutputShape(value, layer))
     return true;
   if (spec.m == 0)
     return false;
@@ -298,6 +308,69 @@ static bool isOnGrid(Value value, const Layer &layer,
   auto type = cast<RankedTensorType>(value.getType());
   return type.getRank() == 1 &&
          (type.getDimSize(0) == spec.n || type.getDimSize(0) == spec.k);
+}
+
+/// The most tensors of the anchor's result shape alive at once in `layer`,
+/// as wafer-run keeps them: from the op that first reads or makes one to
+/// its last use in the layer, or the layer's end when it leaves.
+static int64_t mostLiveOutputBlocks(const Layer &layer) {
+  llvm::DenseSet<Operation *> inLayer(layer.ops.begin(), layer.ops.end());
+  llvm::MapVector<Value, std::pair<size_t, size_t>> alive;
+  for (auto [index, op] : llvm::enumerate(layer.ops))
+    for (Value value :
+         llvm::concat<Value>(op->getOperands(), op->getResults())) {
+      if (!hasOutputShape(value, layer))
+        continue;
+      auto [it, fresh] = alive.try_emplace(value, index, index);
+      it->second.second = index;
+      if (fresh && llvm::any_of(value.getUsers(), [&](Operation *user) {
+            return !inLayer.contains(user);
+          }))
+        it->second.second = layer.ops.size();
+    }
+  int64_t most = 0;
+  for (size_t index = 0; index < layer.ops.size(); ++index)
+    most = std::max<int64_t>(
+        most, llvm::count_if(alive, [&](const auto &entry) {
+          return entry.second.first <= index && index <= entry.second.second;
+        }));
+  return most;
+}
+
+/// What `spec` needs to know of the tensors `layer` holds beyond its
+/// product's or attention's own: those held as whole rows, a product's
+/// vectors, and how many output-shaped blocks live at once.
+static void describeHeldTensors(const Layer &layer, place::LayerSpec &spec) {
+  llvm::SetVector<Value> held;
+  for (Operation *op : layer.ops) {
+    held.insert(op->operand_begin(), op->operand_end());
+    held.insert(op->result_begin(), op->result_end());
+  }
+  bool gridded = spec.m > 0 || spec.attention.valid();
+  if (spec.m > 0)
+    spec.outputBlocks = std::max<int64_t>(2, mostLiveOutputBlocks(layer));
+  for (Value value : held) {
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!type || !type.hasStaticShape() || type.getNumElements() == 0 ||
+        !type.getElementType().isIntOrFloat())
+      continue;
+    if (gridded && isOnGrid(value, layer, spec)) {
+      if (spec.m > 0 && type.getRank() == 1 &&
+          value.getDefiningOp() != layer.anchor) {
+        if (type.getDimSize(0) == spec.n)
+          ++spec.columnVectors;
+        else if (type.getDimSize(0) == spec.k)
+          ++spec.contractionVectors;
+      }
+      continue;
+    }
+    Type element = type.getElementType();
+    int64_t width =
+        element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
+    int64_t last = type.getRank() == 0 ? 1 : type.getShape().back();
+    spec.rowTensors.push_back({type.getNumElements() / last, last * width,
+                               value.getDefiningOp<WeightOp>() != nullptr});
+  }
 }
 
 std::vector<place::LayerSpec>
@@ -355,41 +428,7 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
           a.maskVaries[4 - m.size() + d] = m[d] > 1;
       }
     }
-    {
-      // Held as whole rows: every tensor the layer reads or makes, once;
-      // beside a product or attention, those not laid out on its grid (its
-      // operands, results and tensors of its result's shape).
-      llvm::SetVector<Value> held;
-      for (Operation *op : layer.ops) {
-        held.insert(op->operand_begin(), op->operand_end());
-        held.insert(op->result_begin(), op->result_end());
-      }
-      bool gridded = spec.m > 0 || spec.attention.valid();
-      for (Value value : held) {
-        auto type = dyn_cast<RankedTensorType>(value.getType());
-        if (!type || !type.hasStaticShape() || type.getNumElements() == 0)
-          continue;
-        if (gridded && isOnGrid(value, layer, spec)) {
-          if (spec.m > 0 && type.getRank() == 1 &&
-              value.getDefiningOp() != layer.anchor) {
-            if (type.getDimSize(0) == spec.n)
-              ++spec.columnVectors;
-            else if (type.getDimSize(0) == spec.k)
-              ++spec.contractionVectors;
-          }
-          continue;
-        }
-        Type element = type.getElementType();
-        if (!element.isIntOrFloat())
-          continue;
-        int64_t width = element.isInteger(1)
-                            ? 1
-                            : (element.getIntOrFloatBitWidth() + 7) / 8;
-        int64_t last = type.getRank() == 0 ? 1 : type.getShape().back();
-        spec.rowTensors.push_back({type.getNumElements() / last, last * width,
-                                   value.getDefiningOp<WeightOp>() != nullptr});
-      }
-    }
+    describeHeldTensors(layer, spec);
     specs.push_back(std::move(spec));
   }
   return specs;

@@ -135,40 +135,75 @@ SummaBroadcasts CostModel::summaBroadcasts(const LayerSpec &layer, int64_t h,
 
 AttentionTiling CostModel::attentionTiling(const LayerSpec &layer, int64_t h,
                                            int64_t w) const {
-  AttentionTiling t;
   const LayerSpec::Attention &a = layer.attention;
   if (!a.valid() || h < 1 || w < 1)
-    return t;
+    return AttentionTiling();
   int64_t groups = std::min(w, a.batch * a.heads);
-  t.keyChunks = std::clamp<int64_t>(w / groups, 1, a.keys);
-  t.gridCols = groups * t.keyChunks;
-  t.gridRows = std::min(h, a.queries);
-  // What a PE receives or computes at once stays within an eighth of its
-  // SRAM: the scores of its queries for its pairs against one key block,
-  // and one panel of keys (values) for the key/value heads they read.
+  int64_t spare = w / groups;
   double budget = std::max<double>(1, target.usableSramBytes() / 8.0);
-  int64_t smallestChunk = std::max<int64_t>(1, a.keys / t.keyChunks);
-  int64_t chunk = ceilDiv(a.keys, t.keyChunks);
-  double rows = static_cast<double>(ceilDiv(a.queries, t.gridRows)) *
-                ceilDiv(a.batch * a.heads, groups);
-  t.keyBlocks = static_cast<int64_t>(std::clamp<double>(
-      std::ceil(rows * chunk * 4 / budget), 1, smallestChunk));
-  int64_t smallestBlock = std::max<int64_t>(1, smallestChunk / t.keyBlocks);
-  double panelBytes = static_cast<double>(ceilDiv(chunk, t.keyBlocks)) *
-                      attentionKvMost(layer, t) *
-                      std::max(a.headDim, a.valueDim) * 4;
-  t.panels = static_cast<int64_t>(
-      std::clamp<double>(std::max<double>(ceilDiv(std::min(h, w), t.keyBlocks),
-                                          std::ceil(panelBytes / budget)),
-                         1, smallestBlock));
-  return t;
+  // The tiling with `queryCols` query column blocks, the columns left over
+  // as key chunks.
+  auto withQueryCols = [&](int64_t queryCols) {
+    AttentionTiling t;
+    t.gridRows = std::min(h, a.queries);
+    t.queryCols = queryCols;
+    t.keyChunks = std::clamp<int64_t>(spare / queryCols, 1, a.keys);
+    t.gridCols = groups * queryCols * t.keyChunks;
+    // What a PE receives or computes at once stays within an eighth of its
+    // SRAM: the scores of its queries for its pairs against one key block,
+    // and one panel of keys (values) for the key/value heads they read.
+    int64_t smallestChunk = std::max<int64_t>(1, a.keys / t.keyChunks);
+    int64_t chunk = ceilDiv(a.keys, t.keyChunks);
+    double rows =
+        static_cast<double>(ceilDiv(a.queries, t.gridRows * queryCols)) *
+        ceilDiv(a.batch * a.heads, groups);
+    t.keyBlocks = static_cast<int64_t>(std::clamp<double>(
+        std::ceil(rows * chunk * 4 / budget), 1, smallestChunk));
+    int64_t smallestBlock = std::max<int64_t>(1, smallestChunk / t.keyBlocks);
+    double panelBytes = static_cast<double>(ceilDiv(chunk, t.keyBlocks)) *
+                        attentionKvMost(layer, t) *
+                        std::max(a.headDim, a.valueDim) * 4;
+    t.panels = static_cast<int64_t>(std::clamp<double>(
+        std::max<double>(ceilDiv(std::min(h, w), t.keyBlocks),
+                         std::ceil(panelBytes / budget)),
+        1, smallestBlock));
+    return t;
+  };
+  // Key chunks shorten what passes down each column and what each PE holds
+  // of the keys; query column blocks what it holds of the queries.
+  int64_t most = std::max<int64_t>(
+      1, std::min(spare, ceilDiv(a.queries, std::min(h, a.queries))));
+  // Chunks unless the fullest PE needs more than three quarters of its
+  // SRAM: then the fewest query column blocks (in powers of two) that bring
+  // it there, or the least it can need.
+  int64_t fits = target.usableSramBytes() * 3 / 4;
+  AttentionTiling best = withQueryCols(1);
+  int64_t bestPeak = attentionPeakBytes(layer, best);
+  for (int64_t queryCols = 2; queryCols <= most && bestPeak > fits;
+       queryCols *= 2) {
+    AttentionTiling t = withQueryCols(queryCols);
+    if (int64_t peak = attentionPeakBytes(layer, t); peak < bestPeak) {
+      best = t;
+      bestPeak = peak;
+    }
+  }
+  return best;
 }
 
 std::pair<int64_t, int64_t>
 CostModel::attentionPairs(const LayerSpec &layer, const AttentionTiling &tiling,
                           int64_t column) {
   return partOf(layer.attention.batch * layer.attention.heads, tiling.groups(),
-                column / tiling.keyChunks);
+                column / (tiling.keyChunks * tiling.queryCols));
+}
+
+std::pair<int64_t, int64_t>
+CostModel::attentionQueries(const LayerSpec &layer,
+                            const AttentionTiling &tiling, int64_t row,
+                            int64_t column) {
+  int64_t block = column / tiling.keyChunks % tiling.queryCols;
+  return partOf(layer.attention.queries, tiling.gridRows * tiling.queryCols,
+                block * tiling.gridRows + row);
 }
 
 std::pair<int64_t, int64_t>
@@ -226,8 +261,11 @@ int64_t CostModel::attentionBroadcastBytes(const LayerSpec &layer,
   // sum over the columns separates into one over the groups.
   int64_t kvTotal = 0;
   for (int64_t g = 0; g < tiling.groups(); ++g)
-    kvTotal += attentionKvPairs(layer, tiling, g * tiling.keyChunks);
-  return kvTotal * a.keys * (a.headDim + a.valueDim) * layer.elementBytes;
+    kvTotal += attentionKvPairs(layer, tiling,
+                                g * tiling.keyChunks * tiling.queryCols);
+  // Each query column block of a group reads all of its keys and values.
+  return kvTotal * tiling.queryCols * a.keys * (a.headDim + a.valueDim) *
+         layer.elementBytes;
 }
 
 int64_t CostModel::attentionColumnBytes(const LayerSpec &layer,
@@ -255,7 +293,7 @@ int64_t CostModel::attentionPeakBytes(const LayerSpec &layer,
     return 0;
   // The first grid row and column have the most positions, pairs and keys;
   // another column may read one more key/value head (attentionKvMost).
-  double queries = ceilDiv(a.queries, tiling.gridRows);
+  double queries = ceilDiv(a.queries, tiling.gridRows * tiling.queryCols);
   double pairs = ceilDiv(a.batch * a.heads, tiling.groups());
   double kv = attentionKvMost(layer, tiling);
   int64_t chunk = ceilDiv(a.keys, tiling.keyChunks);
@@ -317,7 +355,9 @@ int64_t CostModel::summaPeakBytes(const LayerSpec &layer, int64_t h, int64_t w,
   double b = weightsResident
                  ? static_cast<double>(ceilDiv(layer.k, mBlocks)) * cols
                  : 0.0;
-  double output = 2.0 * rows * cols;
+  double output =
+      static_cast<double>(std::max<int64_t>(layer.outputBlocks, 2)) * rows *
+      cols;
   double vectors =
       static_cast<double>(layer.columnVectors) * cols +
       static_cast<double>(layer.contractionVectors) * ceilDiv(layer.k, nBlocks);

@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <map>
+#include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
 namespace wafer::place {
@@ -127,17 +130,71 @@ std::vector<Strip> packStrips(size_t n, const std::vector<int64_t> &minAreas,
   return strips;
 }
 
-/// The fewest rows of width `w` on which `layer` meets `cycles` and holds
-/// `memoryArea` PEs' worth of data; `height + 1` when none does.
-int64_t rowsFor(const CostModel &model, const LayerSpec &layer, int64_t w,
-                double cycles, int64_t memoryArea, int64_t height) {
+/// CostModel::layerCycles memoised per layer shape and rectangle: a model's
+/// repeated blocks share their layers' shapes, and the strip search asks
+/// for the same rectangles again and again.
+class CycleTable {
+public:
+  CycleTable(const CostModel &model, const std::vector<LayerSpec> &layers)
+      : model(model), layers(layers) {
+    std::map<std::vector<double>, size_t> first;
+    for (size_t l = 0; l < layers.size(); ++l)
+      shapeOf.push_back(
+          first.try_emplace(costInputs(layers[l]), l).first->second);
+  }
+
+  double operator()(size_t layer, int64_t h, int64_t w) {
+    size_t shape = shapeOf[layer];
+    auto [it, fresh] = memo.try_emplace(std::make_tuple(shape, h, w), 0.0);
+    if (fresh)
+      it->second = model.layerCycles(layers[shape], h, w);
+    return it->second;
+  }
+
+private:
+  /// Everything layerCycles reads of a layer.
+  static std::vector<double> costInputs(const LayerSpec &l) {
+    const LayerSpec::Attention &a = l.attention;
+    std::vector<double> key = {l.flops,
+                               static_cast<double>(l.halfPrecision),
+                               static_cast<double>(l.m),
+                               static_cast<double>(l.n),
+                               static_cast<double>(l.k),
+                               static_cast<double>(l.elementBytes),
+                               static_cast<double>(l.normedLhs),
+                               static_cast<double>(l.columnVectors),
+                               static_cast<double>(l.contractionVectors),
+                               static_cast<double>(l.outputBlocks),
+                               static_cast<double>(a.batch),
+                               static_cast<double>(a.queries),
+                               static_cast<double>(a.keys),
+                               static_cast<double>(a.heads),
+                               static_cast<double>(a.kvHeads),
+                               static_cast<double>(a.headDim),
+                               static_cast<double>(a.valueDim),
+                               static_cast<double>(a.masked)};
+    for (bool varies : a.maskVaries)
+      key.push_back(varies);
+    return key;
+  }
+
+  const CostModel &model;
+  const std::vector<LayerSpec> &layers;
+  std::vector<size_t> shapeOf; // The first layer of the same shape.
+  absl::flat_hash_map<std::tuple<size_t, int64_t, int64_t>, double> memo;
+};
+
+/// The fewest rows of width `w` on which layer `layer` meets `cycles` and
+/// holds `memoryArea` PEs' worth of data; `height + 1` when none does.
+int64_t rowsFor(CycleTable &layerCycles, size_t layer, int64_t w, double cycles,
+                int64_t memoryArea, int64_t height) {
   int64_t lo = std::max<int64_t>(1, ceilDiv(memoryArea, w));
-  if (lo > height || model.layerCycles(layer, height, w) > cycles)
+  if (lo > height || layerCycles(layer, height, w) > cycles)
     return height + 1;
   int64_t hi = height;
   while (lo < hi) {
     int64_t mid = (lo + hi) / 2;
-    if (model.layerCycles(layer, mid, w) <= cycles)
+    if (layerCycles(layer, mid, w) <= cycles)
       hi = mid;
     else
       lo = mid + 1;
@@ -178,7 +235,8 @@ namespace {
 /// PEs its resident bytes take.
 absl::StatusOr<Placement> placePipelinedScaled(
     const TargetDesc &target, const std::vector<LayerSpec> &layers,
-    const PlaceOptions &options, const std::vector<double> &memoryScale) {
+    const PlaceOptions &options, const std::vector<double> &memoryScale,
+    CycleTable &layerCycles) {
   CostModel model(target);
   const Rect &usable = target.usable;
   int64_t sram = target.usableSramBytes();
@@ -302,7 +360,7 @@ absl::StatusOr<Placement> placePipelinedScaled(
     freeMemory.push_back(memoryArea[l]);
   auto rows = [&](size_t i, int64_t w) {
     return std::min(
-        rowsFor(model, layers[free[i]], w, stage, freeMemory[i], usable.height),
+        rowsFor(layerCycles, free[i], w, stage, freeMemory[i], usable.height),
         usable.height + 1);
   };
   // Rows the layers at a strip's ends need so that what crosses to the
@@ -451,8 +509,7 @@ absl::StatusOr<Placement> placePipelinedScaled(
         return std::numeric_limits<double>::infinity();
       std::vector<double> cycles(height.size());
       auto cyclesAt = [&](size_t i) {
-        return model.layerCycles(layers[free[strip.begin + i]], height[i],
-                                 width);
+        return layerCycles(free[strip.begin + i], height[i], width);
       };
       for (size_t i = 0; i < height.size(); ++i)
         cycles[i] = cyclesAt(i);
@@ -589,9 +646,11 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
   // fits.
   int64_t sram = target.usableSramBytes();
   std::vector<double> memoryScale(layers.size(), 1.0);
+  CostModel model(target);
+  CycleTable layerCycles(model, layers);
   for (int round = 0;; ++round) {
     absl::StatusOr<Placement> placement =
-        placePipelinedScaled(target, layers, options, memoryScale);
+        placePipelinedScaled(target, layers, options, memoryScale, layerCycles);
     if (!placement.ok())
       return placement;
     const PlacedLayer *over = nullptr;
@@ -599,13 +658,18 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
       const PlacedLayer &placed = placement->layers[l];
       if (placed.sramBytesPerPE <= sram)
         continue;
-      memoryScale[l] *= 1.05 * placed.sramBytesPerPE / sram;
+      // The fullest PE holds about its share of the region: the region,
+      // not just the memory it was sized for, grows in proportion.
+      double placedScale = static_cast<double>(placed.region.area()) /
+                           std::max<int64_t>(1, memoryPEs(layers[l], sram));
+      memoryScale[l] = std::max(memoryScale[l], placedScale) * 1.05 *
+                       placed.sramBytesPerPE / sram;
       if (!over || placed.sramBytesPerPE > over->sramBytesPerPE)
         over = &placed;
     }
     if (!over)
       return placement;
-    if (round == 4)
+    if (round == 7)
       return absl::ResourceExhaustedError(absl::StrCat(
           "layer ", over->name, "'s fullest PE needs ",
           kib(over->sramBytesPerPE), " on its ", over->region.width, "x",

@@ -236,6 +236,7 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
       t.set_panels(tiling.panels);
       t.set_key_chunks(tiling.keyChunks);
       t.set_key_blocks(tiling.keyBlocks);
+      t.set_query_cols(tiling.queryCols);
     }
     for (StreamOp tile : place.getTiles().front().getOps<StreamOp>()) {
       plan::StreamTile &t = *l.add_tiles();

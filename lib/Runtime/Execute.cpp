@@ -170,8 +170,8 @@ place::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
 
 place::AttentionTiling attentionTilingOf(const plan::Layer &l) {
   const plan::AttentionTiling &a = l.attention();
-  return place::AttentionTiling{a.grid_rows(), a.grid_cols(), a.key_chunks(),
-                                a.panels(), a.key_blocks()};
+  return place::AttentionTiling{a.grid_rows(), a.grid_cols(),  a.key_chunks(),
+                                a.panels(),    a.key_blocks(), a.query_cols()};
 }
 
 absl::StatusOr<Array> readTensorFile(const std::string &path) {
@@ -474,18 +474,21 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
     Rect r = plan::toRect(layer.region());
     double pairs = static_cast<double>(a.batch()) * a.heads();
     if (a.grid_rows() < 1 || a.grid_rows() > std::min(r.height, a.queries()) ||
-        a.key_chunks() < 1 || a.key_chunks() > a.keys() ||
-        a.grid_cols() < a.key_chunks() || a.grid_cols() > r.width ||
-        a.grid_cols() % a.key_chunks() != 0 ||
-        a.grid_cols() / a.key_chunks() > pairs || a.key_blocks() < 1 ||
-        a.key_blocks() > a.keys() || a.panels() < 1 || a.panels() > a.keys())
+        a.key_chunks() < 1 || a.key_chunks() > a.keys() || a.query_cols() < 1 ||
+        static_cast<double>(a.query_cols()) * a.grid_rows() > a.queries() ||
+        a.grid_cols() > r.width ||
+        static_cast<double>(a.key_chunks()) * a.query_cols() > a.grid_cols() ||
+        a.grid_cols() % (a.key_chunks() * a.query_cols()) != 0 ||
+        a.grid_cols() / (a.key_chunks() * a.query_cols()) > pairs ||
+        a.key_blocks() < 1 || a.key_blocks() > a.keys() || a.panels() < 1 ||
+        a.panels() > a.keys())
       return absl::FailedPreconditionError(absl::StrCat(
           "layer ", layer.name(), "'s attention tiling (", a.grid_rows(), "x",
-          a.grid_cols(), " PEs, ", a.key_chunks(), " key chunks, ",
-          a.key_blocks(), " key blocks, ", a.panels(),
-          " panels) does not fit its ", r.width, "x", r.height, " PEs, ",
-          a.queries(), " queries, ", a.keys(), " keys and ", a.batch(), " x ",
-          a.heads(), " heads"));
+          a.grid_cols(), " PEs, ", a.query_cols(), " query column blocks, ",
+          a.key_chunks(), " key chunks, ", a.key_blocks(), " key blocks, ",
+          a.panels(), " panels) does not fit its ", r.width, "x", r.height,
+          " PEs, ", a.queries(), " queries, ", a.keys(), " keys and ",
+          a.batch(), " x ", a.heads(), " heads"));
     if (spec.elementBytes < 1 || spec.elementBytes > 8 ||
         static_cast<double>(a.keys()) *
                 (static_cast<double>(a.head_dim()) + a.value_dim()) *

@@ -301,7 +301,9 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
       if (r == AttentionRole::output && j % tiling.keyChunks != 0)
         return 0;
       auto [k0, k1] = place::CostModel::attentionKeys(spec, tiling, j);
-      auto [p0, p1] = partOf(keyed ? k1 - k0 : a.queries(), tiling.gridRows, i);
+      auto [p0, p1] =
+          keyed ? partOf(k1 - k0, tiling.gridRows, i)
+                : place::CostModel::attentionQueries(spec, tiling, i, j);
       auto [g0, g1] = place::CostModel::attentionPairs(spec, tiling, j);
       if (r == AttentionRole::mask)
         return saturated(
@@ -754,7 +756,7 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   // several chunks, the running output it passes on (or receives).
   PeMemory &mem = memoryOf(layer);
   auto working = [&](int64_t i, int64_t j) {
-    auto [q0, q1] = partOf(a.queries(), rowsOfGrid, i);
+    auto [q0, q1] = place::CostModel::attentionQueries(spec, tiling, i, j);
     auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, j);
     auto [k0, k1] = place::CostModel::attentionKeys(spec, tiling, j);
     int64_t kv = place::CostModel::attentionKvPairs(spec, tiling, j);
@@ -897,11 +899,14 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   // each pair group runs from its own panels; by default each pair's rows
   // run at once, its scores against every key in one product (each score is
   // its own chain), each block folded and accumulated from its slice.
-  int64_t groups = tiling.groups();
+  int64_t blocks = tiling.groups() * tiling.queryCols;
   if (perPeMath)
-    parallelFor(rowsOfGrid * groups, [&](int64_t item) {
-      auto [q0, q1] = partOf(sq, rowsOfGrid, item / groups);
-      int64_t first = item % groups * chunks;
+    parallelFor(rowsOfGrid * blocks, [&](int64_t item) {
+      // Grid row i of a group's query column block, from its first chunk
+      // column.
+      int64_t i = item / blocks, first = item % blocks * chunks;
+      auto [q0, q1] =
+          place::CostModel::attentionQueries(spec, tiling, i, first);
       auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, first);
       std::vector<Partial> parts(chunks);
       for (int64_t pair = p0; pair < p1 && q1 > q0; ++pair) {

@@ -183,6 +183,40 @@ TEST(CostModel, AttentionFoldsKeyBlocksSoItsScoresFitAnEighthOfTheSram) {
   EXPECT_EQ(model.attentionTiling(layer, 1000, 24).keyBlocks, 1);
 }
 
+TEST(CostModel, AttentionCutsItsQueriesOverColumnsWhenAPeCannotHoldThem) {
+  CostModel model = wse3Model();
+  // GPT-like: 16 heads of 64 over 2048 queries and keys, fp16.
+  LayerSpec layer;
+  layer.name = "attn";
+  layer.kind = "attention";
+  layer.elementBytes = 2;
+  layer.attention = {1, 2048, 2048, 16, 16, 64, 64};
+  int64_t sram = model.getTarget().usableSramBytes();
+  // On 160 x 28 PEs, 28 query blocks down the rows leave 74 queries per
+  // PE with ten key chunks; query column blocks bring it within 3/4 of SRAM.
+  AttentionTiling t = model.attentionTiling(layer, 28, 160);
+  EXPECT_EQ(t.groups(), 16);
+  EXPECT_GT(t.queryCols, 1);
+  EXPECT_EQ(t.gridCols, 16 * t.queryCols * t.keyChunks);
+  EXPECT_LE(CostModel::attentionPeakBytes(layer, t), sram * 3 / 4);
+  AttentionTiling chunksOnly = t;
+  chunksOnly.queryCols = 1;
+  chunksOnly.keyChunks = 10;
+  chunksOnly.gridCols = 160;
+  EXPECT_GT(CostModel::attentionPeakBytes(layer, chunksOnly), sram * 3 / 4);
+  // Column j's query block: query column block (j / chunks) % queryCols.
+  int64_t column = t.keyChunks; // Group 0's second query column block.
+  EXPECT_EQ(CostModel::attentionQueries(layer, t, 0, column),
+            partOf(2048, 28 * t.queryCols, 28));
+  EXPECT_EQ(CostModel::attentionPairs(layer, t, column),
+            std::make_pair(int64_t(0), int64_t(1)));
+  // Each query column block reads all of its group's keys and values.
+  EXPECT_EQ(CostModel::attentionBroadcastBytes(layer, t),
+            16 * t.queryCols * 2048 * 128 * 2);
+  // A tall region holds its queries down the rows: no query blocks.
+  EXPECT_EQ(model.attentionTiling(layer, 1000, 160).queryCols, 1);
+}
+
 TEST(CostModel, RowsPeakIsTheFirstPesShareOfEveryTensor) {
   LayerSpec gather;
   // A 1000-row table, 48 token rows of 512 bytes and one id vector.

@@ -158,6 +158,7 @@ plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
   a.set_panels(tiling.panels);
   a.set_key_chunks(tiling.keyChunks);
   a.set_key_blocks(tiling.keyBlocks);
+  a.set_query_cols(tiling.queryCols);
   return plan;
 }
 
@@ -179,9 +180,10 @@ absl::StatusOr<Array> runOnPes(const Problem &p, const plan::Plan &plan,
 /// with more).
 void expectPesAgree(const Problem &p, int64_t width, int64_t height,
                     int64_t gridRows, int64_t gridCols, int64_t keyChunks,
-                    int64_t panels, int64_t keyBlocks = 1) {
-  place::AttentionTiling tiling{gridRows, gridCols, keyChunks, panels,
-                                keyBlocks};
+                    int64_t panels, int64_t keyBlocks = 1,
+                    int64_t queryCols = 1) {
+  place::AttentionTiling tiling{gridRows, gridCols,  keyChunks,
+                                panels,   keyBlocks, queryCols};
   plan::Plan plan = attentionPlan(p, width, height, tiling, 1 << 20);
   absl::StatusOr<Array> host = runOnPes(p, plan, false);
   absl::StatusOr<Array> pes = runOnPes(p, plan, true);
@@ -235,6 +237,17 @@ TEST(Attention, KeyBlocksFoldIntoEachQuerysRunningSoftmax) {
   Problem masked{1, 6, 11, 3, 3, 4, 24, /*causal=*/false, /*masked=*/true};
   expectPesAgree(masked, 5, 5, 5, 3, 1, 2, /*keyBlocks=*/4);
   expectPesAgree(masked, 6, 5, 5, 6, 2, 1, /*keyBlocks=*/5);
+}
+
+TEST(Attention, QueryColumnBlocksSplitTheQueriesAcrossColumns) {
+  Problem gqa{2, 9, 9, 4, 2, 8, 8, /*causal=*/true, /*masked=*/false};
+  // 8 pairs in 2 groups, each group's 9 queries in 3 column blocks of 3
+  // grid rows (ragged: 9 / 9 blocks).
+  expectPesAgree(gqa, 6, 3, 3, 6, 1, 1, 1, /*queryCols=*/3);
+  // With two key chunks and two key blocks beside them.
+  expectPesAgree(gqa, 8, 2, 2, 8, 2, 1, 2, /*queryCols=*/2);
+  Problem masked{1, 6, 11, 3, 3, 4, 24, /*causal=*/false, /*masked=*/true};
+  expectPesAgree(masked, 6, 2, 2, 6, 1, 2, 1, /*queryCols=*/2);
 }
 
 TEST(Attention, ScoresCountAgainstThePesSram) {

@@ -70,6 +70,9 @@ struct LayerSpec {
   /// bias) or its contraction (a norm's scale and bias): each PE holds the
   /// slice its block needs.
   int64_t columnVectors = 0, contractionVectors = 0;
+  /// The most tensors of a product's output shape its PEs hold at once
+  /// (the product and an epilogue's result, or an unfused chain's).
+  int64_t outputBlocks = 2;
   /// For attention layers: `batch` x `heads` independent problems of
   /// `queries` rows against `keys` keys (num_kv_heads key/value heads, the
   /// query heads grouped over them).
@@ -126,23 +129,24 @@ struct SummaBroadcasts {
 };
 
 /// How an attention layer runs on an h x w rectangle. Its (batch, head)
-/// pairs are cut into groups and its keys into `keyChunks` chunks; grid
-/// column j serves group j / keyChunks against chunk j % keyChunks, so a
-/// group's queries sit in keyChunks columns side by side, each scoring them
-/// against its own keys. Query positions are cut into gridRows blocks
-/// down the rows, and each chunk's key and value positions likewise: every
-/// PE of a column passes its keys, then its values, down the column in
-/// panels. A PE takes its chunk's keys `keyBlocks` blocks at a time (the
-/// blocks' keys then values in `panels` panels each), so it holds the
-/// scores of one block only: it keeps each query's running maximum, sum and
-/// unnormalised output and rescales them as each block is folded in, in
-/// key order. With several chunks these running results are combined along
-/// the grid row (a row reduction to the group's first column, which keeps
-/// the output).
+/// pairs are cut into groups, its queries into `queryCols` column blocks
+/// and its keys into `keyChunks` chunks; grid column j serves group
+/// j / (queryCols x keyChunks), query column block (j / keyChunks) %
+/// queryCols and chunk j % keyChunks, so a group's query block sits in
+/// keyChunks columns side by side, each scoring it against its own keys.
+/// A column block's query positions are cut into gridRows blocks down the
+/// rows, and each chunk's key and value positions likewise: every PE of a
+/// column passes its keys, then its values, down the column in panels. A
+/// PE takes its chunk's keys `keyBlocks` blocks at a time (the blocks' keys
+/// then values in `panels` panels each), so it holds the scores of one
+/// block only: it keeps each query's running maximum, sum and unnormalised
+/// output and rescales them as each block is folded in, in key order. With
+/// several chunks these running results are combined along the grid row (a
+/// row reduction to the chunks' first column, which keeps the output).
 struct AttentionTiling {
   int64_t gridRows = 1, gridCols = 1, keyChunks = 1, panels = 1;
-  int64_t keyBlocks = 1;
-  int64_t groups() const { return gridCols / keyChunks; }
+  int64_t keyBlocks = 1, queryCols = 1;
+  int64_t groups() const { return gridCols / (keyChunks * queryCols); }
 };
 
 class CostModel {
@@ -175,8 +179,10 @@ public:
                                          int64_t w, bool transposed,
                                          bool weightsStreamed);
   /// The attention tiling of an attention layer on h x w (the plan records
-  /// it and wafer-run executes it): as many pair groups as columns allow,
-  /// the columns left over as key chunks; as few key blocks as keep a PE's
+  /// it and wafer-run executes it): as many pair groups as columns allow;
+  /// the columns left over cut the queries (the fewest column blocks, in
+  /// powers of two, that bring the fullest PE within three quarters of its
+  /// SRAM) and then the keys into chunks; as few key blocks as keep a PE's
   /// scores within an eighth of its SRAM, and about min(h, w) panels per
   /// chunk, more when a panel would fill more than an eighth.
   AttentionTiling attentionTiling(const LayerSpec &layer, int64_t h,
@@ -199,6 +205,10 @@ public:
   static int64_t attentionMaskElements(const LayerSpec &layer, int64_t p0,
                                        int64_t p1, int64_t queries,
                                        int64_t keys);
+  /// The query positions PE (row, column) of the grid holds: [begin, end).
+  static std::pair<int64_t, int64_t>
+  attentionQueries(const LayerSpec &layer, const AttentionTiling &tiling,
+                   int64_t row, int64_t column);
   /// The key positions of that column's chunk: [begin, end).
   static std::pair<int64_t, int64_t>
   attentionKeys(const LayerSpec &layer, const AttentionTiling &tiling,
@@ -240,8 +250,9 @@ public:
   /// The bytes the fullest PE of a matmul layer on h x w holds at once,
   /// as wafer-run lays the product out: its blocks of A (and of the norm's
   /// input that makes it), of B (when the weights stay resident), of the
-  /// output and one more output-shaped result (an epilogue's, or a split's
-  /// pieces), and the first panels it receives. The placer plans at least
+  /// output-shaped results alive at once (at least two: the product and an
+  /// epilogue's result, or a split's pieces), its slices of the layer's
+  /// vectors, and the first panels it receives. The placer plans at least
   /// this per PE.
   int64_t summaPeakBytes(const LayerSpec &layer, int64_t h, int64_t w,
                          bool weightsResident) const;

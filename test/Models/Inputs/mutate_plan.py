@@ -42,7 +42,7 @@ elif how == "pile-attention":
     # An attention layer's whole grid on one PE: its queries, keys, values,
     # output and score rows no longer fit there.
     layer = next(l for l in plan["layers"] if "attention" in l)
-    layer["attention"].update(grid_rows="1", grid_cols="1", panels="1")
+    layer["attention"].update(grid_rows="1", grid_cols="1", panels="1", query_cols="1")
     print(f"put all of {layer['name']}'s attention on one PE")
 elif how == "drop-combine":
     # The reduction that combines an attention layer's key chunks.

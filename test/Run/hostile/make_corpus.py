@@ -105,6 +105,10 @@ next(l for l in p["layers"] if "attention" in l)["attention"]["key_blocks"] = "0
 save("no-key-blocks.json", p, "key chunks, 0 key blocks")
 
 p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "attention" in l)["attention"]["query_cols"] = "4611686018427387904"
+save("query-cols.json", p, "4611686018427387904 query column blocks")
+
+p = json.loads(json.dumps(plan))
 next(l for l in p["layers"] if "attention" in l)["attention"]["keys"] = "4611686018427387904"
 save("attention-keys.json", p, "not the shapes its kernel reads")
 
