@@ -18,7 +18,8 @@ def Wafer_FlowKind : I32EnumAttr<"FlowKind", "what a flow carries", [
     I32EnumAttrCase<"row_broadcast", 4>,
     I32EnumAttrCase<"column_broadcast", 5>,
     I32EnumAttrCase<"row_reduction", 6>,
-    I32EnumAttrCase<"column_reduction", 7>]> {
+    I32EnumAttrCase<"column_reduction", 7>,
+    I32EnumAttrCase<"reshard", 8>]> {
   let cppNamespace = "::wafer";
 }
 
@@ -31,7 +32,8 @@ def Wafer_RoutingOp : Wafer_Op<"routing", [IsolatedFromAbove, NoTerminator,
     weight stream in weight-streaming mode, per matmul layer's SUMMA
     panel broadcasts along its region's rows and columns (an attention
     layer's key and value broadcast down its columns), and per row
-    normalisation before a product, the reduction of its partial sums. The
+    normalisation before a product, the reduction of its partial sums, and
+    per layer whose kernels regroup data across its PEs, its reshard. The
     attributes summarise the
     routing: the most colors any router carries at once against the
     routable `color_limit`, the most colors any PE terminates, the busiest
@@ -72,7 +74,10 @@ def Wafer_FlowOp : Wafer_Op<"flow", [HasParent<"RoutingOp">]> {
     carries the operand whose panels travel along the rows (columns); a
     `row_reduction` (`column_reduction`) likewise carries a normalisation's
     per-row partial sums back along the rows (up the columns) to the
-    region's first column (row), whose broadcast returns the statistics.
+    region's first column (row), whose broadcast returns the statistics. A
+    `reshard` carries what the layer's kernels regroup across its PEs (a
+    transpose, a reshape that changes the last dimension, a gather) along
+    every row and then down every column of its region.
 
     Example:
 

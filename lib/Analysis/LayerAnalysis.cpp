@@ -11,6 +11,7 @@
 #include "wafer/Analysis/LayerAnalysis.h"
 
 #include "wafer/Dialect/Wafer/WaferOps.h"
+#include "wafer/Place/Relayout.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/STLExtras.h"
@@ -337,6 +338,32 @@ static int64_t mostLiveOutputBlocks(const Layer &layer) {
   return most;
 }
 
+/// Bytes `layer`'s kernels regroup across its PEs (place::movesBetweenPes).
+static int64_t relayoutBytes(const Layer &layer) {
+  int64_t bytes = 0;
+  for (Operation *op : layer.ops) {
+    if (op->getNumResults() != 1)
+      continue;
+    auto result = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!result || !result.hasStaticShape() ||
+        !result.getElementType().isIntOrFloat())
+      continue;
+    std::vector<std::vector<int64_t>> operands;
+    for (Value operand : op->getOperands())
+      if (auto type = dyn_cast<RankedTensorType>(operand.getType()))
+        operands.emplace_back(type.getShape().begin(), type.getShape().end());
+    if (!place::movesBetweenPes(op->getName().getStringRef(), operands,
+                                std::vector<int64_t>(result.getShape().begin(),
+                                                     result.getShape().end())))
+      continue;
+    Type element = result.getElementType();
+    bytes +=
+        result.getNumElements() *
+        (element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8);
+  }
+  return bytes;
+}
+
 /// What `spec` needs to know of the tensors `layer` holds beyond its
 /// product's or attention's own: those held as whole rows, a product's
 /// vectors, and how many output-shaped blocks live at once.
@@ -429,6 +456,7 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
       }
     }
     describeHeldTensors(layer, spec);
+    spec.relayoutBytes = relayoutBytes(layer);
     specs.push_back(std::move(spec));
   }
   return specs;

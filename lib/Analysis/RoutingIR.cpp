@@ -116,7 +116,8 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
   }
   // Each matmul layer's SUMMA broadcasts over its own region (and the
   // reduction of a normalisation before it), each attention layer's keys
-  // and values down its columns.
+  // and values down its columns, and what any layer's kernels regroup
+  // across its PEs.
   place::CostModel model(target);
   std::vector<place::LayerSpec> specs = toLayerSpecs(layers);
   for (auto [index, spec] : llvm::enumerate(specs)) {
@@ -144,7 +145,9 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
           std::make_tuple(route::FlowKind::rowReduction, ".row-sums",
                           reductions.rowBytes),
           std::make_tuple(route::FlowKind::columnReduction, ".column-sums",
-                          reductions.columnBytes)}) {
+                          reductions.columnBytes),
+          std::make_tuple(route::FlowKind::reshard, ".reshard",
+                          region.area() > 1 ? spec.relayoutBytes : 0)}) {
       if (bytes == 0)
         continue;
       route::Flow flow;

@@ -368,6 +368,17 @@ int64_t CostModel::summaPeakBytes(const LayerSpec &layer, int64_t h, int64_t w,
 
 double CostModel::layerCycles(const LayerSpec &layer, int64_t h,
                               int64_t w) const {
+  // What its kernels regroup across its PEs, routed over every row and
+  // column of the region: the busiest lane carries bytes / min(h, w).
+  double reshard = layer.relayoutBytes > 0 && h * w > 1
+                       ? static_cast<double>(layer.relayoutBytes) /
+                             (std::min(h, w) * target.linkBytesPerCycle)
+                       : 0.0;
+  return reshard + kernelCycles(layer, h, w);
+}
+
+double CostModel::kernelCycles(const LayerSpec &layer, int64_t h,
+                               int64_t w) const {
   double compute = computeCycles(layer, h * w);
   if (layer.attention.valid()) {
     // The keys and values down the busiest column, two sweeps of panels

@@ -206,6 +206,7 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
     l.set_k(specs[index].k);
     l.set_half_precision(specs[index].halfPrecision);
     l.set_element_bytes(specs[index].elementBytes);
+    l.set_relayout_bytes(specs[index].relayoutBytes);
     if (specs[index].m > 0 && specs[index].n > 0 && specs[index].k > 0) {
       Rect r = plan::toRect(l.region());
       place::SummaTiling tiling =

@@ -43,13 +43,16 @@ const char *flowKindName(FlowKind kind) {
     return "row-reduction";
   case FlowKind::columnReduction:
     return "column-reduction";
+  case FlowKind::reshard:
+    return "reshard";
   }
   return "?";
 }
 
 bool isWithinLayer(FlowKind kind) {
   return kind == FlowKind::rowBroadcast || kind == FlowKind::columnBroadcast ||
-         kind == FlowKind::rowReduction || kind == FlowKind::columnReduction;
+         kind == FlowKind::rowReduction || kind == FlowKind::columnReduction ||
+         kind == FlowKind::reshard;
 }
 
 Rect Segment::footprint() const {
@@ -501,6 +504,14 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
         routed.segments.push_back(
             Segment{region.x, region.y + region.height - 1, region.height - 1,
                     region.width, Direction::north});
+    } else if (flow.kind == FlowKind::reshard) {
+      // Dimension order: along every row, then down every column.
+      if (region.width > 1)
+        routed.segments.push_back(Segment{region.x, region.y, region.width - 1,
+                                          region.height, Direction::east});
+      if (region.height > 1)
+        routed.segments.push_back(Segment{region.x, region.y, region.height - 1,
+                                          region.width, Direction::south});
     } else {
       routed.segments =
           bundle(flow.source, flow.destination, flow.kind == FlowKind::weights);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "onnx/onnx_pb.h"
 #include "wafer/Place/CostModel.h"
+#include "wafer/Place/Relayout.h"
 #include "wafer/Route/Router.h"
 #include "wafer/Runtime/Runtime.h"
 
@@ -124,7 +125,8 @@ route::Routing toRouting(const plan::Plan &plan) {
          {route::FlowKind::activation, route::FlowKind::input,
           route::FlowKind::output, route::FlowKind::weights,
           route::FlowKind::rowBroadcast, route::FlowKind::columnBroadcast,
-          route::FlowKind::rowReduction, route::FlowKind::columnReduction})
+          route::FlowKind::rowReduction, route::FlowKind::columnReduction,
+          route::FlowKind::reshard})
       if (f.kind() == route::flowKindName(kind))
         r.flow.kind = kind;
     r.flow.source = plan::toRect(f.source());
@@ -144,6 +146,30 @@ route::Routing toRouting(const plan::Plan &plan) {
 
 } // namespace
 
+std::vector<double> relayoutBytes(const plan::Plan &plan) {
+  std::vector<double> bytes(plan.layers_size(), 0.0);
+  for (const plan::Kernel &k : plan.kernels()) {
+    if (k.layer() < 0 || k.layer() >= plan.layers_size() ||
+        k.results_size() != 1 || k.results(0) < 0 ||
+        k.results(0) >= plan.tensors_size())
+      continue;
+    std::vector<std::vector<int64_t>> operands;
+    for (int64_t id : k.operands())
+      if (id >= 0 && id < plan.tensors_size())
+        operands.emplace_back(plan.tensors(id).shape().begin(),
+                              plan.tensors(id).shape().end());
+    const plan::Tensor &result = plan.tensors(k.results(0));
+    std::vector<int64_t> shape(result.shape().begin(), result.shape().end());
+    if (!place::movesBetweenPes(k.op(), operands, shape))
+      continue;
+    double elements = 1;
+    for (int64_t d : shape)
+      elements *= static_cast<double>(d);
+    bytes[k.layer()] += elements * plan::elementBytes(result.element_type());
+  }
+  return bytes;
+}
+
 place::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
   place::LayerSpec spec;
   spec.normedLhs = normedLhs;
@@ -154,6 +180,7 @@ place::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
   spec.k = l.k();
   spec.halfPrecision = l.half_precision();
   spec.elementBytes = l.element_bytes() ? l.element_bytes() : 4;
+  spec.relayoutBytes = l.relayout_bytes();
   if (l.has_attention()) {
     const plan::AttentionTiling &t = l.attention();
     place::LayerSpec::Attention &a = spec.attention;
@@ -526,6 +553,34 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
             absl::StrCat("layer ", layer.name(), "'s ", kind, " carries ",
                          f->bytes(), " bytes; it must carry ", bytes));
     }
+  }
+
+  // What a layer's kernels regroup across its PEs (a transpose, a reshape
+  // that changes the last dimension, a gather) crosses its region on its
+  // routed reshard; the plan's count, which the cost model reads, is
+  // theirs.
+  std::vector<double> regrouped = relayoutBytes(plan);
+  for (int64_t l = 0; l < layers; ++l) {
+    const plan::Layer &layer = plan.layers(l);
+    if (static_cast<double>(layer.relayout_bytes()) != regrouped[l])
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s plan says its kernels regroup ",
+          layer.relayout_bytes(), " bytes across its PEs; they regroup ",
+          regrouped[l]));
+    Rect r = plan::toRect(layer.region());
+    if (regrouped[l] == 0 || r.area() == 1)
+      continue;
+    const plan::Flow *f = withinLayer(l, "reshard");
+    if (!f)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), " regroups ", regrouped[l],
+          " bytes across its ", r.width, "x", r.height,
+          " PEs (a transpose, reshape or gather) but no reshard within it is "
+          "routed"));
+    if (f->bytes() < regrouped[l])
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s reshard carries ", f->bytes(),
+          " bytes; its kernels regroup ", regrouped[l]));
   }
 
   // A tensor read in another layer than it was made in must arrive on a

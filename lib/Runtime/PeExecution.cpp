@@ -162,6 +162,7 @@ PeExecutor::PeExecutor(const plan::Plan &plan, bool perPeMath)
   for (int64_t id : plan.inputs())
     isInput[id] = true;
   lastKernel.assign(layers, -1);
+  regrouped = relayoutBytes(plan);
   for (int64_t i = 0; i < plan.kernels_size(); ++i) {
     const plan::Kernel &k = plan.kernels(i);
     if (k.layer() < 0)
@@ -944,6 +945,9 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
 
 void PeExecutor::endLayer(int64_t layer) {
   PeMemory &mem = memoryOf(layer);
+  // checkPlan has found its reshard routed where it spans more than a PE.
+  if (plan::toRect(plan.layers(layer).region()).area() > 1)
+    stats.reshardBytes += static_cast<int64_t>(regrouped[layer]);
   if (mem.peakBytes() > stats.peakBytes) {
     stats.peakBytes = mem.peakBytes();
     stats.peakLayer = plan.layers(layer).name();

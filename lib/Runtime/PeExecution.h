@@ -77,6 +77,9 @@ private:
 
 /// What the cost model needs to know of a plan's layer (Execute.cpp).
 place::LayerSpec layerSpec(const plan::Layer &layer, bool normedLhs);
+/// Bytes each layer's kernels regroup across its PEs
+/// (place::movesBetweenPes), by layer (Execute.cpp).
+std::vector<double> relayoutBytes(const plan::Plan &plan);
 /// The attention tiling a plan's attention layer records.
 place::AttentionTiling attentionTilingOf(const plan::Layer &layer);
 
@@ -134,6 +137,7 @@ private:
   std::vector<int64_t> producer;   // Layer making each tensor; -1 none.
   std::vector<bool> isInput;       // Graph inputs, by tensor id.
   std::vector<int64_t> lastKernel; // Last kernel of each layer.
+  std::vector<double> regrouped;   // relayoutBytes, by layer.
   std::map<std::pair<int64_t, int64_t>, int64_t> lastUse; // (tensor, layer)
   std::map<std::pair<int64_t, int64_t>, bool> leaves;     // Read outside layer.
   std::map<std::pair<int64_t, int64_t>, const plan::Flow *> flowInto;

@@ -84,3 +84,56 @@ module attributes {wafer.target = #wafer.target<name = "t", rows = 8, cols = 8,
     }
   }
 }
+
+// -----
+
+// A layer whose kernels regroup data across its PEs (here a transpose after
+// the product, 8x64 floats) routes it as its reshard: along every row, then
+// down every column of its region.
+// CHECK-LABEL: wafer.routing for @f
+// CHECK: wafer.flow "fc.reshard" reshard from <x = 0, y = 0, width = 4, height = 2> to <x = 0, y = 0, width = 4, height = 2> bytes(2048) color({{[0-9]+}}) active[0, 0] route([0, 0, 3, 2, 0, 0, 0, 1, 4, 2])
+module attributes {wafer.target = #wafer.target<name = "t", rows = 8, cols = 8,
+    usable = #wafer.region<x = 0, y = 0, width = 8, height = 8>,
+    sram_bytes = 49152, sram_reserve_bytes = 6144, clock_mhz = 1100,
+    fp32_flops_per_cycle = 2, fp16_flops_per_cycle = 16,
+    link_bytes_per_cycle = 4, colors = 24, reserved_colors = 6,
+    input_queues = 8, edge_io_bytes_per_second = 150000000000,
+    weight_memory_bytes_per_second = 150000000000,
+    weight_memory_bytes = 12000000000000>} {
+  func.func @f(%x: tensor<8x64xf32>) -> tensor<64x8xf32> {
+    %w = wafer.weight "w" at "m.bin"[0, 16384] : tensor<64x64xf32>
+    %y = wafer.matmul %x, %w : tensor<8x64xf32>, tensor<64x64xf32> -> tensor<8x64xf32> loc("fc")
+    %t = wafer.transpose %y {permutation = array<i64: 1, 0>} : tensor<8x64xf32> -> tensor<64x8xf32> loc("fc.t")
+    return %t : tensor<64x8xf32>
+  }
+  wafer.placement for @f mode(pipelined) attributes {lower_bound_cycles = 1 : i64, passes = 1 : i64, predicted_cycles = 1 : i64, slot_bytes = 0 : i64} {
+    wafer.place "fc" at <x = 0, y = 0, width = 4, height = 2> sram(4096) cycles[0, 1] {
+    }
+  }
+}
+
+// -----
+
+// A reshape that keeps the last dimension keeps every row where it is: no
+// reshard.
+// CHECK-LABEL: wafer.routing for @f
+// CHECK-NOT: reshard
+module attributes {wafer.target = #wafer.target<name = "t", rows = 8, cols = 8,
+    usable = #wafer.region<x = 0, y = 0, width = 8, height = 8>,
+    sram_bytes = 49152, sram_reserve_bytes = 6144, clock_mhz = 1100,
+    fp32_flops_per_cycle = 2, fp16_flops_per_cycle = 16,
+    link_bytes_per_cycle = 4, colors = 24, reserved_colors = 6,
+    input_queues = 8, edge_io_bytes_per_second = 150000000000,
+    weight_memory_bytes_per_second = 150000000000,
+    weight_memory_bytes = 12000000000000>} {
+  func.func @f(%x: tensor<8x64xf32>) -> tensor<2x4x64xf32> {
+    %w = wafer.weight "w" at "m.bin"[0, 16384] : tensor<64x64xf32>
+    %y = wafer.matmul %x, %w : tensor<8x64xf32>, tensor<64x64xf32> -> tensor<8x64xf32> loc("fc")
+    %r = wafer.reshape %y : tensor<8x64xf32> -> tensor<2x4x64xf32> loc("fc.r")
+    return %r : tensor<2x4x64xf32>
+  }
+  wafer.placement for @f mode(pipelined) attributes {lower_bound_cycles = 1 : i64, passes = 1 : i64, predicted_cycles = 1 : i64, slot_bytes = 0 : i64} {
+    wafer.place "fc" at <x = 0, y = 0, width = 4, height = 2> sram(4096) cycles[0, 1] {
+    }
+  }
+}

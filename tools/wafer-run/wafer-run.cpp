@@ -52,7 +52,7 @@ void printPes(const runtime::PeStats &pe, bool json) {
              "%lld, \"summa_panels\": %lld, \"attention_panels\": %lld, "
              "\"broadcast_bytes\": %lld, \"reduction_bytes\": %lld, "
              "\"flow_bytes\": %lld, \"stream_bytes\": %lld, "
-             "\"layers_over_plan\": %lld},\n"
+             "\"layers_over_plan\": %lld, \"reshard_bytes\": %lld},\n"
            : "PEs: fullest PE %s of layer %s holds %lld of its %lld bytes "
              "(compiler planned %lld); %lld SUMMA panels, %lld attention "
              "panels, %lld bytes broadcast, %lld reduced, %lld over flows, "
@@ -67,7 +67,8 @@ void printPes(const runtime::PeStats &pe, bool json) {
               static_cast<long long>(pe.reductionBytes),
               static_cast<long long>(pe.flowBytes),
               static_cast<long long>(pe.streamBytes),
-              static_cast<long long>(pe.layersOverPlan));
+              static_cast<long long>(pe.layersOverPlan),
+              static_cast<long long>(pe.reshardBytes));
   // The plan's SRAM per PE is the compiler's claim; a PE may hold more
   // while it still fits, but then the placement was planned on less.
   if (!json && pe.layersOverPlan > 0)

@@ -217,6 +217,21 @@ TEST(CostModel, AttentionCutsItsQueriesOverColumnsWhenAPeCannotHoldThem) {
   EXPECT_EQ(model.attentionTiling(layer, 1000, 160).queryCols, 1);
 }
 
+TEST(CostModel, AReshardAddsItsBusiestLaneAfterTheKernels) {
+  CostModel model = wse3Model();
+  LayerSpec layer;
+  layer.flops = 1e6;
+  double kernels = model.layerCycles(layer, 8, 32);
+  layer.relayoutBytes = 4096;
+  double link = model.getTarget().linkBytesPerCycle;
+  // Over the 8 rows' links (the shorter side).
+  EXPECT_DOUBLE_EQ(model.layerCycles(layer, 8, 32),
+                   kernels + 4096 / (8 * link));
+  // One PE regroups nothing across PEs.
+  layer.flops = 0;
+  EXPECT_DOUBLE_EQ(model.layerCycles(layer, 1, 1), 0);
+}
+
 TEST(CostModel, RowsPeakIsTheFirstPesShareOfEveryTensor) {
   LayerSpec gather;
   // A 1000-row table, 48 token rows of 512 bytes and one id vector.

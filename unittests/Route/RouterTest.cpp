@@ -193,4 +193,28 @@ TEST(Router, ReductionsRunBackAlongTheirLinesToTheFirstPe) {
   EXPECT_TRUE(none->flows[0].segments.empty());
 }
 
+TEST(Router, ReshardsCrossEveryRowThenEveryColumn) {
+  TargetDesc t = grid(8, 8);
+  Rect region{2, 1, 4, 3};
+  Flow reshard = flow("qkv.reshard", region, region, 120);
+  reshard.kind = FlowKind::reshard;
+  absl::StatusOr<Routing> r = routeFlows(t, {reshard});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->flows[0].segments.size(), 2u);
+  const Segment &east = r->flows[0].segments[0];
+  EXPECT_EQ(east.direction, Direction::east);
+  EXPECT_EQ(east.x, 2);
+  EXPECT_EQ(east.length, 3);
+  EXPECT_EQ(east.lanes, 3);
+  const Segment &south = r->flows[0].segments[1];
+  EXPECT_EQ(south.direction, Direction::south);
+  EXPECT_EQ(south.length, 2);
+  EXPECT_EQ(south.lanes, 4);
+  // 120 bytes over the 3 rows' links: the busiest carries 40.
+  EXPECT_DOUBLE_EQ(r->maxLinkLoad, 40);
+  EXPECT_TRUE(isWithinLayer(FlowKind::reshard));
+  EXPECT_STREQ(flowKindName(FlowKind::reshard), "reshard");
+  EXPECT_EQ(checkRouting(t, *r), "");
+}
+
 } // namespace

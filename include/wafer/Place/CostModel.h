@@ -17,6 +17,8 @@
 //   attention = max(compute on the grid's PEs, keys and values down the
 //              busiest column / link) + 2 x key blocks x panels x step
 //              overhead (+ key chunks + step overhead to combine the chunks)
+//   + reshard = bytes a layer's kernels regroup across its PEs /
+//              (min(h, w) x link), after the rest
 //   stream   = bytes / (off-wafer bytes per cycle)
 //   transfer = bytes / (boundary PEs x link bytes per cycle) + hops
 //
@@ -70,6 +72,10 @@ struct LayerSpec {
   /// bias) or its contraction (a norm's scale and bias): each PE holds the
   /// slice its block needs.
   int64_t columnVectors = 0, contractionVectors = 0;
+  /// Bytes its kernels regroup across its PEs each step (transposes,
+  /// reshapes that change the last dimension, gathers: movesBetweenPes),
+  /// routed as its `reshard` flow.
+  int64_t relayoutBytes = 0;
   /// The most tensors of a product's output shape its PEs hold at once
   /// (the product and an epilogue's result, or an unfused chain's).
   int64_t outputBlocks = 2;
@@ -269,6 +275,8 @@ public:
   const TargetDesc &getTarget() const { return target; }
 
 private:
+  /// A layer's cycles on h x w without its reshard.
+  double kernelCycles(const LayerSpec &layer, int64_t h, int64_t w) const;
   /// A matmul's cycles on h x w laid out as `transposed` says.
   double summaCycles(const LayerSpec &layer, int64_t h, int64_t w,
                      bool transposed) const;

@@ -39,8 +39,9 @@ struct Segment {
 /// a layer's weight stream, a matmul's SUMMA panels (or an attention
 /// layer's keys and values) broadcast along the rows or the columns of its
 /// own region, or the partial sums of a row normalisation reduced along them
-/// toward the region's first column (row) (source and destination are the
-/// region for the last four).
+/// toward the region's first column (row), or what a layer's kernels
+/// regroup across its PEs (a reshard, over every row and column of its
+/// region) (source and destination are the region for the last five).
 enum class FlowKind {
   activation,
   input,
@@ -49,7 +50,8 @@ enum class FlowKind {
   rowBroadcast,
   columnBroadcast,
   rowReduction,
-  columnReduction
+  columnReduction,
+  reshard
 };
 /// Whether the flow stays within its layer's region on a fixed route.
 bool isWithinLayer(FlowKind kind);

@@ -77,6 +77,7 @@ struct PeStats {
   int64_t broadcastBytes = 0;  // Panel bytes PEs received over broadcasts.
   int64_t reductionBytes = 0;  // Norms' partial sums reduced along lines.
   int64_t flowBytes = 0;       // Activation bytes that entered layers.
+  int64_t reshardBytes = 0;    // Bytes kernels regrouped across layers' PEs.
   int64_t streamBytes = 0;     // Weight bytes PEs took from stream tiles.
   /// The fullest PE of any layer: its bytes, where it is, and what the
   /// compiler planned per PE for that layer.

@@ -132,6 +132,14 @@ p = json.loads(json.dumps(plan))
 next(l for l in p["layers"] if "summa" in l)["m"] = "4611686018427387904"
 save("huge-product.json", p, ": more than a tensor may hold")
 
+p = json.loads(json.dumps(plan))
+p["flows"] = [f for f in p["flows"] if f["kind"] != "reshard"]
+save("no-reshard.json", p, "(a transpose, reshape or gather) but no reshard within it is routed")
+
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if int(l.get("relayout_bytes", 0)) > 0)["relayout_bytes"] = "0"
+save("hidden-reshard.json", p, "'s plan says its kernels regroup 0 bytes across its PEs")
+
 with open(os.path.join(here, "MANIFEST"), "w") as f:
     for name, expected in manifest:
         f.write(f"{name}\t{expected}\n")

@@ -1,0 +1,33 @@
+//===- Relayout.h - kernels that move data between a layer's PEs -*- C++
+//-*-===//
+//
+// Within a layer, wafer-run keeps a tensor where its layout puts it (whole
+// rows of its last dimension spread over the region's PEs, or a product's or
+// attention's blocks). A kernel that regroups those rows — a transpose, a
+// reshape that changes the last dimension, a slice or concat that changes
+// the number of rows, a gather of table rows — reads elements other PEs
+// hold: its result crosses the region. The compiler routes these bytes as
+// the layer's `reshard` flow and wafer-run requires it; both decide with
+// this one rule. MLIR-free.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WAFER_PLACE_RELAYOUT_H
+#define WAFER_PLACE_RELAYOUT_H
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace wafer::place {
+
+/// Whether kernel `op` (e.g. "wafer.transpose") with operands of
+/// `operandShapes` and a result of `resultShape` regroups its result's rows
+/// across its layer's PEs.
+bool movesBetweenPes(std::string_view op,
+                     const std::vector<std::vector<int64_t>> &operandShapes,
+                     const std::vector<int64_t> &resultShape);
+
+} // namespace wafer::place
+
+#endif // WAFER_PLACE_RELAYOUT_H

@@ -1,0 +1,43 @@
+//===- Relayout.cpp - kernels that move data between a layer's PEs --------===//
+
+#include "wafer/Place/Relayout.h"
+
+namespace wafer::place {
+namespace {
+
+/// Rows of the last dimension (a scalar is one row).
+int64_t rowsOf(const std::vector<int64_t> &shape) {
+  int64_t rows = 1;
+  for (size_t d = 0; d + 1 < shape.size(); ++d)
+    rows *= shape[d];
+  return rows;
+}
+
+int64_t lastOf(const std::vector<int64_t> &shape) {
+  return shape.empty() ? 1 : shape.back();
+}
+
+} // namespace
+
+bool movesBetweenPes(std::string_view op,
+                     const std::vector<std::vector<int64_t>> &operandShapes,
+                     const std::vector<int64_t> &resultShape) {
+  if (op == "wafer.transpose" || op == "wafer.gather")
+    return true;
+  if (operandShapes.empty())
+    return false;
+  const std::vector<int64_t> &input = operandShapes.front();
+  // Rows stay whole and in order: the same rows, cut or joined along the
+  // last dimension, stay where they are.
+  if (op == "wafer.reshape")
+    return lastOf(input) != lastOf(resultShape);
+  if (op == "wafer.slice" || op == "wafer.concat") {
+    for (const std::vector<int64_t> &shape : operandShapes)
+      if (rowsOf(shape) != rowsOf(resultShape))
+        return true;
+    return false;
+  }
+  return false;
+}
+
+} // namespace wafer::place
