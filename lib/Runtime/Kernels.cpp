@@ -1,7 +1,9 @@
 //===- Kernels.cpp - host math for the plan's kernels ---------------------===//
 //
 // fp32 math with a fixed order of reduction, so results are the same run to
-// run. Matrix products use Eigen.
+// run. Matrix products are chains of fused multiply-adds in contraction
+// order (an AVX2 micro-kernel where the CPU has FMA); Eigen does the
+// transposes and the vectorised transcendental functions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -568,6 +570,11 @@ void accumulateProduct(const float *a, int64_t lda, const float *b, int64_t ldb,
                        float *c, int64_t ldc, int64_t rows, int64_t k,
                        int64_t n) {
   chainProduct<true>(ChainOperands{a, lda, b, ldb, c, ldc, rows, k, n});
+}
+
+void productInto(const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float *c, int64_t ldc, int64_t rows, int64_t k, int64_t n) {
+  chainProduct<false>(ChainOperands{a, lda, b, ldb, c, ldc, rows, k, n});
 }
 
 void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,

@@ -47,6 +47,11 @@ void accumulateProduct(const float *a, int64_t lda, const float *b, int64_t ldb,
                        float *c, int64_t ldc, int64_t rows, int64_t k,
                        int64_t n);
 
+/// C = A B with the same chains started from zero: accumulateProduct onto
+/// a zero C, bit for bit, without filling it first.
+void productInto(const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float *c, int64_t ldc, int64_t rows, int64_t k, int64_t n);
+
 /// Normalises one row of `n` in place (layer_norm, or rms_norm without the
 /// mean) as the `blocks` PEs that hold it in consecutive slices compute it:
 /// each sums its slice's values and squares in double, in order; the partial

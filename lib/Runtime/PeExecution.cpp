@@ -919,12 +919,16 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   else
     parallelFor(a.batch() * heads, [&](int64_t pair) {
       int64_t b = pair / heads, h = pair % heads, g = h / group;
-      std::vector<float> keysT(dh * sk), scores(sq * sk, 0.0f);
+      // Reused by the thread's next pair: every element is written first.
+      thread_local std::vector<float> keysT, scores;
+      thread_local std::vector<Partial> parts;
+      keysT.resize(dh * sk);
+      scores.resize(sq * sk);
+      parts.resize(chunks);
       transposeInto(&key.floats[b * sk * key.shape[2] + g * dh], key.shape[2],
                     sk, dh, keysT.data());
-      accumulateProduct(&q.floats[b * sq * q.shape[2] + h * dh], q.shape[2],
-                        keysT.data(), sk, scores.data(), sk, sq, dh, sk);
-      std::vector<Partial> parts(chunks);
+      productInto(&q.floats[b * sq * q.shape[2] + h * dh], q.shape[2],
+                  keysT.data(), sk, scores.data(), sk, sq, dh, sk);
       for (int64_t c = 0; c < chunks; ++c) {
         auto [c0, c1] = place::CostModel::attentionKeys(spec, tiling, c);
         Partial &p = parts[c];

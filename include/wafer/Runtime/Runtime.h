@@ -125,6 +125,9 @@ private:
   RunOptions options;
   std::vector<Array> parameters; // Weights and constants, by tensor id.
   std::vector<bool> loaded;
+  /// The last run's values, by tensor id: their storage is reused for the
+  /// next run's results of the same type and shape.
+  std::vector<Array> recycled;
   std::unique_ptr<PeExecutor> pes;
 };
 
