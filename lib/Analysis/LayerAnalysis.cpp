@@ -428,6 +428,12 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
       spec.n = out.back();
       spec.m = numElements(matmul.getResult()) / std::max<int64_t>(spec.n, 1);
       spec.k = matmul.getTransposeLhs() ? lhs[lhs.size() - 2] : lhs.back();
+      ArrayRef<int64_t> rhs = matmul.getRhs().getType().getShape();
+      int64_t rhsBatches = 1;
+      for (int64_t d : rhs.drop_back(2))
+        rhsBatches *= d;
+      if (rhsBatches > 1 && out.size() >= 2)
+        spec.rhsBatchRows = out[out.size() - 2];
       spec.normedLhs =
           !matmul.getTransposeLhs() &&
           isRowNormInLayer(matmul.getLhs().getDefiningOp(), analysis, &layer);

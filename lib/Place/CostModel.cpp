@@ -93,6 +93,18 @@ SummaTiling CostModel::summaTiling(const LayerSpec &layer, int64_t h,
   return summaTiling(layer, h, w, transposedSumma(layer, h, w));
 }
 
+namespace {
+/// The most batches of B a block of `rows` consecutive output rows spans
+/// (one B panel each): a run of r rows crosses at most (r + b - 2) / b + 1
+/// batches of b rows.
+int64_t rhsSpans(const LayerSpec &layer, int64_t rows) {
+  int64_t b = layer.rhsBatchRows;
+  if (b <= 0 || rows <= 1)
+    return 1;
+  return std::min((rows + b - 2) / b + 1, rows);
+}
+} // namespace
+
 SummaTiling CostModel::summaTiling(const LayerSpec &layer, int64_t h, int64_t w,
                                    bool transposed) const {
   SummaTiling t;
@@ -105,9 +117,9 @@ SummaTiling CostModel::summaTiling(const LayerSpec &layer, int64_t h, int64_t w,
   // the panels a PE receives would fill more than a quarter of its SRAM.
   int64_t mBlocks = t.transposed ? t.gridCols : t.gridRows;
   int64_t nBlocks = t.transposed ? t.gridRows : t.gridCols;
+  int64_t rows = ceilDiv(layer.m, mBlocks);
   int64_t perColumn =
-      ((layer.m + mBlocks - 1) / mBlocks + (layer.n + nBlocks - 1) / nBlocks) *
-      4;
+      (rows + rhsSpans(layer, rows) * ceilDiv(layer.n, nBlocks)) * 4;
   int64_t width =
       std::max<int64_t>(1, target.usableSramBytes() / 4 / perColumn);
   int64_t needed = (layer.k + width - 1) / width;
@@ -361,7 +373,8 @@ int64_t CostModel::summaPeakBytes(const LayerSpec &layer, int64_t h, int64_t w,
   double vectors =
       static_cast<double>(layer.columnVectors) * cols +
       static_cast<double>(layer.contractionVectors) * ceilDiv(layer.k, nBlocks);
-  double panels = static_cast<double>(rows + cols) * ceilDiv(layer.k, t.panels);
+  double panels = static_cast<double>(rows + rhsSpans(layer, rows) * cols) *
+                  ceilDiv(layer.k, t.panels);
   return static_cast<int64_t>(std::min(
       (a + b + output + vectors) * layer.elementBytes + panels * 4, 0x1p62));
 }

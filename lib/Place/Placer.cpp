@@ -166,6 +166,7 @@ private:
                                static_cast<double>(l.contractionVectors),
                                static_cast<double>(l.outputBlocks),
                                static_cast<double>(l.relayoutBytes),
+                               static_cast<double>(l.rhsBatchRows),
                                static_cast<double>(a.batch),
                                static_cast<double>(a.queries),
                                static_cast<double>(a.keys),

@@ -232,6 +232,23 @@ TEST(CostModel, AReshardAddsItsBusiestLaneAfterTheKernels) {
   EXPECT_DOUBLE_EQ(model.layerCycles(layer, 1, 1), 0);
 }
 
+TEST(CostModel, ABatchedProductReceivesOneBPanelPerBatchItsRowsSpan) {
+  CostModel model = wse3Model();
+  // Attention probabilities times values, unfused: 8 heads of 16 x 16.
+  LayerSpec layer;
+  layer.m = 128;
+  layer.n = 16;
+  layer.k = 16;
+  layer.flops = 2.0 * 128 * 16 * 16;
+  int64_t weightLike = model.summaPeakBytes(layer, 1, 6, false);
+  layer.rhsBatchRows = 16;
+  SummaTiling t = model.summaTiling(layer, 1, 6);
+  ASSERT_TRUE(t.transposed);
+  // Blocks of 22 rows may cross three heads: three B panels of 16 columns.
+  EXPECT_EQ(model.summaPeakBytes(layer, 1, 6, false) - weightLike,
+            2 * 16 * ((16 + t.panels - 1) / t.panels) * 4);
+}
+
 TEST(CostModel, RowsPeakIsTheFirstPesShareOfEveryTensor) {
   LayerSpec gather;
   // A 1000-row table, 48 token rows of 512 bytes and one id vector.

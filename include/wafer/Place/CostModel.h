@@ -68,6 +68,10 @@ struct LayerSpec {
   /// (a layer_norm or rms_norm over its last axis makes it): the rows' k
   /// values are spread over a line of PEs, whose partial sums are reduced.
   bool normedLhs = false;
+  /// When the product's right operand has batches (an activation, not a
+  /// weight): the output rows per batch. A PE receives one B panel per
+  /// batch its block's rows span.
+  int64_t rhsBatchRows = 0;
   /// Vectors a product's layer holds as long as its output's columns (a
   /// bias) or its contraction (a norm's scale and bias): each PE holds the
   /// slice its block needs.
