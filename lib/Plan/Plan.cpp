@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/type_resolver_util.h"
 
@@ -37,22 +37,22 @@ absl::StatusOr<Plan> loadPlan(const std::string &path) {
     auto status =
         google::protobuf::util::JsonStringToMessage(bytes, &plan, options);
     if (!status.ok())
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", path, "' is not a valid JSON plan: ",
-                       std::string(status.message())));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", path,
+          "' is not a valid JSON plan: ", std::string(status.message())));
   } else if (!plan.ParseFromString(bytes)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "'", path, "' is not a valid plan (truncated or corrupt?)"));
   }
   if (plan.format_version() != kFormatVersion)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "plan '", path, "' has format version ", plan.format_version(),
-        "; this wafer-run reads version ", kFormatVersion,
-        ": recompile the model"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("plan '", path, "' has format version ",
+                     plan.format_version(), "; this wafer-run reads version ",
+                     kFormatVersion, ": recompile the model"));
   return plan;
 }
 
-absl::Status savePlan(const Plan &plan, const std::string &path) {
+absl::StatusOr<std::string> serializePlan(const Plan &plan, bool json) {
   // Deterministic bytes: map entries (kernel attributes) in key order, so
   // the same model always gives the same plan, binary or JSON.
   std::string bytes;
@@ -63,7 +63,6 @@ absl::Status savePlan(const Plan &plan, const std::string &path) {
     if (!plan.SerializeToCodedStream(&coded))
       return absl::InternalError("cannot serialize the plan");
   }
-  bool json = path.size() >= 5 && path.substr(path.size() - 5) == ".json";
   if (json) {
     // The JSON printer reads the (ordered) wire bytes.
     std::unique_ptr<google::protobuf::util::TypeResolver> resolver(
@@ -81,6 +80,15 @@ absl::Status savePlan(const Plan &plan, const std::string &path) {
       return absl::InternalError(std::string(status.message()));
     bytes = std::move(text);
   }
+  return bytes;
+}
+
+absl::Status savePlan(const Plan &plan, const std::string &path) {
+  bool json = path.size() >= 5 && path.substr(path.size() - 5) == ".json";
+  absl::StatusOr<std::string> serialized = serializePlan(plan, json);
+  if (!serialized.ok())
+    return serialized.status();
+  const std::string &bytes = *serialized;
   if (path == "-") {
     fwrite(bytes.data(), 1, bytes.size(), stdout);
     return absl::OkStatus();
@@ -93,7 +101,8 @@ absl::Status savePlan(const Plan &plan, const std::string &path) {
           absl::StrCat("cannot write '", temporary, "'"));
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!out)
-      return absl::DataLossError(absl::StrCat("short write to '", temporary, "'"));
+      return absl::DataLossError(
+          absl::StrCat("short write to '", temporary, "'"));
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     std::remove(temporary.c_str());

@@ -91,7 +91,7 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
   auto routings = llvm::to_vector(module.getOps<RoutingOp>());
   if (!target || funcs.size() != 1 || placements.size() != 1 ||
       routings.size() != 1)
-    return module.emitError()
+    return mlir::emitError(module.getLoc())
            << "a plan needs a routed module: one function, its "
               "wafer.placement and wafer.routing, and a wafer.target";
   func::FuncOp func = funcs.front();

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -130,18 +131,46 @@ void writeTrace(const plan::Plan &p, const runtime::Timing &timing,
         << ", \"dur\": " << std::max(dur, 1.0) * usPerCycle << "}";
     first = false;
   };
+  // Tracks: 0 the weight streams, 1.. the layers (all on 1 when they run
+  // one after another), then one per kind of routed flow.
+  auto track = [&](int tid, const std::string &name) {
+    out << (first ? "" : ",\n")
+        << "{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 1, "
+        << "\"tid\": " << tid << ", \"args\": {\"name\": \"" << name << "\"}}";
+    first = false;
+  };
   bool streaming = p.mode() == "weight-streaming";
+  track(0, "weight streams");
   for (int i = 0; i < p.layers_size(); ++i) {
     const plan::Layer &l = p.layers(i);
+    if (!streaming || i == 0)
+      track(i + 1, streaming ? "layers" : l.name());
     event(l.name(), "layer", streaming ? 1 : i + 1,
           streaming ? l.start_cycle() : 0, timing.layers[i].cycles);
     for (const plan::StreamTile &t : l.tiles())
       event(t.weight(), "stream", 0, t.arrive_start(),
             t.arrive_end() - t.arrive_start());
   }
-  for (const plan::Flow &f : p.flows())
-    if (!f.segments().empty() && f.active_start() == f.active_end())
-      event(f.name(), "link", 100000, 0, 1);
+  // Link activity: each routed flow busy on its narrowest bundle for its
+  // bytes at the link rate each step (pipelined), or over its active window.
+  std::map<std::string, int> kindTrack;
+  double link = std::max<int64_t>(1, p.target().link_bytes_per_cycle());
+  for (const plan::Flow &f : p.flows()) {
+    if (f.segments().empty())
+      continue;
+    auto [it, fresh] = kindTrack.try_emplace(
+        f.kind(), 100000 + static_cast<int>(kindTrack.size()));
+    if (fresh)
+      track(it->second, "links: " + f.kind());
+    int64_t lanes = f.segments(0).lanes();
+    for (const plan::Segment &s : f.segments())
+      lanes = std::min(lanes, s.lanes());
+    double busy = static_cast<double>(f.bytes()) /
+                  (static_cast<double>(std::max<int64_t>(lanes, 1)) * link);
+    double window = static_cast<double>(f.active_end() - f.active_start());
+    event(f.name(), "link", it->second, f.active_start(),
+          window > 0 ? std::max(window, busy) : busy);
+  }
   out << "\n], \"displayTimeUnit\": \"ns\"}\n";
 }
 

@@ -1,6 +1,8 @@
 //===- wafer-translate.cpp - wafer's translations -------------------------===//
 //
 // --import-onnx: an ONNX model (binary or ONNX text) to wafer graph-level IR.
+// --export-plan, --export-plan-json: a routed module to the plan wafer-run
+// executes (binary or JSON).
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,12 +11,14 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
+#include "wafer/Import/OnnxImporter.h"
+#include "wafer/InitAll.h"
+#include "wafer/Plan/PlanExport.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
-#include "wafer/Import/OnnxImporter.h"
-#include "wafer/InitAll.h"
 
 using namespace mlir;
 
@@ -26,13 +30,37 @@ static llvm::cl::list<std::string>
     dimValues("dim", llvm::cl::desc("Value of a symbolic dimension: "
                                     "PARAM=VALUE (repeatable)"));
 
+static llvm::cl::opt<std::string> planWeightsDir(
+    "plan-weights-dir",
+    llvm::cl::desc("Where an exported plan's weight references resolve (the "
+                   "model's folder; default: the current directory)"),
+    llvm::cl::init("."));
+
+/// The plan of a routed module, binary or JSON.
+static LogicalResult exportPlan(Operation *op, llvm::raw_ostream &os,
+                                bool json) {
+  auto module = dyn_cast<ModuleOp>(op);
+  if (!module)
+    return op->emitError("a plan is exported from a module");
+  SmallString<256> dir(planWeightsDir.getValue());
+  llvm::sys::fs::make_absolute(dir);
+  FailureOr<wafer::plan::Plan> plan = wafer::exportPlan(module, "", dir);
+  if (failed(plan))
+    return failure();
+  absl::StatusOr<std::string> bytes = wafer::plan::serializePlan(*plan, json);
+  if (!bytes.ok())
+    return module.emitError() << std::string(bytes.status().message());
+  os << *bytes;
+  return success();
+}
+
 static OwningOpRef<Operation *> importOnnx(llvm::SourceMgr &sourceMgr,
                                            MLIRContext *context) {
   const llvm::MemoryBuffer *buffer =
       sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
   wafer::OnnxImportOptions options;
-  Location loc = FileLineColLoc::get(context, buffer->getBufferIdentifier(),
-                                     0, 0);
+  Location loc =
+      FileLineColLoc::get(context, buffer->getBufferIdentifier(), 0, 0);
   for (const std::string &text : inputShapes)
     if (std::string err = wafer::parseInputShapeOption(text, options);
         !err.empty()) {
@@ -44,9 +72,8 @@ static OwningOpRef<Operation *> importOnnx(llvm::SourceMgr &sourceMgr,
       emitError(loc) << err;
       return nullptr;
     }
-  OwningOpRef<ModuleOp> module =
-      wafer::importOnnxModel(buffer->getBuffer(),
-                             buffer->getBufferIdentifier(), context, options);
+  OwningOpRef<ModuleOp> module = wafer::importOnnxModel(
+      buffer->getBuffer(), buffer->getBufferIdentifier(), context, options);
   if (!module)
     return nullptr;
   return OwningOpRef<Operation *>(module.release());
@@ -74,22 +101,21 @@ static LogicalResult printOpStats(llvm::SourceMgr &sourceMgr,
                                        {"op", op.opType},
                                        {"count", op.count},
                                        {"supported", op.supported}});
-    os << llvm::formatv(
-        "{0:2}\n",
-        llvm::json::Value(llvm::json::Object{
-            {"model", buffer->getBufferIdentifier()},
-            {"nodes", nodes},
-            {"op_types", static_cast<int64_t>(census->size())},
-            {"unsupported_op_types", unsupported},
-            {"ops", std::move(ops)}}));
+    os << llvm::formatv("{0:2}\n",
+                        llvm::json::Value(llvm::json::Object{
+                            {"model", buffer->getBufferIdentifier()},
+                            {"nodes", nodes},
+                            {"op_types", static_cast<int64_t>(census->size())},
+                            {"unsupported_op_types", unsupported},
+                            {"ops", std::move(ops)}}));
     return success();
   }
   os << llvm::formatv("{0,-32} {1,8}  {2}\n", "op type", "count", "supported");
   for (const wafer::OnnxOpCount &op : *census)
-    os << llvm::formatv(
-        "{0,-32} {1,8}  {2}\n",
-        op.domain.empty() ? op.opType : op.domain + "." + op.opType, op.count,
-        op.supported ? "yes" : "no");
+    os << llvm::formatv("{0,-32} {1,8}  {2}\n",
+                        op.domain.empty() ? op.opType
+                                          : op.domain + "." + op.opType,
+                        op.count, op.supported ? "yes" : "no");
   os << nodes << " nodes, " << census->size() << " op types, " << unsupported
      << " unsupported\n";
   return success();
@@ -98,18 +124,29 @@ static LogicalResult printOpStats(llvm::SourceMgr &sourceMgr,
 int main(int argc, char **argv) {
   TranslateRegistration opStats(
       "op-stats", "print the op census of an ONNX model",
-      [](const std::shared_ptr<llvm::SourceMgr> &sourceMgr, llvm::raw_ostream &os,
-         MLIRContext *context) {
+      [](const std::shared_ptr<llvm::SourceMgr> &sourceMgr,
+         llvm::raw_ostream &os, MLIRContext *context) {
         return printOpStats(*sourceMgr, os, context, /*json=*/false);
       });
   TranslateRegistration opStatsJson(
       "op-stats-json", "print the op census of an ONNX model as JSON",
-      [](const std::shared_ptr<llvm::SourceMgr> &sourceMgr, llvm::raw_ostream &os,
-         MLIRContext *context) {
+      [](const std::shared_ptr<llvm::SourceMgr> &sourceMgr,
+         llvm::raw_ostream &os, MLIRContext *context) {
         return printOpStats(*sourceMgr, os, context, /*json=*/true);
       });
   TranslateToMLIRRegistration importRegistration(
       "import-onnx", "import an ONNX model (.onnx or .onnxtext)", importOnnx,
       [](DialectRegistry &registry) { wafer::registerAllDialects(registry); });
+  for (bool json : {false, true})
+    TranslateFromMLIRRegistration(
+        json ? "export-plan-json" : "export-plan",
+        json ? "export a routed module as a wafer-run plan (JSON)"
+             : "export a routed module as a wafer-run plan (binary)",
+        [json](Operation *op, llvm::raw_ostream &os) {
+          return exportPlan(op, os, json);
+        },
+        [](DialectRegistry &registry) {
+          wafer::registerAllDialects(registry);
+        });
   return failed(mlirTranslateMain(argc, argv, "wafer translation tool"));
 }

@@ -25,6 +25,10 @@ constexpr uint32_t kFormatVersion = 4;
 /// Refuses other format versions.
 absl::StatusOr<Plan> loadPlan(const std::string &path);
 
+/// A plan's bytes, binary or JSON, deterministic: the same plan always
+/// gives the same bytes.
+absl::StatusOr<std::string> serializePlan(const Plan &plan, bool json);
+
 /// Writes a plan atomically (temporary file, then rename); JSON when `path`
 /// ends in ".json".
 absl::Status savePlan(const Plan &plan, const std::string &path);
