@@ -139,12 +139,15 @@ public:
       : model(model), layers(layers) {
     std::map<std::vector<double>, size_t> first;
     for (size_t l = 0; l < layers.size(); ++l)
-      shapeOf.push_back(
+      shapes.push_back(
           first.try_emplace(costInputs(layers[l]), l).first->second);
   }
 
+  /// The first layer with the same cost inputs as `layer`.
+  size_t shapeOf(size_t layer) const { return shapes[layer]; }
+
   double operator()(size_t layer, int64_t h, int64_t w) {
-    size_t shape = shapeOf[layer];
+    size_t shape = shapes[layer];
     auto [it, fresh] = memo.try_emplace(std::make_tuple(shape, h, w), 0.0);
     if (fresh)
       it->second = model.layerCycles(layers[shape], h, w);
@@ -182,7 +185,7 @@ private:
 
   const CostModel &model;
   const std::vector<LayerSpec> &layers;
-  std::vector<size_t> shapeOf; // The first layer of the same shape.
+  std::vector<size_t> shapes; // The first layer of the same shape.
   absl::flat_hash_map<std::tuple<size_t, int64_t, int64_t>, double> memo;
 };
 
@@ -423,11 +426,25 @@ absl::StatusOr<Placement> placePipelinedScaled(
                  std::ceil(crossing[i] / std::min(link * cycles, linkCap))));
       needRows[i] = needWidth[i];
     }
+    // Layers of one shape and memory need the same rows: each such class
+    // is searched once per width (a model's blocks repeat).
+    std::map<std::pair<size_t, int64_t>, size_t> classOf;
+    std::vector<size_t> rowClass(m), representative;
+    for (size_t i = 0; i < m; ++i) {
+      auto [it, fresh] = classOf.try_emplace(
+          {layerCycles.shapeOf(free[i]), freeMemory[i]}, representative.size());
+      if (fresh)
+        representative.push_back(i);
+      rowClass[i] = it->second;
+    }
+    std::vector<int64_t> classRows(representative.size());
     prefix.assign(stripArea.width * (m + 1), 0);
     for (int64_t w = 1; w <= stripArea.width; ++w) {
+      for (size_t c = 0; c < representative.size(); ++c)
+        classRows[c] = rows(representative[c], w);
       int64_t *row = &prefix[(w - 1) * (m + 1)];
       for (size_t i = 0; i < m; ++i)
-        row[i + 1] = row[i] + rows(i, w);
+        row[i + 1] = row[i] + classRows[rowClass[i]];
     }
     strips = packStrips(m, freeMemory, needWidth, segmentRows, stripArea);
     return !strips.empty() && fitIntervals(strips, xs);
