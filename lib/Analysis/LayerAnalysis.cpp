@@ -338,8 +338,9 @@ static int64_t mostLiveOutputBlocks(const Layer &layer) {
   return most;
 }
 
-/// Bytes `layer`'s kernels regroup across its PEs (place::movesBetweenPes).
-static int64_t relayoutBytes(const Layer &layer) {
+/// Bytes `layer`'s kernels regroup across its PEs (place::movesBetweenPes;
+/// a product's output rows and columns from `spec`).
+static int64_t relayoutBytes(const Layer &layer, const place::LayerSpec &spec) {
   int64_t bytes = 0;
   for (Operation *op : layer.ops) {
     if (op->getNumResults() != 1)
@@ -354,7 +355,8 @@ static int64_t relayoutBytes(const Layer &layer) {
         operands.emplace_back(type.getShape().begin(), type.getShape().end());
     if (!place::movesBetweenPes(op->getName().getStringRef(), operands,
                                 std::vector<int64_t>(result.getShape().begin(),
-                                                     result.getShape().end())))
+                                                     result.getShape().end()),
+                                spec.m, spec.n))
       continue;
     Type element = result.getElementType();
     bytes +=
@@ -462,7 +464,7 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
       }
     }
     describeHeldTensors(layer, spec);
-    spec.relayoutBytes = relayoutBytes(layer);
+    spec.relayoutBytes = relayoutBytes(layer, spec);
     specs.push_back(std::move(spec));
   }
   return specs;

@@ -2,6 +2,8 @@
 
 #include "wafer/Place/Relayout.h"
 
+#include <algorithm>
+
 namespace wafer::place {
 namespace {
 
@@ -21,11 +23,21 @@ int64_t lastOf(const std::vector<int64_t> &shape) {
 
 bool movesBetweenPes(std::string_view op,
                      const std::vector<std::vector<int64_t>> &operandShapes,
-                     const std::vector<int64_t> &resultShape) {
+                     const std::vector<int64_t> &resultShape, int64_t gridRows,
+                     int64_t gridCols) {
   if (op == "wafer.transpose" || op == "wafer.gather")
     return true;
   if (operandShapes.empty())
     return false;
+  // Off a product's grid into whole rows (a split along the columns keeps
+  // its pieces in the blocks; the product itself writes the grid).
+  auto onGrid = [&](const std::vector<int64_t> &shape) {
+    return gridCols > 0 && shape.size() >= 2 && lastOf(shape) == gridCols &&
+           rowsOf(shape) == gridRows;
+  };
+  if (!onGrid(resultShape) && op != "wafer.split" && op != "wafer.matmul" &&
+      std::any_of(operandShapes.begin(), operandShapes.end(), onGrid))
+    return true;
   const std::vector<int64_t> &input = operandShapes.front();
   // Rows stay whole and in order: the same rows, cut or joined along the
   // last dimension, stay where they are.

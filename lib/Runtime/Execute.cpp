@@ -160,7 +160,11 @@ std::vector<double> relayoutBytes(const plan::Plan &plan) {
                               plan.tensors(id).shape().end());
     const plan::Tensor &result = plan.tensors(k.results(0));
     std::vector<int64_t> shape(result.shape().begin(), result.shape().end());
-    if (!place::movesBetweenPes(k.op(), operands, shape))
+    // A product's layer lays its output's m rows of n columns on its grid.
+    const plan::Layer &layer = plan.layers(k.layer());
+    bool grid = layer.has_summa() && layer.m() > 0 && layer.n() > 0;
+    if (!place::movesBetweenPes(k.op(), operands, shape, grid ? layer.m() : 0,
+                                grid ? layer.n() : 0))
       continue;
     double elements = 1;
     for (int64_t d : shape)

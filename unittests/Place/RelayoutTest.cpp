@@ -33,6 +33,21 @@ TEST(Relayout, SlicesAndConcatsAlongTheRowsStayPut) {
   EXPECT_TRUE(movesBetweenPes("wafer.concat", {{16, 64}, {16, 64}}, {32, 64}));
 }
 
+TEST(Relayout, LeavingAProductsGridMoves) {
+  // Beside a product of 32 rows of 64 columns: an unfused norm's row sums
+  // leave its blocks for whole rows...
+  EXPECT_TRUE(
+      movesBetweenPes("wafer.reduce", {{2, 16, 64}}, {2, 16, 1}, 32, 64));
+  // ...an epilogue of the same rows and columns, however shaped, stays on
+  // them, and a split along the columns keeps its pieces in the blocks.
+  EXPECT_FALSE(
+      movesBetweenPes("wafer.add", {{2, 16, 64}, {64}}, {32, 64}, 32, 64));
+  EXPECT_FALSE(
+      movesBetweenPes("wafer.split", {{2, 16, 64}}, {2, 16, 32}, 32, 64));
+  // Without a product nothing is on a grid.
+  EXPECT_FALSE(movesBetweenPes("wafer.reduce", {{2, 16, 64}}, {2, 16, 1}));
+}
+
 TEST(Relayout, ElementwiseKernelsStayPut) {
   EXPECT_FALSE(movesBetweenPes("wafer.add", {{16, 64}, {64}}, {16, 64}));
   EXPECT_FALSE(movesBetweenPes("wafer.softmax", {{16, 64}}, {16, 64}));
