@@ -581,6 +581,8 @@ void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
              const float *scale, const float *bias) {
   // Block j's partial sums of the values and their squares, in order, then
   // the chain from the last block to the first: s_0 + (s_1 + (... + s_last)).
+  // PEs of a line longer than the row hold none of it and add nothing.
+  blocks = std::min(blocks, std::max<int64_t>(n, 1));
   double sum = 0, squares = 0;
   for (int64_t j = blocks - 1; j >= 0; --j) {
     auto [begin, end] = place::partOf(n, blocks, j);

@@ -56,7 +56,9 @@ void productInto(const float *a, int64_t lda, const float *b, int64_t ldb,
 /// mean) as the `blocks` PEs that hold it in consecutive slices compute it:
 /// each sums its slice's values and squares in double, in order; the partial
 /// sums are reduced from the last PE to the first (s_0 + (s_1 + ...)), one
-/// pass, and the variance is E[x^2] - mean^2. The host kernel is one block.
+/// pass, and the variance is E[x^2] - mean^2. PEs past the row's end (a
+/// line longer than the row) hold none of it and add nothing. The host
+/// kernel is one block.
 void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
              const float *scale, const float *bias);
 
