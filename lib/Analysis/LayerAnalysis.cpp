@@ -39,14 +39,16 @@ static int64_t numElements(Value value) {
   return type && type.hasStaticShape() ? type.getNumElements() : 0;
 }
 
+/// Bytes of one element (a bool takes one).
+static int64_t elementBytes(Type element) {
+  return element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
+}
+
 static int64_t byteSize(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || !type.hasStaticShape())
     return 0;
-  Type element = type.getElementType();
-  int64_t width =
-      element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
-  return type.getNumElements() * width;
+  return type.getNumElements() * elementBytes(type.getElementType());
 }
 
 /// The weight or non-splat constant behind `value`, looking through ops that
@@ -358,10 +360,7 @@ static int64_t relayoutBytes(const Layer &layer, const place::LayerSpec &spec) {
                                                      result.getShape().end()),
                                 spec.m, spec.n))
       continue;
-    Type element = result.getElementType();
-    bytes +=
-        result.getNumElements() *
-        (element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8);
+    bytes += byteSize(op->getResult(0));
   }
   return bytes;
 }
@@ -393,11 +392,9 @@ static void describeHeldTensors(const Layer &layer, place::LayerSpec &spec) {
       }
       continue;
     }
-    Type element = type.getElementType();
-    int64_t width =
-        element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
     int64_t last = type.getRank() == 0 ? 1 : type.getShape().back();
-    spec.rowTensors.push_back({type.getNumElements() / last, last * width,
+    spec.rowTensors.push_back({type.getNumElements() / last,
+                               last * elementBytes(type.getElementType()),
                                value.getDefiningOp<WeightOp>() != nullptr});
   }
 }
@@ -421,8 +418,7 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
     if (type) {
       Type element = type.getElementType();
       spec.halfPrecision = element.isF16() || element.isBF16();
-      spec.elementBytes =
-          element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
+      spec.elementBytes = elementBytes(element);
     }
     if (auto matmul = dyn_cast<MatmulOp>(layer.anchor)) {
       ArrayRef<int64_t> out = matmul.getType().getShape();
@@ -456,11 +452,8 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
       a.headDim = q[2] / std::max<int64_t>(a.heads, 1);
       a.valueDim = v[2] / std::max<int64_t>(a.kvHeads, 1);
       if (Value mask = attention.getMask()) {
-        // Right-aligned against [batch, heads, queries, keys].
         ArrayRef<int64_t> m = shapeOf(mask);
-        a.masked = m.size() <= 4;
-        for (size_t d = 0; a.masked && d < m.size(); ++d)
-          a.maskVaries[4 - m.size() + d] = m[d] > 1;
+        a.setMaskShape(std::vector<int64_t>(m.begin(), m.end()));
       }
     }
     describeHeldTensors(layer, spec);

@@ -122,7 +122,7 @@ SummaTiling CostModel::summaTiling(const LayerSpec &layer, int64_t h, int64_t w,
       (rows + rhsSpans(layer, rows) * ceilDiv(layer.n, nBlocks)) * 4;
   int64_t width =
       std::max<int64_t>(1, target.usableSramBytes() / 4 / perColumn);
-  int64_t needed = (layer.k + width - 1) / width;
+  int64_t needed = ceilDiv(layer.k, width);
   t.panels = std::clamp<int64_t>(std::max(std::min(h, w), needed), 1, layer.k);
   return t;
 }
@@ -313,12 +313,11 @@ int64_t CostModel::attentionPeakBytes(const LayerSpec &layer,
   double block = ceilDiv(chunk, tiling.keyBlocks);
   double panel = ceilDiv(ceilDiv(chunk, tiling.keyBlocks), tiling.panels);
   double rows = queries * pairs;
-  // The first column's pairs, with one more batch where another column's
-  // straddle two.
-  double mask = attentionMaskElements(layer, 0, pairs, queries, chunk);
-  if (a.masked && a.maskVaries[0] && a.heads > 1)
-    mask = attentionMaskElements(layer, a.heads - 1, a.heads - 1 + pairs,
-                                 queries, chunk);
+  // As many pairs as the first column's, starting at a batch's last head:
+  // the most batches any column's pairs can span.
+  double mask = attentionMaskElements(layer, a.heads - 1,
+                                      a.heads - 1 + static_cast<int64_t>(pairs),
+                                      static_cast<int64_t>(queries), chunk);
   double blocks = rows * (a.headDim + a.valueDim) +
                   keys * kv * (a.headDim + a.valueDim) + mask;
   // One block's scores, the widest panel, each query's running maximum and
@@ -337,6 +336,14 @@ int64_t CostModel::rowsPeakBytes(const LayerSpec &layer, int64_t pes,
       bytes += static_cast<double>(ceilDiv(t.rows, std::max<int64_t>(pes, 1))) *
                t.rowBytes;
   return static_cast<int64_t>(std::min(bytes, 0x1p62));
+}
+
+int64_t CostModel::fullestPeBytes(const LayerSpec &layer, int64_t h, int64_t w,
+                                  bool weightsResident) const {
+  // Its whole rows beside a product's blocks or an attention tiling's.
+  return rowsPeakBytes(layer, h * w, weightsResident) +
+         std::max(summaPeakBytes(layer, h, w, weightsResident),
+                  attentionPeakBytes(layer, attentionTiling(layer, h, w)));
 }
 
 SummaReductions CostModel::summaReductions(const LayerSpec &layer, int64_t h,

@@ -586,15 +586,10 @@ absl::StatusOr<Placement> placePipelinedScaled(
       // The average, or the fullest PE of a product's SUMMA layout, of an
       // attention tiling or of whole rows.
       const Rect &r = placed.region;
-      placed.sramBytesPerPE = std::max(
-          ceilDiv(residentBytes(layers[l]), r.area()),
-          CostModel::rowsPeakBytes(layers[l], r.area(),
-                                   /*weightsResident=*/true) +
-              std::max(model.summaPeakBytes(layers[l], r.height, r.width,
-                                            /*weightsResident=*/true),
-                       CostModel::attentionPeakBytes(
-                           layers[l], model.attentionTiling(layers[l], r.height,
-                                                            r.width))));
+      placed.sramBytesPerPE =
+          std::max(ceilDiv(residentBytes(layers[l]), r.area()),
+                   model.fullestPeBytes(layers[l], r.height, r.width,
+                                        /*weightsResident=*/true));
       placed.cycles = static_cast<int64_t>(
           std::ceil(std::max(model.layerCycles(layers[l], placed.region.height,
                                                placed.region.width),
@@ -740,18 +735,11 @@ scheduleWeightStreaming(const TargetDesc &target,
   // the average.
   int64_t fullest = 0;
   if (placement.passes == 1)
-    for (size_t l = 0; l < layers.size(); ++l) {
-      const LayerSpec &layer = layers[l];
-      const Rect &r = regions[l];
-      fullest = std::max(
-          fullest, CostModel::rowsPeakBytes(layer, r.area(),
-                                            /*weightsResident=*/false) +
-                       std::max(model.summaPeakBytes(layer, r.height, r.width,
-                                                     /*weightsResident=*/false),
-                                CostModel::attentionPeakBytes(
-                                    layer, model.attentionTiling(
-                                               layer, r.height, r.width))));
-    }
+    for (size_t l = 0; l < layers.size(); ++l)
+      fullest =
+          std::max(fullest, model.fullestPeBytes(layers[l], regions[l].height,
+                                                 regions[l].width,
+                                                 /*weightsResident=*/false));
   if (fullest <= sram / 2)
     activationPerPE = std::max(activationPerPE, fullest);
   placement.slotBytesPerPE =

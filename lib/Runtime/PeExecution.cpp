@@ -292,11 +292,8 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     bool keyed = r == AttentionRole::key || r == AttentionRole::value;
     // The mask: what its PEs' pairs, queries and keys read of it, right-
     // aligned against [batch, heads, queries, keys].
-    if (r == AttentionRole::mask && t.shape_size() <= 4) {
-      spec.attention.masked = true;
-      for (int d = 0; d < t.shape_size(); ++d)
-        spec.attention.maskVaries[4 - t.shape_size() + d] = t.shape(d) > 1;
-    }
+    if (r == AttentionRole::mask)
+      spec.attention.setMaskShape({t.shape().begin(), t.shape().end()});
     // Features per pair: a query or key head, a value or output head.
     auto bytesAt = [&](int64_t i, int64_t j) -> int64_t {
       if (r == AttentionRole::output && j % tiling.keyChunks != 0)

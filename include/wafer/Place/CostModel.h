@@ -93,6 +93,13 @@ struct LayerSpec {
     /// along (the others it broadcasts); none without a mask.
     bool masked = false;
     std::array<bool, 4> maskVaries = {false, false, false, false};
+    /// Records a mask of `shape`, right-aligned against [batch, heads,
+    /// queries, keys] (a mask of more dimensions is not one).
+    void setMaskShape(const std::vector<int64_t> &shape) {
+      masked = shape.size() <= 4;
+      for (size_t d = 0; masked && d < shape.size(); ++d)
+        maskVaries[4 - shape.size() + d] = shape[d] > 1;
+    }
     bool valid() const {
       return batch > 0 && queries > 0 && keys > 0 && heads > 0 && kvHeads > 0 &&
              heads % kvHeads == 0 && headDim > 0 && valueDim > 0;
@@ -252,6 +259,11 @@ public:
   /// resident). The placer plans at least this.
   static int64_t rowsPeakBytes(const LayerSpec &layer, int64_t pes,
                                bool weightsResident);
+  /// The bytes the fullest PE of any layer on h x w holds at once: its whole
+  /// rows' share beside its product's blocks or its attention tiling's. The
+  /// placer plans at least this per PE.
+  int64_t fullestPeBytes(const LayerSpec &layer, int64_t h, int64_t w,
+                         bool weightsResident) const;
   /// The reductions of a matmul layer on h x w laid out as `transposed`
   /// says: its left operand's rows are split along the rows of the grid
   /// (down its columns when transposed).
