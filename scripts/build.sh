@@ -10,6 +10,7 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -G Ninja -S "$root" -B "$build" \
     -DCMAKE_BUILD_TYPE=Release \
     -DLLVM_USE_LINKER=gold \
+    -DWAFER_RUNTIME_NATIVE=ON \
     -DCMAKE_INSTALL_PREFIX="$build/install" >/dev/null
 fi
 # Keep the build quiet unless it fails.

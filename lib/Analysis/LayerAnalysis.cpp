@@ -11,7 +11,7 @@
 #include "wafer/Analysis/LayerAnalysis.h"
 
 #include "wafer/Dialect/Wafer/WaferOps.h"
-#include "wafer/Place/Relayout.h"
+#include "wafer/Core/Relayout.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/STLExtras.h"
@@ -294,7 +294,7 @@ static bool hasOutputShape(Value value, const Layer &layer) {
 /// of the norm that makes its left operand, and vectors as long as its
 /// columns or contraction (a bias, a norm's scale).
 static bool isOnGrid(Value value, const Layer &layer,
-                     const place::LayerSpec &spec) {
+                     const core::LayerSpec &spec) {
   Operation *anchor = layer.anchor;
   if (llvm::is_contained(anchor->getOperands(), value) ||
       value.getDefiningOp() == anchor || hasOutputShape(value, layer))
@@ -340,9 +340,9 @@ static int64_t mostLiveOutputBlocks(const Layer &layer) {
   return most;
 }
 
-/// Bytes `layer`'s kernels regroup across its PEs (place::movesBetweenPes;
+/// Bytes `layer`'s kernels regroup across its PEs (core::movesBetweenPes;
 /// a product's output rows and columns from `spec`).
-static int64_t relayoutBytes(const Layer &layer, const place::LayerSpec &spec) {
+static int64_t relayoutBytes(const Layer &layer, const core::LayerSpec &spec) {
   int64_t bytes = 0;
   for (Operation *op : layer.ops) {
     if (op->getNumResults() != 1)
@@ -355,7 +355,7 @@ static int64_t relayoutBytes(const Layer &layer, const place::LayerSpec &spec) {
     for (Value operand : op->getOperands())
       if (auto type = dyn_cast<RankedTensorType>(operand.getType()))
         operands.emplace_back(type.getShape().begin(), type.getShape().end());
-    if (!place::movesBetweenPes(op->getName().getStringRef(), operands,
+    if (!core::movesBetweenPes(op->getName().getStringRef(), operands,
                                 std::vector<int64_t>(result.getShape().begin(),
                                                      result.getShape().end()),
                                 spec.m, spec.n))
@@ -368,7 +368,7 @@ static int64_t relayoutBytes(const Layer &layer, const place::LayerSpec &spec) {
 /// What `spec` needs to know of the tensors `layer` holds beyond its
 /// product's or attention's own: those held as whole rows, a product's
 /// vectors, and how many output-shaped blocks live at once.
-static void describeHeldTensors(const Layer &layer, place::LayerSpec &spec) {
+static void describeHeldTensors(const Layer &layer, core::LayerSpec &spec) {
   llvm::SetVector<Value> held;
   for (Operation *op : layer.ops) {
     held.insert(op->operand_begin(), op->operand_end());
@@ -399,11 +399,11 @@ static void describeHeldTensors(const Layer &layer, place::LayerSpec &spec) {
   }
 }
 
-std::vector<place::LayerSpec>
+std::vector<core::LayerSpec>
 wafer::toLayerSpecs(const LayerAnalysis &analysis) {
-  std::vector<place::LayerSpec> specs;
+  std::vector<core::LayerSpec> specs;
   for (const Layer &layer : analysis.getLayers()) {
-    place::LayerSpec spec;
+    core::LayerSpec spec;
     spec.name = layer.name;
     spec.kind = stringifyLayerKind(layer.kind).str();
     spec.flops = layer.flops;
@@ -443,7 +443,7 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
       ArrayRef<int64_t> q = shapeOf(attention.getQuery()),
                         k = shapeOf(attention.getKey()),
                         v = shapeOf(attention.getValue());
-      place::LayerSpec::Attention &a = spec.attention;
+      core::LayerSpec::Attention &a = spec.attention;
       a.batch = q[0];
       a.queries = q[1];
       a.keys = k[1];

@@ -7,7 +7,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "wafer/Analysis/LayerAnalysis.h"
-#include "wafer/Place/CostModel.h"
+#include "wafer/Core/CostModel.h"
 
 using namespace mlir;
 using namespace wafer;
@@ -118,23 +118,23 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
   // reduction of a normalisation before it), each attention layer's keys
   // and values down its columns, and what any layer's kernels regroup
   // across its PEs.
-  place::CostModel model(target);
-  std::vector<place::LayerSpec> specs = toLayerSpecs(layers);
+  core::CostModel model(target);
+  std::vector<core::LayerSpec> specs = toLayerSpecs(layers);
   for (auto [index, spec] : llvm::enumerate(specs)) {
     Rect region = regionOf(index);
     bool transposed = model.transposedSumma(spec, region.height, region.width);
-    place::SummaBroadcasts broadcasts = place::CostModel::summaBroadcasts(
+    core::SummaBroadcasts broadcasts = core::CostModel::summaBroadcasts(
         spec, region.height, region.width, transposed,
         /*weightsStreamed=*/!pipelined && !spec.weights.empty());
-    place::SummaReductions reductions = place::CostModel::summaReductions(
+    core::SummaReductions reductions = core::CostModel::summaReductions(
         spec, region.height, region.width, transposed);
     if (spec.attention.valid()) {
-      place::AttentionTiling tiling =
+      core::AttentionTiling tiling =
           model.attentionTiling(spec, region.height, region.width);
       broadcasts.columnBytes =
-          place::CostModel::attentionBroadcastBytes(spec, tiling);
+          core::CostModel::attentionBroadcastBytes(spec, tiling);
       reductions.rowBytes =
-          place::CostModel::attentionCombineBytes(spec, tiling);
+          core::CostModel::attentionCombineBytes(spec, tiling);
     }
     auto [start, end] = activeOf(index);
     for (auto [kind, suffix, bytes] :

@@ -15,6 +15,9 @@
 
 namespace wafer::place {
 
+using core::StreamSchedule;
+using core::SummaBroadcasts;
+
 const char *modeName(Mode mode) {
   return mode == Mode::pipelined ? "pipelined" : "weight-streaming";
 }
@@ -750,11 +753,7 @@ scheduleWeightStreaming(const TargetDesc &target,
                      kib(activationPerPE), " per PE of ", kib(sram)));
   int64_t tileBytes = placement.slotBytesPerPE * pes;
 
-  // Two slots; the channel streams tiles in order; a tile streams once its
-  // slot's previous tile has been consumed; compute follows arrival.
-  int64_t channelFree = 0, computeFree = 0;
-  int64_t slotRelease[2] = {0, 0};
-  int64_t tileIndex = 0;
+  StreamSchedule schedule(model);
   double computeTotal = 0;
   int64_t weightTotal = 0;
   for (size_t index = 0; index < layers.size(); ++index) {
@@ -762,46 +761,20 @@ scheduleWeightStreaming(const TargetDesc &target,
     PlacedLayer placed;
     placed.name = layer.name;
     placed.region = regions[index];
-    double compute =
-        model.layerCycles(layer, placed.region.height, placed.region.width);
     computeTotal += model.computeCycles(layer, pes);
     int64_t weightBytes = layer.weightBytes();
     weightTotal += weightBytes;
     placed.sramBytesPerPE = activationPerPE + constantPerPE +
                             (weightBytes ? 2 * placement.slotBytesPerPE : 0);
-    int64_t start = -1;
-    if (weightBytes == 0) {
-      start = computeFree;
-      computeFree += static_cast<int64_t>(std::ceil(compute));
-    }
-    for (const auto &[weight, bytes] : layer.weights) {
-      for (int64_t offset = 0; offset < bytes; offset += tileBytes) {
-        StreamTile tile;
-        tile.weight = weight;
-        tile.offset = offset;
-        tile.bytes = std::min(tileBytes, bytes - offset);
-        tile.slot = tileIndex++ % 2;
-        tile.arriveStart = std::max(channelFree, slotRelease[tile.slot]);
-        tile.arriveEnd =
-            tile.arriveStart +
-            static_cast<int64_t>(std::ceil(model.streamCycles(tile.bytes)));
-        channelFree = tile.arriveEnd;
-        tile.computeStart = std::max(tile.arriveEnd, computeFree);
-        tile.release =
-            tile.computeStart +
-            static_cast<int64_t>(std::ceil(compute * tile.bytes / weightBytes));
-        computeFree = tile.release;
-        slotRelease[tile.slot] = tile.release;
-        if (start < 0)
-          start = tile.computeStart;
-        placed.tiles.push_back(std::move(tile));
-      }
-    }
-    placed.startCycle = start;
-    placed.cycles = computeFree - start;
+    core::ScheduledLayer scheduled = schedule.add(
+        model.layerCycles(layer, placed.region.height, placed.region.width),
+        layer.weights, tileBytes);
+    placed.startCycle = scheduled.startCycle;
+    placed.cycles = scheduled.cycles;
+    placed.tiles = std::move(scheduled.tiles);
     placement.layers.push_back(std::move(placed));
   }
-  placement.predictedCycles = computeFree;
+  placement.predictedCycles = schedule.endCycle();
   placement.lowerBoundCycles = static_cast<int64_t>(
       std::ceil(std::max(computeTotal, model.streamCycles(weightTotal))));
   return placement;

@@ -10,7 +10,7 @@
 #include "wafer/Analysis/LayerAnalysis.h"
 #include "wafer/Analysis/RoutingIR.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
-#include "wafer/Place/CostModel.h"
+#include "wafer/Core/CostModel.h"
 #include "wafer/Route/Router.h"
 
 using namespace mlir;
@@ -134,7 +134,7 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
   }
 
   LayerAnalysis layers(func);
-  std::vector<place::LayerSpec> specs = toLayerSpecs(layers);
+  std::vector<core::LayerSpec> specs = toLayerSpecs(layers);
   for (Operation &op : func.getBody().front()) {
     if (isa<func::ReturnOp>(op))
       continue;
@@ -209,8 +209,8 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
     l.set_relayout_bytes(specs[index].relayoutBytes);
     if (specs[index].m > 0 && specs[index].n > 0 && specs[index].k > 0) {
       Rect r = plan::toRect(l.region());
-      place::SummaTiling tiling =
-          place::CostModel(target.toDesc())
+      core::SummaTiling tiling =
+          core::CostModel(target.toDesc())
               .summaTiling(specs[index], r.height, r.width);
       plan::SummaTiling &summa = *l.mutable_summa();
       summa.set_transposed(tiling.transposed);
@@ -218,11 +218,11 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
       summa.set_grid_cols(tiling.gridCols);
       summa.set_panels(tiling.panels);
     }
-    if (const place::LayerSpec::Attention &a = specs[index].attention;
+    if (const core::LayerSpec::Attention &a = specs[index].attention;
         a.valid()) {
       Rect r = plan::toRect(l.region());
-      place::AttentionTiling tiling =
-          place::CostModel(target.toDesc())
+      core::AttentionTiling tiling =
+          core::CostModel(target.toDesc())
               .attentionTiling(specs[index], r.height, r.width);
       plan::AttentionTiling &t = *l.mutable_attention();
       t.set_batch(a.batch);

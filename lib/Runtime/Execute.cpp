@@ -12,8 +12,9 @@
 #include "PeExecution.h"
 #include "absl/strings/str_cat.h"
 #include "onnx/onnx_pb.h"
-#include "wafer/Place/CostModel.h"
-#include "wafer/Place/Relayout.h"
+#include "wafer/Core/CostModel.h"
+#include "wafer/Core/StreamSchedule.h"
+#include "wafer/Core/Relayout.h"
 #include "wafer/Route/Router.h"
 #include "wafer/Runtime/Runtime.h"
 
@@ -163,7 +164,7 @@ std::vector<double> relayoutBytes(const plan::Plan &plan) {
     // A product's layer lays its output's m rows of n columns on its grid.
     const plan::Layer &layer = plan.layers(k.layer());
     bool grid = layer.has_summa() && layer.m() > 0 && layer.n() > 0;
-    if (!place::movesBetweenPes(k.op(), operands, shape, grid ? layer.m() : 0,
+    if (!core::movesBetweenPes(k.op(), operands, shape, grid ? layer.m() : 0,
                                 grid ? layer.n() : 0))
       continue;
     double elements = 1;
@@ -174,8 +175,8 @@ std::vector<double> relayoutBytes(const plan::Plan &plan) {
   return bytes;
 }
 
-place::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
-  place::LayerSpec spec;
+core::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
+  core::LayerSpec spec;
   spec.normedLhs = normedLhs;
   spec.name = l.name();
   spec.flops = l.flops();
@@ -187,7 +188,7 @@ place::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
   spec.relayoutBytes = l.relayout_bytes();
   if (l.has_attention()) {
     const plan::AttentionTiling &t = l.attention();
-    place::LayerSpec::Attention &a = spec.attention;
+    core::LayerSpec::Attention &a = spec.attention;
     a.batch = t.batch();
     a.queries = t.queries();
     a.keys = t.keys();
@@ -199,9 +200,9 @@ place::LayerSpec layerSpec(const plan::Layer &l, bool normedLhs) {
   return spec;
 }
 
-place::AttentionTiling attentionTilingOf(const plan::Layer &l) {
+core::AttentionTiling attentionTilingOf(const plan::Layer &l) {
   const plan::AttentionTiling &a = l.attention();
-  return place::AttentionTiling{a.grid_rows(), a.grid_cols(),  a.key_chunks(),
+  return core::AttentionTiling{a.grid_rows(), a.grid_cols(),  a.key_chunks(),
                                 a.panels(),    a.key_blocks(), a.query_cols()};
 }
 
@@ -412,7 +413,7 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
                        summa.grid_rows(), "x", summa.grid_cols(), " PEs, ",
                        summa.panels(), " panels) does not fit its ", r.width,
                        "x", r.height, " PEs and contraction of ", layer.k()));
-    place::SummaBroadcasts needed = place::CostModel::summaBroadcasts(
+    core::SummaBroadcasts needed = core::CostModel::summaBroadcasts(
         layerSpec(layer, normed[l].matmul >= 0), r.height, r.width,
         summa.transposed(),
         /*weightsStreamed=*/plan.mode() == "weight-streaming" &&
@@ -432,7 +433,7 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
             absl::StrCat("layer ", layer.name(), " normalises rows split over ",
                          line, " PEs but no reduction along its ", along,
                          " is routed: their partial sums cannot meet"));
-      int64_t bytes = place::SummaReductions::bytesFor(layer.m());
+      int64_t bytes = core::SummaReductions::bytesFor(layer.m());
       if (f->bytes() < bytes)
         return absl::FailedPreconditionError(
             absl::StrCat("layer ", layer.name(), "'s reduction along its ",
@@ -480,7 +481,7 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
                        " runs attention but the plan gives no attention "
                        "tiling for it"));
     const plan::AttentionTiling &a = layer.attention();
-    place::LayerSpec spec = layerSpec(layer, /*normedLhs=*/false);
+    core::LayerSpec spec = layerSpec(layer, /*normedLhs=*/false);
     if (!spec.attention.valid() || k.operands_size() < 3)
       return absl::FailedPreconditionError(absl::StrCat(
           "layer ", layer.name(), "'s attention tiling has no valid shape"));
@@ -531,7 +532,7 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
             0x1p62)
       return absl::FailedPreconditionError(absl::StrCat(
           "layer ", layer.name(), "'s keys and values are too large"));
-    place::AttentionTiling tiling = attentionTilingOf(layer);
+    core::AttentionTiling tiling = attentionTilingOf(layer);
     // The keys and values down the columns; the chunks' partial results
     // back along the rows to each group's first column.
     for (auto [kind, why, bytes] :
@@ -539,12 +540,12 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
               "column-broadcast",
               "no broadcast down its columns is routed: its key and value "
               "panels cannot move",
-              place::CostModel::attentionBroadcastBytes(spec, tiling)),
+              core::CostModel::attentionBroadcastBytes(spec, tiling)),
           std::make_tuple(
               "row-reduction",
               "no reduction along its rows is routed: its key chunks' "
               "results cannot be combined",
-              place::CostModel::attentionCombineBytes(spec, tiling))}) {
+              core::CostModel::attentionCombineBytes(spec, tiling))}) {
       if (bytes == 0)
         continue;
       const plan::Flow *f = withinLayer(k.layer(), kind);
@@ -689,13 +690,13 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
 
 Timing modelTiming(const plan::Plan &plan) {
   TargetDesc target = plan::toTargetDesc(plan.target());
-  place::CostModel model(target);
+  core::CostModel model(target);
   Timing timing;
   double flops = 0, streamed = 0, peakRate = 0;
   std::vector<NormedProduct> normed = normedProducts(plan);
   for (int64_t i = 0; i < plan.layers_size(); ++i) {
     const plan::Layer &l = plan.layers(i);
-    place::LayerSpec spec = layerSpec(l, normed[i].matmul >= 0);
+    core::LayerSpec spec = layerSpec(l, normed[i].matmul >= 0);
     Rect r = plan::toRect(l.region());
     double cycles = model.layerCycles(spec, r.height, r.width);
     timing.layers.push_back(LayerTime{l.name(), cycles});
@@ -705,29 +706,15 @@ Timing modelTiming(const plan::Plan &plan) {
       streamed += t.bytes();
   }
   if (plan.mode() == "weight-streaming") {
-    // Replay the schedule with these compute times: tiles in order over one
-    // channel into two slots, compute after arrival.
-    double channel = 0, compute = 0, release[2] = {0, 0};
+    // The plan's tiles, timed by the one schedule with these compute times.
+    core::StreamSchedule schedule(model);
     for (size_t i = 0; i < timing.layers.size(); ++i) {
-      const plan::Layer &l = plan.layers(i);
-      int64_t layerBytes = 0;
-      for (const plan::StreamTile &t : l.tiles())
-        layerBytes += t.bytes();
-      if (l.tiles_size() == 0) {
-        compute += timing.layers[i].cycles;
-        continue;
-      }
-      for (const plan::StreamTile &t : l.tiles()) {
-        double start = std::max(channel, release[t.slot() & 1]);
-        double arrive = start + std::ceil(model.streamCycles(t.bytes()));
-        channel = arrive;
-        double begin = std::max(arrive, compute);
-        compute = begin + std::ceil(timing.layers[i].cycles * t.bytes() /
-                                    std::max<int64_t>(layerBytes, 1));
-        release[t.slot() & 1] = compute;
-      }
+      std::vector<core::StreamTile> tiles;
+      for (const plan::StreamTile &t : plan.layers(i).tiles())
+        tiles.push_back({t.weight(), t.offset(), t.bytes(), t.slot() & 1});
+      schedule.add(timing.layers[i].cycles, std::move(tiles));
     }
-    timing.stepCycles = compute;
+    timing.stepCycles = schedule.endCycle();
   } else {
     for (const LayerTime &l : timing.layers)
       timing.stepCycles = std::max(timing.stepCycles, l.cycles);

@@ -21,7 +21,7 @@
 #endif
 #include "absl/strings/str_cat.h"
 #include "unsupported/Eigen/SpecialFunctions"
-#include "wafer/Place/CostModel.h"
+#include "wafer/Core/CostModel.h"
 
 namespace wafer::runtime {
 namespace {
@@ -585,7 +585,7 @@ void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
   blocks = std::min(blocks, std::max<int64_t>(n, 1));
   double sum = 0, squares = 0;
   for (int64_t j = blocks - 1; j >= 0; --j) {
-    auto [begin, end] = place::partOf(n, blocks, j);
+    auto [begin, end] = core::partOf(n, blocks, j);
     double partial = 0, partialSquares = 0;
     for (int64_t i = begin; i < end; ++i) {
       partial += row[i];

@@ -30,12 +30,12 @@
 #include "Kernels.h"
 #include "Parallel.h"
 #include "absl/strings/str_cat.h"
-#include "wafer/Place/CostModel.h"
+#include "wafer/Core/CostModel.h"
 
 namespace wafer::runtime {
 namespace {
 
-using place::partOf;
+using core::partOf;
 
 int64_t elementsOf(const plan::Tensor &t) {
   int64_t n = 1;
@@ -285,8 +285,8 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
   // output's.
   if (auto role = attentionRole.find({layer, tensor});
       role != attentionRole.end() && l.has_attention()) {
-    place::LayerSpec spec = layerSpec(l, /*normedLhs=*/false);
-    place::AttentionTiling tiling = attentionTilingOf(l);
+    core::LayerSpec spec = layerSpec(l, /*normedLhs=*/false);
+    core::AttentionTiling tiling = attentionTilingOf(l);
     const plan::AttentionTiling &a = l.attention();
     AttentionRole r = role->second;
     bool keyed = r == AttentionRole::key || r == AttentionRole::value;
@@ -298,18 +298,18 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
     auto bytesAt = [&](int64_t i, int64_t j) -> int64_t {
       if (r == AttentionRole::output && j % tiling.keyChunks != 0)
         return 0;
-      auto [k0, k1] = place::CostModel::attentionKeys(spec, tiling, j);
+      auto [k0, k1] = core::attentionKeys(spec, tiling, j);
       auto [p0, p1] =
           keyed ? partOf(k1 - k0, tiling.gridRows, i)
-                : place::CostModel::attentionQueries(spec, tiling, i, j);
-      auto [g0, g1] = place::CostModel::attentionPairs(spec, tiling, j);
+                : core::attentionQueries(spec, tiling, i, j);
+      auto [g0, g1] = core::attentionPairs(spec, tiling, j);
       if (r == AttentionRole::mask)
         return saturated(
-            static_cast<double>(place::CostModel::attentionMaskElements(
+            static_cast<double>(core::attentionMaskElements(
                 spec, g0, g1, p1 - p0, k1 - k0)) *
             width);
       int64_t pairs =
-          keyed ? place::CostModel::attentionKvPairs(spec, tiling, j) : g1 - g0;
+          keyed ? core::attentionKvPairs(spec, tiling, j) : g1 - g0;
       int64_t features = r == AttentionRole::query || r == AttentionRole::key
                              ? a.head_dim()
                              : a.value_dim();
@@ -732,7 +732,7 @@ absl::Status PeExecutor::norm(int64_t layer, const plan::Kernel &kernel,
       normRow(&out.floats[r * n], n, line, layerNorm, eps, scale, bias);
   });
   if (line > 1)
-    stats.reductionBytes += place::SummaReductions::bytesFor(rows);
+    stats.reductionBytes += core::SummaReductions::bytesFor(rows);
   return absl::OkStatus();
 }
 
@@ -743,8 +743,8 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   // checkPlan has matched the tiling to the kernel's shapes and the region,
   // its keys and values to the broadcast down the region's columns and its
   // chunks' partial results to the reduction along its rows.
-  place::LayerSpec spec = layerSpec(l, /*normedLhs=*/false);
-  place::AttentionTiling tiling = attentionTilingOf(l);
+  core::LayerSpec spec = layerSpec(l, /*normedLhs=*/false);
+  core::AttentionTiling tiling = attentionTilingOf(l);
   const plan::AttentionTiling &a = l.attention();
   const int64_t rowsOfGrid = tiling.gridRows, cols = tiling.gridCols;
   const int64_t chunks = tiling.keyChunks;
@@ -754,10 +754,10 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   // several chunks, the running output it passes on (or receives).
   PeMemory &mem = memoryOf(layer);
   auto working = [&](int64_t i, int64_t j) {
-    auto [q0, q1] = place::CostModel::attentionQueries(spec, tiling, i, j);
-    auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, j);
-    auto [k0, k1] = place::CostModel::attentionKeys(spec, tiling, j);
-    int64_t kv = place::CostModel::attentionKvPairs(spec, tiling, j);
+    auto [q0, q1] = core::attentionQueries(spec, tiling, i, j);
+    auto [p0, p1] = core::attentionPairs(spec, tiling, j);
+    auto [k0, k1] = core::attentionKeys(spec, tiling, j);
+    int64_t kv = core::attentionKvPairs(spec, tiling, j);
     int64_t block = partOf(k1 - k0, tiling.keyBlocks, 0).second;
     double rows = static_cast<double>(q1 - q0) * (p1 - p0);
     double panel = static_cast<double>(partOf(block, tiling.panels, 0).second) *
@@ -786,10 +786,10 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
     mem.release(0, most);
   }
   stats.broadcastBytes +=
-      place::CostModel::attentionBroadcastBytes(spec, tiling);
+      core::CostModel::attentionBroadcastBytes(spec, tiling);
   if (chunks > 1)
     stats.reductionBytes +=
-        place::CostModel::attentionCombineBytes(spec, tiling) * (chunks - 1);
+        core::CostModel::attentionCombineBytes(spec, tiling) * (chunks - 1);
   stats.attentionPanels += 2 * tiling.keyBlocks * tiling.panels;
 
   // Each PE (i, j): for each of its pairs and each key block of its chunk,
@@ -861,7 +861,7 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   auto attendChunk = [&](int64_t b, int64_t h, int64_t q0, int64_t q1,
                          int64_t j, Partial &p) {
     int64_t g = h / group, rows = q1 - q0;
-    auto [c0, c1] = place::CostModel::attentionKeys(spec, tiling, j);
+    auto [c0, c1] = core::attentionKeys(spec, tiling, j);
     std::vector<float> queries(rows * dh), scores, keysT, values;
     for (int64_t r = 0; r < rows; ++r)
       std::copy_n(&q.floats[(b * sq + q0 + r) * q.shape[2] + h * dh], dh,
@@ -904,8 +904,8 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
       // column.
       int64_t i = item / blocks, first = item % blocks * chunks;
       auto [q0, q1] =
-          place::CostModel::attentionQueries(spec, tiling, i, first);
-      auto [p0, p1] = place::CostModel::attentionPairs(spec, tiling, first);
+          core::attentionQueries(spec, tiling, i, first);
+      auto [p0, p1] = core::attentionPairs(spec, tiling, first);
       std::vector<Partial> parts(chunks);
       for (int64_t pair = p0; pair < p1 && q1 > q0; ++pair) {
         for (int64_t c = 0; c < chunks; ++c)
@@ -927,7 +927,7 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
       productInto(&q.floats[b * sq * q.shape[2] + h * dh], q.shape[2],
                   keysT.data(), sk, scores.data(), sk, sq, dh, sk);
       for (int64_t c = 0; c < chunks; ++c) {
-        auto [c0, c1] = place::CostModel::attentionKeys(spec, tiling, c);
+        auto [c0, c1] = core::attentionKeys(spec, tiling, c);
         Partial &p = parts[c];
         p.reset(sq, dv);
         for (int64_t blk = 0; blk < tiling.keyBlocks; ++blk) {

@@ -33,7 +33,7 @@
 #include <string>
 #include <vector>
 
-#include "wafer/Place/CostModel.h"
+#include "wafer/Core/CostModel.h"
 #include "wafer/Runtime/Runtime.h"
 
 namespace wafer::runtime {
@@ -76,12 +76,12 @@ private:
 };
 
 /// What the cost model needs to know of a plan's layer (Execute.cpp).
-place::LayerSpec layerSpec(const plan::Layer &layer, bool normedLhs);
+core::LayerSpec layerSpec(const plan::Layer &layer, bool normedLhs);
 /// Bytes each layer's kernels regroup across its PEs
-/// (place::movesBetweenPes), by layer (Execute.cpp).
+/// (core::movesBetweenPes), by layer (Execute.cpp).
 std::vector<double> relayoutBytes(const plan::Plan &plan);
 /// The attention tiling a plan's attention layer records.
-place::AttentionTiling attentionTilingOf(const plan::Layer &layer);
+core::AttentionTiling attentionTilingOf(const plan::Layer &layer);
 
 /// A row normalisation whose result is a product's left operand in the
 /// same layer: it runs on the product's SUMMA layout, its rows' partial sums

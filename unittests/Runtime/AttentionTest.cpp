@@ -103,7 +103,7 @@ TEST(Attention, HostKernelMatchesDirectEvaluation) {
 /// attention tiling is `tiling`; the operands are graph inputs arriving on
 /// flows into the layer.
 plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
-                         const place::AttentionTiling &tiling,
+                         const core::AttentionTiling &tiling,
                          int64_t sramBytes) {
   plan::Plan plan;
   plan.set_mode("pipelined");
@@ -182,7 +182,7 @@ void expectPesAgree(const Problem &p, int64_t width, int64_t height,
                     int64_t gridRows, int64_t gridCols, int64_t keyChunks,
                     int64_t panels, int64_t keyBlocks = 1,
                     int64_t queryCols = 1) {
-  place::AttentionTiling tiling{gridRows, gridCols,  keyChunks,
+  core::AttentionTiling tiling{gridRows, gridCols,  keyChunks,
                                 panels,   keyBlocks, queryCols};
   plan::Plan plan = attentionPlan(p, width, height, tiling, 1 << 20);
   absl::StatusOr<Array> host = runOnPes(p, plan, false);

@@ -17,7 +17,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
-#include "wafer/Place/CostModel.h"
+#include "wafer/Core/CostModel.h"
 
 namespace wafer {
 
@@ -68,7 +68,7 @@ private:
 double estimateFlops(mlir::Operation *op);
 
 /// The layers as the MLIR-free placer sees them.
-std::vector<place::LayerSpec> toLayerSpecs(const LayerAnalysis &analysis);
+std::vector<core::LayerSpec> toLayerSpecs(const LayerAnalysis &analysis);
 
 } // namespace wafer
 

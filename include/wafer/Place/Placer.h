@@ -1,4 +1,5 @@
-//===- Placer.h - layers onto the PE grid, weight-stream schedule -*- C++ -*-===//
+//===- Placer.h - layers onto the PE grid, weight-stream schedule -*- C++
+//-*-===//
 //
 // Two execution modes (docs/placement.md):
 //
@@ -26,23 +27,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "wafer/Place/CostModel.h"
+#include "wafer/Core/CostModel.h"
+#include "wafer/Core/StreamSchedule.h"
 
 namespace wafer::place {
 
+// The placer decides in the core's terms.
+using core::CostModel;
+using core::LayerSpec;
+using core::StreamTile;
+
 enum class Mode { pipelined, weightStreaming };
 const char *modeName(Mode mode);
-
-/// One tile of one weight, streamed into a buffer slot of every PE of the
-/// layer's region.
-struct StreamTile {
-  std::string weight;
-  int64_t offset = 0; // Byte offset within the weight.
-  int64_t bytes = 0;
-  int64_t slot = 0;   // Buffer slot (0 or 1).
-  int64_t arriveStart = 0, arriveEnd = 0; // Cycles on the stream channel.
-  int64_t computeStart = 0, release = 0;  // The slot is busy until release.
-};
 
 struct PlacedLayer {
   std::string name;

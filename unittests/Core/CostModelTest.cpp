@@ -1,11 +1,11 @@
 //===- CostModelTest.cpp - the shared cost model --------------------------===//
 
-#include "wafer/Place/CostModel.h"
+#include "wafer/Core/CostModel.h"
 
 #include "gtest/gtest.h"
 
 using namespace wafer;
-using namespace wafer::place;
+using namespace wafer::core;
 
 namespace {
 
@@ -82,21 +82,21 @@ TEST(CostModel, AttentionSplitsPairsOverColumnsAndPositionsDownRows) {
   EXPECT_EQ(t.gridCols, 24);  // 64 (batch, head) pairs over 24 columns.
   EXPECT_EQ(t.panels, 24);
   // 64 = 16 x 3 + 8 x 2: the first 16 columns take three pairs.
-  EXPECT_EQ(CostModel::attentionPairs(layer, t, 0), std::make_pair(0l, 3l));
-  EXPECT_EQ(CostModel::attentionPairs(layer, t, 16), std::make_pair(48l, 50l));
-  EXPECT_EQ(CostModel::attentionPairs(layer, t, 23), std::make_pair(62l, 64l));
+  EXPECT_EQ(core::attentionPairs(layer, t, 0), std::make_pair(0l, 3l));
+  EXPECT_EQ(core::attentionPairs(layer, t, 16), std::make_pair(48l, 50l));
+  EXPECT_EQ(core::attentionPairs(layer, t, 23), std::make_pair(62l, 64l));
   // Four query heads share a key/value head: pairs 0-2 read one, pairs 3-5
   // straddle two.
-  EXPECT_EQ(CostModel::attentionKvPairs(layer, t, 0), 1);
-  EXPECT_EQ(CostModel::attentionKvPairs(layer, t, 1), 2);
+  EXPECT_EQ(core::attentionKvPairs(layer, t, 0), 1);
+  EXPECT_EQ(core::attentionKvPairs(layer, t, 1), 2);
   int64_t total = CostModel::attentionBroadcastBytes(layer, t);
   int64_t perPair = 128 * (64 + 64) * 4;
   // Three pairs may straddle two key/value heads: the busiest column.
   EXPECT_EQ(CostModel::attentionColumnBytes(layer, t), 2 * perPair);
   int64_t pairs = 0, most = 0;
   for (int64_t j = 0; j < t.gridCols; ++j) {
-    pairs += CostModel::attentionKvPairs(layer, t, j);
-    most = std::max(most, CostModel::attentionKvPairs(layer, t, j));
+    pairs += core::attentionKvPairs(layer, t, j);
+    most = std::max(most, core::attentionKvPairs(layer, t, j));
   }
   EXPECT_EQ(most, 2);
   EXPECT_EQ(total, pairs * perPair);
@@ -115,8 +115,8 @@ TEST(CostModel, AttentionCutsItsKeysIntoChunksOnWideRegions) {
   EXPECT_EQ(t.gridCols, 192);
   EXPECT_EQ(t.groups(), 64);
   EXPECT_EQ(t.panels, 42);
-  EXPECT_EQ(CostModel::attentionPairs(layer, t, 5), std::make_pair(1l, 2l));
-  EXPECT_EQ(CostModel::attentionKeys(layer, t, 5), std::make_pair(86l, 128l));
+  EXPECT_EQ(core::attentionPairs(layer, t, 5), std::make_pair(1l, 2l));
+  EXPECT_EQ(core::attentionKeys(layer, t, 5), std::make_pair(86l, 128l));
   // A column carries its chunk of one key/value head: a third of what one
   // column carried without chunks.
   EXPECT_EQ(CostModel::attentionColumnBytes(layer, t), 43 * (64 + 64) * 4);
@@ -174,7 +174,7 @@ TEST(CostModel, AttentionFoldsKeyBlocksSoItsScoresFitAnEighthOfTheSram) {
             (128 * (64 + 64) * 2 + 128 * 128) * 4 +
                 (128 * block + block * 64 + 128 * 3) * 4);
   layer.attention.maskVaries = {true, false, false, true};
-  EXPECT_EQ(CostModel::attentionMaskElements(layer, 31, 33, 128, 128), 2 * 128);
+  EXPECT_EQ(core::attentionMaskElements(layer, 31, 33, 128, 128), 2 * 128);
   // One pair per column never straddles two batches.
   EXPECT_EQ(CostModel::attentionPeakBytes(layer, t),
             (128 * (64 + 64) * 2 + 128) * 4 +
@@ -206,9 +206,9 @@ TEST(CostModel, AttentionCutsItsQueriesOverColumnsWhenAPeCannotHoldThem) {
   EXPECT_GT(CostModel::attentionPeakBytes(layer, chunksOnly), sram * 3 / 4);
   // Column j's query block: query column block (j / chunks) % queryCols.
   int64_t column = t.keyChunks; // Group 0's second query column block.
-  EXPECT_EQ(CostModel::attentionQueries(layer, t, 0, column),
+  EXPECT_EQ(core::attentionQueries(layer, t, 0, column),
             partOf(2048, 28 * t.queryCols, 28));
-  EXPECT_EQ(CostModel::attentionPairs(layer, t, column),
+  EXPECT_EQ(core::attentionPairs(layer, t, column),
             std::make_pair(int64_t(0), int64_t(1)));
   // Each query column block reads all of its group's keys and values.
   EXPECT_EQ(CostModel::attentionBroadcastBytes(layer, t),

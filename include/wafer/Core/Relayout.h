@@ -15,14 +15,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef WAFER_PLACE_RELAYOUT_H
-#define WAFER_PLACE_RELAYOUT_H
+#ifndef WAFER_CORE_RELAYOUT_H
+#define WAFER_CORE_RELAYOUT_H
 
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
-namespace wafer::place {
+namespace wafer::core {
 
 /// Whether kernel `op` (e.g. "wafer.transpose") with operands of
 /// `operandShapes` and a result of `resultShape` regroups its result's rows
@@ -34,6 +34,6 @@ bool movesBetweenPes(std::string_view op,
                      const std::vector<int64_t> &resultShape,
                      int64_t gridRows = 0, int64_t gridCols = 0);
 
-} // namespace wafer::place
+} // namespace wafer::core
 
-#endif // WAFER_PLACE_RELAYOUT_H
+#endif // WAFER_CORE_RELAYOUT_H

@@ -1,23 +1,16 @@
 //===- CostModel.cpp - cycles for layers, streams and transfers -----------===//
 
-#include "wafer/Place/CostModel.h"
+#include "wafer/Core/CostModel.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace wafer::place {
+namespace wafer::core {
 namespace {
 int64_t ceilDiv(int64_t total, int64_t parts) {
   return (total + parts - 1) / parts;
 }
 } // namespace
-
-int64_t LayerSpec::weightBytes() const {
-  int64_t total = 0;
-  for (const auto &[name, bytes] : weights)
-    total += bytes;
-  return total;
-}
 
 double CostModel::flopsPerCycle(const LayerSpec &layer) const {
   return static_cast<double>(layer.halfPrecision ? target.fp16FlopsPerCycle
@@ -202,68 +195,6 @@ AttentionTiling CostModel::attentionTiling(const LayerSpec &layer, int64_t h,
   return best;
 }
 
-std::pair<int64_t, int64_t>
-CostModel::attentionPairs(const LayerSpec &layer, const AttentionTiling &tiling,
-                          int64_t column) {
-  return partOf(layer.attention.batch * layer.attention.heads, tiling.groups(),
-                column / (tiling.keyChunks * tiling.queryCols));
-}
-
-std::pair<int64_t, int64_t>
-CostModel::attentionQueries(const LayerSpec &layer,
-                            const AttentionTiling &tiling, int64_t row,
-                            int64_t column) {
-  int64_t block = column / tiling.keyChunks % tiling.queryCols;
-  return partOf(layer.attention.queries, tiling.gridRows * tiling.queryCols,
-                block * tiling.gridRows + row);
-}
-
-std::pair<int64_t, int64_t>
-CostModel::attentionKeys(const LayerSpec &layer, const AttentionTiling &tiling,
-                         int64_t column) {
-  return partOf(layer.attention.keys, tiling.keyChunks,
-                column % tiling.keyChunks);
-}
-
-int64_t CostModel::attentionKvPairs(const LayerSpec &layer,
-                                    const AttentionTiling &tiling,
-                                    int64_t column) {
-  auto [begin, end] = attentionPairs(layer, tiling, column);
-  if (begin == end)
-    return 0;
-  // Pair p is (p / heads, p % heads); its key/value pair is
-  // (p / heads, p % heads / group), numbered p / group overall.
-  int64_t group = layer.attention.heads / layer.attention.kvHeads;
-  return (end - 1) / group - begin / group + 1;
-}
-
-int64_t CostModel::attentionKvMost(const LayerSpec &layer,
-                                   const AttentionTiling &tiling) {
-  // In closed form, since the placer asks for every shape it tries: a run
-  // of s consecutive pairs reads at most (s + group - 2) / group + 1
-  // key/value heads (and never more than s).
-  const LayerSpec::Attention &a = layer.attention;
-  int64_t group = a.heads / a.kvHeads;
-  int64_t widest = partOf(a.batch * a.heads, tiling.groups(), 0).second;
-  return std::min((widest + group - 2) / group + 1, widest);
-}
-
-int64_t CostModel::attentionMaskElements(const LayerSpec &layer, int64_t p0,
-                                         int64_t p1, int64_t queries,
-                                         int64_t keys) {
-  const LayerSpec::Attention &a = layer.attention;
-  if (!a.masked || p1 <= p0)
-    return 0;
-  int64_t batches = (p1 - 1) / a.heads - p0 / a.heads + 1;
-  int64_t heads = std::min(a.heads, p1 - p0);
-  int64_t extent[4] = {batches, heads, queries, keys};
-  double elements = 1;
-  for (int d = 0; d < 4; ++d)
-    if (a.maskVaries[d])
-      elements *= extent[d];
-  return static_cast<int64_t>(std::min(elements, 0x1p62));
-}
-
 int64_t CostModel::attentionBroadcastBytes(const LayerSpec &layer,
                                            const AttentionTiling &tiling) {
   const LayerSpec::Attention &a = layer.attention;
@@ -433,4 +364,4 @@ double CostModel::transferCycles(int64_t bytes, int64_t lanes,
   return static_cast<double>(bytes) / (lanes * target.linkBytesPerCycle) + hops;
 }
 
-} // namespace wafer::place
+} // namespace wafer::core

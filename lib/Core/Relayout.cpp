@@ -1,10 +1,10 @@
 //===- Relayout.cpp - kernels that move data between a layer's PEs --------===//
 
-#include "wafer/Place/Relayout.h"
+#include "wafer/Core/Relayout.h"
 
 #include <algorithm>
 
-namespace wafer::place {
+namespace wafer::core {
 namespace {
 
 /// Rows of the last dimension (a scalar is one row).
@@ -52,4 +52,4 @@ bool movesBetweenPes(std::string_view op,
   return false;
 }
 
-} // namespace wafer::place
+} // namespace wafer::core

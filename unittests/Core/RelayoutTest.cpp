@@ -1,10 +1,10 @@
 //===- RelayoutTest.cpp - which kernels move data between a layer's PEs ---===//
 
-#include "wafer/Place/Relayout.h"
+#include "wafer/Core/Relayout.h"
 
 #include "gtest/gtest.h"
 
-using namespace wafer::place;
+using namespace wafer::core;
 
 namespace {
 
