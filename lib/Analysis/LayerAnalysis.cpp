@@ -10,8 +10,9 @@
 
 #include "wafer/Analysis/LayerAnalysis.h"
 
-#include "wafer/Dialect/Wafer/WaferOps.h"
+#include "wafer/Core/Layout.h"
 #include "wafer/Core/Relayout.h"
+#include "wafer/Dialect/Wafer/WaferOps.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/STLExtras.h"
@@ -19,20 +20,6 @@
 
 using namespace mlir;
 using namespace wafer;
-
-StringRef wafer::stringifyLayerKind(LayerKind kind) {
-  switch (kind) {
-  case LayerKind::embedding:
-    return "embedding";
-  case LayerKind::linear:
-    return "linear";
-  case LayerKind::attention:
-    return "attention";
-  case LayerKind::other:
-    return "other";
-  }
-  llvm_unreachable("unknown layer kind");
-}
 
 static int64_t numElements(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
@@ -267,18 +254,6 @@ int64_t LayerAnalysis::getTotalWeightBytes() const {
   return total;
 }
 
-/// Whether `op` normalises rows over their last axis in `layer`.
-static bool isRowNormInLayer(Operation *op, const LayerAnalysis &analysis,
-                             const Layer *layer) {
-  if (!op || !isa<LayerNormOp, RmsNormOp>(op) ||
-      analysis.getLayerIndex(op) != analysis.getLayerIndex(layer->anchor))
-    return false;
-  int64_t rank = cast<RankedTensorType>(op->getResult(0).getType()).getRank();
-  int64_t axis = isa<LayerNormOp>(op) ? cast<LayerNormOp>(op).getAxis()
-                                      : cast<RmsNormOp>(op).getAxis();
-  return axis == -1 || axis == rank - 1;
-}
-
 /// Whether `value` has the shape of `layer`'s anchor result (wafer-run lays
 /// such tensors out like it, whatever their element type).
 static bool hasOutputShape(Value value, const Layer &layer) {
@@ -286,31 +261,6 @@ static bool hasOutputShape(Value value, const Layer &layer) {
   return type && type.getShape() == cast<RankedTensorType>(
                                         layer.anchor->getResult(0).getType())
                                         .getShape();
-}
-
-/// Whether wafer-run lays `value` out on the grid of `layer`'s product or
-/// attention rather than as whole rows: the anchor's operands and results,
-/// tensors of its result's type, a split of a product's result, the input
-/// of the norm that makes its left operand, and vectors as long as its
-/// columns or contraction (a bias, a norm's scale).
-static bool isOnGrid(Value value, const Layer &layer,
-                     const core::LayerSpec &spec) {
-  Operation *anchor = layer.anchor;
-  if (llvm::is_contained(anchor->getOperands(), value) ||
-      value.getDefiningOp() == anchor || hasOutputShape(value, layer))
-    return true;
-  if (spec.m == 0)
-    return false;
-  if (auto split = value.getDefiningOp<SplitOp>())
-    if (split.getOperand() == anchor->getResult(0))
-      return true;
-  if (spec.normedLhs)
-    if (Operation *norm = anchor->getOperand(0).getDefiningOp())
-      if (norm->getOperand(0) == value)
-        return true;
-  auto type = cast<RankedTensorType>(value.getType());
-  return type.getRank() == 1 &&
-         (type.getDimSize(0) == spec.n || type.getDimSize(0) == spec.k);
 }
 
 /// The most tensors of the anchor's result shape alive at once in `layer`,
@@ -356,56 +306,81 @@ static int64_t relayoutBytes(const Layer &layer, const core::LayerSpec &spec) {
       if (auto type = dyn_cast<RankedTensorType>(operand.getType()))
         operands.emplace_back(type.getShape().begin(), type.getShape().end());
     if (!core::movesBetweenPes(op->getName().getStringRef(), operands,
-                                std::vector<int64_t>(result.getShape().begin(),
-                                                     result.getShape().end()),
-                                spec.m, spec.n))
+                               std::vector<int64_t>(result.getShape().begin(),
+                                                    result.getShape().end()),
+                               spec.m, spec.n))
       continue;
     bytes += byteSize(op->getResult(0));
   }
   return bytes;
 }
 
-/// What `spec` needs to know of the tensors `layer` holds beyond its
-/// product's or attention's own: those held as whole rows, a product's
-/// vectors, and how many output-shaped blocks live at once.
-static void describeHeldTensors(const Layer &layer, core::LayerSpec &spec) {
-  llvm::SetVector<Value> held;
+/// The layout of every tensor `layer`'s ops read or make (core::chooseLayouts,
+/// the rule wafer-run holds them by), and what `spec` needs to know of those
+/// beyond its product's or attention's own: the tensors held as whole rows
+/// or at every PE, a product's vectors, and whether a norm runs on its left
+/// operand's blocks.
+static LayerLayout chooseLayerLayouts(const Layer &layer,
+                                      core::LayerSpec &spec) {
+  LayerLayout result;
+  llvm::DenseMap<Value, int64_t> ids;
+  std::vector<std::vector<int64_t>> shapes;
+  auto idOf = [&](Value value) {
+    auto [it, fresh] =
+        ids.try_emplace(value, static_cast<int64_t>(result.values.size()));
+    if (fresh) {
+      result.values.push_back(value);
+      auto type = dyn_cast<RankedTensorType>(value.getType());
+      // Tensors the plan cannot hold take no room: no elements.
+      shapes.push_back(type && type.hasStaticShape() &&
+                               type.getElementType().isIntOrFloat()
+                           ? std::vector<int64_t>(type.getShape().begin(),
+                                                  type.getShape().end())
+                           : std::vector<int64_t>{0});
+    }
+    return it->second;
+  };
+  std::vector<core::KernelInfo> kernels;
   for (Operation *op : layer.ops) {
-    held.insert(op->operand_begin(), op->operand_end());
-    held.insert(op->result_begin(), op->result_end());
+    core::KernelInfo &kernel = kernels.emplace_back();
+    kernel.op = op->getName().getStringRef().str();
+    for (Value operand : op->getOperands())
+      kernel.operands.push_back(idOf(operand));
+    for (Value result : op->getResults())
+      kernel.results.push_back(idOf(result));
+    kernel.transposeLhs = op->hasAttr("transpose_lhs");
+    if (auto axis = op->getAttrOfType<IntegerAttr>("axis"))
+      kernel.axis = axis.getInt();
   }
-  bool gridded = spec.m > 0 || spec.attention.valid();
+  core::LayerGrid grid{spec.m, spec.n, spec.k, spec.attention.valid()};
+  result.layouts = core::chooseLayouts(
+      grid, kernels,
+      [&](int64_t id) -> const std::vector<int64_t> & { return shapes[id]; });
+
   if (spec.m > 0)
     spec.outputBlocks = std::max<int64_t>(2, mostLiveOutputBlocks(layer));
-  for (Value value : held) {
-    auto type = dyn_cast<RankedTensorType>(value.getType());
-    if (!type || !type.hasStaticShape() || type.getNumElements() == 0 ||
-        !type.getElementType().isIntOrFloat())
-      continue;
-    if (gridded && isOnGrid(value, layer, spec)) {
-      if (spec.m > 0 && type.getRank() == 1 &&
-          value.getDefiningOp() != layer.anchor) {
-        if (type.getDimSize(0) == spec.n)
-          ++spec.columnVectors;
-        else if (type.getDimSize(0) == spec.k)
-          ++spec.contractionVectors;
-      }
-      continue;
-    }
-    int64_t last = type.getRank() == 0 ? 1 : type.getShape().back();
-    spec.rowTensors.push_back({type.getNumElements() / last,
-                               last * elementBytes(type.getElementType()),
-                               value.getDefiningOp<WeightOp>() != nullptr});
-  }
+  core::describeHeld(
+      result.layouts,
+      [&](int64_t id) -> const std::vector<int64_t> & { return shapes[id]; },
+      [&](int64_t id) {
+        return elementBytes(cast<RankedTensorType>(result.values[id].getType())
+                                .getElementType());
+      },
+      [&](int64_t id) {
+        return result.values[id].getDefiningOp<WeightOp>() != nullptr;
+      },
+      spec);
+  return result;
 }
 
 std::vector<core::LayerSpec>
-wafer::toLayerSpecs(const LayerAnalysis &analysis) {
+wafer::toLayerSpecs(const LayerAnalysis &analysis,
+                    std::vector<LayerLayout> *layouts) {
   std::vector<core::LayerSpec> specs;
   for (const Layer &layer : analysis.getLayers()) {
     core::LayerSpec spec;
     spec.name = layer.name;
-    spec.kind = stringifyLayerKind(layer.kind).str();
+    spec.kind = layer.kind;
     spec.flops = layer.flops;
     for (const LayerWeight &weight : layer.weights)
       spec.weights.emplace_back(weight.name, weight.bytes);
@@ -432,9 +407,6 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
         rhsBatches *= d;
       if (rhsBatches > 1 && out.size() >= 2)
         spec.rhsBatchRows = out[out.size() - 2];
-      spec.normedLhs =
-          !matmul.getTransposeLhs() &&
-          isRowNormInLayer(matmul.getLhs().getDefiningOp(), analysis, &layer);
     }
     if (auto attention = dyn_cast<AttentionOp>(layer.anchor)) {
       auto shapeOf = [](Value value) {
@@ -456,7 +428,9 @@ wafer::toLayerSpecs(const LayerAnalysis &analysis) {
         a.setMaskShape(std::vector<int64_t>(m.begin(), m.end()));
       }
     }
-    describeHeldTensors(layer, spec);
+    LayerLayout layout = chooseLayerLayouts(layer, spec);
+    if (layouts)
+      layouts->push_back(std::move(layout));
     spec.relayoutBytes = relayoutBytes(layer, spec);
     specs.push_back(std::move(spec));
   }

@@ -181,4 +181,184 @@ int64_t elementBytes(ElementType type) {
   }
 }
 
+core::LayerSpec toLayerSpec(const Layer &layer) {
+  const LayerSpec &in = layer.spec();
+  core::LayerSpec spec;
+  spec.name = layer.name();
+  switch (in.kind()) {
+  case EMBEDDING:
+    spec.kind = core::LayerKind::embedding;
+    break;
+  case LINEAR:
+    spec.kind = core::LayerKind::linear;
+    break;
+  case ATTENTION:
+    spec.kind = core::LayerKind::attention;
+    break;
+  default:
+    spec.kind = core::LayerKind::other;
+  }
+  spec.flops = in.flops();
+  for (const LayerSpec::Weight &w : in.weights())
+    spec.weights.emplace_back(w.name(), w.bytes());
+  spec.constantBytes = in.constant_bytes();
+  spec.inBytes = in.in_bytes();
+  spec.outBytes = in.out_bytes();
+  for (const LayerSpec::Input &i : in.inputs_from())
+    spec.inputsFrom.emplace_back(i.layer(), i.bytes());
+  spec.halfPrecision = in.half_precision();
+  spec.m = in.m();
+  spec.n = in.n();
+  spec.k = in.k();
+  spec.elementBytes = in.element_bytes();
+  spec.normedLhs = in.normed_lhs();
+  spec.rhsBatchRows = in.rhs_batch_rows();
+  spec.columnVectors = in.column_vectors();
+  spec.contractionVectors = in.contraction_vectors();
+  spec.relayoutBytes = in.relayout_bytes();
+  spec.outputBlocks = in.output_blocks();
+  const LayerSpec::Attention &a = in.attention();
+  spec.attention.batch = a.batch();
+  spec.attention.queries = a.queries();
+  spec.attention.keys = a.keys();
+  spec.attention.heads = a.heads();
+  spec.attention.kvHeads = a.kv_heads();
+  spec.attention.headDim = a.head_dim();
+  spec.attention.valueDim = a.value_dim();
+  spec.attention.masked = a.masked();
+  for (int d = 0; d < 4 && d < a.mask_varies_size(); ++d)
+    spec.attention.maskVaries[d] = a.mask_varies(d);
+  for (const LayerSpec::RowTensor &r : in.row_tensors())
+    spec.rowTensors.push_back({r.rows(), r.row_bytes(), r.weight()});
+  return spec;
+}
+
+void fromLayerSpec(const core::LayerSpec &spec, LayerSpec &out) {
+  switch (spec.kind) {
+  case core::LayerKind::embedding:
+    out.set_kind(EMBEDDING);
+    break;
+  case core::LayerKind::linear:
+    out.set_kind(LINEAR);
+    break;
+  case core::LayerKind::attention:
+    out.set_kind(ATTENTION);
+    break;
+  case core::LayerKind::other:
+    out.set_kind(OTHER);
+    break;
+  }
+  out.set_flops(spec.flops);
+  for (const auto &[name, bytes] : spec.weights) {
+    LayerSpec::Weight &w = *out.add_weights();
+    w.set_name(name);
+    w.set_bytes(bytes);
+  }
+  out.set_constant_bytes(spec.constantBytes);
+  out.set_in_bytes(spec.inBytes);
+  out.set_out_bytes(spec.outBytes);
+  for (const auto &[layer, bytes] : spec.inputsFrom) {
+    LayerSpec::Input &i = *out.add_inputs_from();
+    i.set_layer(layer);
+    i.set_bytes(bytes);
+  }
+  out.set_half_precision(spec.halfPrecision);
+  out.set_m(spec.m);
+  out.set_n(spec.n);
+  out.set_k(spec.k);
+  out.set_element_bytes(spec.elementBytes);
+  out.set_normed_lhs(spec.normedLhs);
+  out.set_rhs_batch_rows(spec.rhsBatchRows);
+  out.set_column_vectors(spec.columnVectors);
+  out.set_contraction_vectors(spec.contractionVectors);
+  out.set_relayout_bytes(spec.relayoutBytes);
+  out.set_output_blocks(spec.outputBlocks);
+  if (spec.attention.valid()) {
+    const core::LayerSpec::Attention &a = spec.attention;
+    LayerSpec::Attention &t = *out.mutable_attention();
+    t.set_batch(a.batch);
+    t.set_queries(a.queries);
+    t.set_keys(a.keys);
+    t.set_heads(a.heads);
+    t.set_kv_heads(a.kvHeads);
+    t.set_head_dim(a.headDim);
+    t.set_value_dim(a.valueDim);
+    t.set_masked(a.masked);
+    for (bool varies : a.maskVaries)
+      t.add_mask_varies(varies);
+  }
+  for (const core::LayerSpec::RowTensor &r : spec.rowTensors) {
+    LayerSpec::RowTensor &t = *out.add_row_tensors();
+    t.set_rows(r.rows);
+    t.set_row_bytes(r.rowBytes);
+    t.set_weight(r.weight);
+  }
+}
+
+core::SummaTiling toSummaTiling(const SummaTiling &tiling) {
+  return core::SummaTiling{tiling.transposed(), tiling.grid_rows(),
+                           tiling.grid_cols(), tiling.panels()};
+}
+
+void fromSummaTiling(const core::SummaTiling &tiling, SummaTiling &out) {
+  out.set_transposed(tiling.transposed);
+  out.set_grid_rows(tiling.gridRows);
+  out.set_grid_cols(tiling.gridCols);
+  out.set_panels(tiling.panels);
+}
+
+core::AttentionTiling toAttentionTiling(const AttentionTiling &tiling) {
+  return core::AttentionTiling{tiling.grid_rows(),  tiling.grid_cols(),
+                               tiling.key_chunks(), tiling.panels(),
+                               tiling.key_blocks(), tiling.query_cols()};
+}
+
+void fromAttentionTiling(const core::AttentionTiling &tiling,
+                         AttentionTiling &out) {
+  out.set_grid_rows(tiling.gridRows);
+  out.set_grid_cols(tiling.gridCols);
+  out.set_panels(tiling.panels);
+  out.set_key_chunks(tiling.keyChunks);
+  out.set_key_blocks(tiling.keyBlocks);
+  out.set_query_cols(tiling.queryCols);
+}
+
+// core::Layout and the plan's Layout list the same layouts in the same
+// order (a unit test checks their names).
+core::HeldTensor toHeldTensor(const HeldTensor &held) {
+  core::HeldTensor out;
+  out.tensor = held.tensor();
+  out.layout = static_cast<core::Layout>(held.layout());
+  out.firstColumn = held.first_column();
+  out.columns = held.columns();
+  return out;
+}
+
+void fromHeldTensor(const core::HeldTensor &held, HeldTensor &out) {
+  out.set_tensor(held.tensor);
+  out.set_layout(static_cast<Layout>(held.layout));
+  out.set_first_column(held.firstColumn);
+  out.set_columns(held.columns);
+}
+
+// The router's kinds in its order, after the plan's FLOW_KIND_UNSPECIFIED.
+FlowKind toFlowKind(route::FlowKind kind) {
+  return static_cast<FlowKind>(static_cast<int>(kind) + 1);
+}
+
+std::optional<route::FlowKind> fromFlowKind(FlowKind kind) {
+  if (kind < ACTIVATION || kind > RESHARD)
+    return std::nullopt;
+  return static_cast<route::FlowKind>(static_cast<int>(kind) - 1);
+}
+
+const char *flowKindName(FlowKind kind) {
+  std::optional<route::FlowKind> known = fromFlowKind(kind);
+  return known ? route::flowKindName(*known) : "unspecified";
+}
+
+const char *modeName(Mode mode) {
+  return mode == WEIGHT_STREAMING ? "weight-streaming" : "pipelined";
+}
+
 } // namespace wafer::plan

@@ -9,8 +9,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "wafer/Analysis/LayerAnalysis.h"
 #include "wafer/Analysis/RoutingIR.h"
-#include "wafer/Dialect/Wafer/WaferOps.h"
 #include "wafer/Core/CostModel.h"
+#include "wafer/Dialect/Wafer/WaferOps.h"
 #include "wafer/Route/Router.h"
 
 using namespace mlir;
@@ -104,8 +104,8 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
   out.set_weights_dir(weightsDir.str());
   plan::fromTargetDesc(target.toDesc(), *out.mutable_target());
   out.set_mode(placement.getMode() == ExecutionMode::pipelined
-                   ? "pipelined"
-                   : "weight-streaming");
+                   ? plan::PIPELINED
+                   : plan::WEIGHT_STREAMING);
   // No step is shorter than its busiest link needs.
   out.set_predicted_cycles(std::max<int64_t>(
       placement.getPredictedCycles(),
@@ -134,7 +134,8 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
   }
 
   LayerAnalysis layers(func);
-  std::vector<core::LayerSpec> specs = toLayerSpecs(layers);
+  std::vector<LayerLayout> layouts;
+  std::vector<core::LayerSpec> specs = toLayerSpecs(layers, &layouts);
   for (Operation &op : func.getBody().front()) {
     if (isa<func::ReturnOp>(op))
       continue;
@@ -193,51 +194,27 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
     PlaceOp place = it->second;
     plan::Layer &l = *out.add_layers();
     l.set_name(layer.name);
-    l.set_kind(stringifyLayerKind(layer.kind).str());
     RegionAttr r = place.getRegion();
-    plan::fromRect(Rect{r.getX(), r.getY(), r.getWidth(), r.getHeight()},
-                   *l.mutable_region());
+    Rect region{r.getX(), r.getY(), r.getWidth(), r.getHeight()};
+    plan::fromRect(region, *l.mutable_region());
     l.set_sram_bytes_per_pe(place.getSramBytesPerPe());
     l.set_start_cycle(place.getStartCycle());
     l.set_cycles(place.getCycles());
-    l.set_flops(specs[index].flops);
-    l.set_m(specs[index].m);
-    l.set_n(specs[index].n);
-    l.set_k(specs[index].k);
-    l.set_half_precision(specs[index].halfPrecision);
-    l.set_element_bytes(specs[index].elementBytes);
-    l.set_relayout_bytes(specs[index].relayoutBytes);
-    if (specs[index].m > 0 && specs[index].n > 0 && specs[index].k > 0) {
-      Rect r = plan::toRect(l.region());
-      core::SummaTiling tiling =
-          core::CostModel(target.toDesc())
-              .summaTiling(specs[index], r.height, r.width);
-      plan::SummaTiling &summa = *l.mutable_summa();
-      summa.set_transposed(tiling.transposed);
-      summa.set_grid_rows(tiling.gridRows);
-      summa.set_grid_cols(tiling.gridCols);
-      summa.set_panels(tiling.panels);
-    }
-    if (const core::LayerSpec::Attention &a = specs[index].attention;
-        a.valid()) {
-      Rect r = plan::toRect(l.region());
-      core::AttentionTiling tiling =
-          core::CostModel(target.toDesc())
-              .attentionTiling(specs[index], r.height, r.width);
-      plan::AttentionTiling &t = *l.mutable_attention();
-      t.set_batch(a.batch);
-      t.set_queries(a.queries);
-      t.set_keys(a.keys);
-      t.set_heads(a.heads);
-      t.set_kv_heads(a.kvHeads);
-      t.set_head_dim(a.headDim);
-      t.set_value_dim(a.valueDim);
-      t.set_grid_rows(tiling.gridRows);
-      t.set_grid_cols(tiling.gridCols);
-      t.set_panels(tiling.panels);
-      t.set_key_chunks(tiling.keyChunks);
-      t.set_key_blocks(tiling.keyBlocks);
-      t.set_query_cols(tiling.queryCols);
+    const core::LayerSpec &spec = specs[index];
+    plan::fromLayerSpec(spec, *l.mutable_spec());
+    core::CostModel model(target.toDesc());
+    if (spec.m > 0 && spec.n > 0 && spec.k > 0)
+      plan::fromSummaTiling(
+          model.summaTiling(spec, region.height, region.width),
+          *l.mutable_summa());
+    if (spec.attention.valid())
+      plan::fromAttentionTiling(
+          model.attentionTiling(spec, region.height, region.width),
+          *l.mutable_attention());
+    for (const core::HeldTensor &held : layouts[index].layouts.held) {
+      core::HeldTensor recorded = held;
+      recorded.tensor = ids.lookup(layouts[index].values[held.tensor]);
+      plan::fromHeldTensor(recorded, *l.add_held());
     }
     for (StreamOp tile : place.getTiles().front().getOps<StreamOp>()) {
       plan::StreamTile &t = *l.add_tiles();
@@ -269,7 +246,7 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
              << "'; the placement needs '" << expected[i].name << "' there";
     plan::Flow &p = *out.add_flows();
     p.set_name(f.flow.name);
-    p.set_kind(route::flowKindName(f.flow.kind));
+    p.set_kind(plan::toFlowKind(f.flow.kind));
     plan::fromRect(f.flow.source, *p.mutable_source());
     plan::fromRect(f.flow.destination, *p.mutable_destination());
     p.set_bytes(f.flow.bytes);
@@ -282,7 +259,7 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
       seg.set_y(s.y);
       seg.set_length(s.length);
       seg.set_lanes(s.lanes);
-      seg.set_direction(static_cast<int64_t>(s.direction));
+      seg.set_direction(static_cast<plan::Direction>(s.direction));
     }
     p.set_tensor(origins[i].value ? ids.lookup(origins[i].value) : -1);
     p.set_source_layer(origins[i].sourceLayer);

@@ -60,34 +60,6 @@ std::string show(const Rect &r) {
 
 } // namespace
 
-std::vector<NormedProduct> normedProducts(const plan::Plan &plan) {
-  std::vector<NormedProduct> normed(plan.layers_size());
-  std::vector<int64_t> madeBy(plan.tensors_size(), -1);
-  for (int64_t i = 0; i < plan.kernels_size(); ++i) {
-    const plan::Kernel &k = plan.kernels(i);
-    for (int64_t id : k.results())
-      if (id >= 0 && id < plan.tensors_size())
-        madeBy[id] = i;
-    if (k.op() != "wafer.matmul" || k.layer() < 0 ||
-        k.layer() >= plan.layers_size() || k.operands_size() < 2 ||
-        attrInt(k, "transpose_lhs", 0) || normed[k.layer()].matmul >= 0)
-      continue;
-    int64_t lhs = k.operands(0);
-    int64_t norm = lhs >= 0 && lhs < plan.tensors_size() ? madeBy[lhs] : -1;
-    if (norm < 0)
-      continue;
-    const plan::Kernel &n = plan.kernels(norm);
-    if ((n.op() != "wafer.layer_norm" && n.op() != "wafer.rms_norm") ||
-        n.layer() != k.layer() || n.operands_size() < 2)
-      continue;
-    int64_t rank = plan.tensors(lhs).shape_size();
-    int64_t axis = attrInt(n, "axis", -1);
-    if (axis == -1 || axis == rank - 1)
-      normed[k.layer()] = {norm, i};
-  }
-  return normed;
-}
-
 //===----------------------------------------------------------------------===//
 // PeMemory
 //===----------------------------------------------------------------------===//
@@ -152,17 +124,16 @@ void PeMemory::releaseEverywhere(int64_t bytes) { everywhere -= bytes; }
 // PeExecutor
 //===----------------------------------------------------------------------===//
 
-PeExecutor::PeExecutor(const plan::Plan &plan, bool perPeMath)
-    : plan(plan), perPeMath(perPeMath),
-      capacity(plan::toTargetDesc(plan.target()).usableSramBytes()),
-      weightStreaming(plan.mode() == "weight-streaming") {
+PeExecutor::PeExecutor(const PlanView &view, bool perPeMath)
+    : view(view), plan(view.plan), perPeMath(perPeMath),
+      capacity(view.target.usableSramBytes()),
+      weightStreaming(view.weightStreaming) {
   int64_t layers = plan.layers_size();
   producer.assign(plan.tensors_size(), -1);
   isInput.assign(plan.tensors_size(), false);
   for (int64_t id : plan.inputs())
     isInput[id] = true;
   lastKernel.assign(layers, -1);
-  regrouped = relayoutBytes(plan);
   for (int64_t i = 0; i < plan.kernels_size(); ++i) {
     const plan::Kernel &k = plan.kernels(i);
     if (k.layer() < 0)
@@ -180,46 +151,6 @@ PeExecutor::PeExecutor(const plan::Plan &plan, bool perPeMath)
   for (int64_t id : plan.outputs())
     if (producer[id] >= 0)
       leaves[{id, producer[id]}] = true;
-  normed = normedProducts(plan);
-  for (const plan::Kernel &k : plan.kernels())
-    if (k.op() == "wafer.matmul" && k.layer() >= 0 && k.operands_size() > 0 &&
-        !attrInt(k, "transpose_lhs", 0))
-      leftOperand.insert({k.layer(), k.operands(0)});
-  for (const plan::Kernel &k : plan.kernels())
-    if (k.op() == "wafer.matmul" && k.layer() >= 0 && k.operands_size() > 1)
-      rightOperand.insert({k.layer(), k.operands(1)});
-  for (const plan::Kernel &k : plan.kernels()) {
-    // A split of a product's output along its columns stays where it is.
-    if (k.op() != "wafer.split" || k.layer() < 0 || k.operands_size() != 1)
-      continue;
-    const plan::Layer &l = plan.layers(k.layer());
-    const plan::Tensor &whole = plan.tensors(k.operands(0));
-    int64_t rank = whole.shape_size(), axis = attrInt(k, "axis", 0);
-    if (!l.has_summa() || l.n() <= 0 || rank == 0 ||
-        (axis != rank - 1 && axis != -1) || whole.shape(rank - 1) != l.n() ||
-        elementsOf(whole) != l.m() * l.n())
-      continue;
-    int64_t first = 0;
-    for (int64_t id : k.results()) {
-      const plan::Tensor &piece = plan.tensors(id);
-      int64_t columns = piece.shape_size() == rank ? piece.shape(rank - 1) : 0;
-      columnPiece[{k.layer(), id}] = {first, columns};
-      first += columns;
-    }
-  }
-  for (int64_t l = 0; l < layers; ++l)
-    if (normed[l].norm >= 0)
-      leftOperand.insert({l, plan.kernels(normed[l].norm).operands(0)});
-  for (const plan::Kernel &k : plan.kernels()) {
-    if (k.op() != "wafer.attention" || k.layer() < 0)
-      continue;
-    AttentionRole roles[] = {AttentionRole::query, AttentionRole::key,
-                             AttentionRole::value, AttentionRole::mask};
-    for (int64_t i = 0; i < k.operands_size() && i < 4; ++i)
-      attentionRole[{k.layer(), k.operands(i)}] = roles[i];
-    for (int64_t id : k.results())
-      attentionRole[{k.layer(), id}] = AttentionRole::output;
-  }
   for (const plan::Flow &f : plan.flows())
     if (f.tensor() >= 0 && f.destination_layer() >= 0)
       flowInto[{f.tensor(), f.destination_layer()}] = &f;
@@ -261,7 +192,7 @@ PeMemory &PeExecutor::memoryOf(int64_t layer) {
 absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
                                     const char *what) {
   const plan::Tensor &t = plan.tensors(tensor);
-  const plan::Layer &l = plan.layers(layer);
+  const LayerView &l = view.layers[layer];
   PeMemory &mem = memoryOf(layer);
   const Rect &region = mem.getRegion();
   int64_t width = plan::elementBytes(t.element_type());
@@ -277,42 +208,41 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
   int64_t last = t.shape().empty() ? 1 : t.shape(t.shape_size() - 1);
   if (elements == 0)
     return absl::OkStatus();
+  // The layout the plan records (checkPlan: the one the rule gives).
+  const core::HeldTensor *layout = l.layoutOf(tensor);
+  core::Layout kind = layout ? layout->layout : core::Layout::rows;
 
   // The attention tiling's blocks: PE (i, j) holds row block i of the query
   // positions for column j's (batch, head) pairs (in each of their chunk
   // columns), row block i of its chunk's key and value positions for the
   // key/value heads they read, and, in the group's first column only, the
   // output's.
-  if (auto role = attentionRole.find({layer, tensor});
-      role != attentionRole.end() && l.has_attention()) {
-    core::LayerSpec spec = layerSpec(l, /*normedLhs=*/false);
-    core::AttentionTiling tiling = attentionTilingOf(l);
-    const plan::AttentionTiling &a = l.attention();
-    AttentionRole r = role->second;
-    bool keyed = r == AttentionRole::key || r == AttentionRole::value;
+  if (kind >= core::Layout::attentionQuery) {
+    core::LayerSpec spec = l.spec;
+    const core::AttentionTiling &tiling = *l.attention;
+    bool keyed = kind == core::Layout::attentionKey ||
+                 kind == core::Layout::attentionValue;
     // The mask: what its PEs' pairs, queries and keys read of it, right-
     // aligned against [batch, heads, queries, keys].
-    if (r == AttentionRole::mask)
+    if (kind == core::Layout::attentionMask)
       spec.attention.setMaskShape({t.shape().begin(), t.shape().end()});
     // Features per pair: a query or key head, a value or output head.
     auto bytesAt = [&](int64_t i, int64_t j) -> int64_t {
-      if (r == AttentionRole::output && j % tiling.keyChunks != 0)
+      if (kind == core::Layout::attentionOutput && j % tiling.keyChunks != 0)
         return 0;
       auto [k0, k1] = core::attentionKeys(spec, tiling, j);
-      auto [p0, p1] =
-          keyed ? partOf(k1 - k0, tiling.gridRows, i)
-                : core::attentionQueries(spec, tiling, i, j);
+      auto [p0, p1] = keyed ? partOf(k1 - k0, tiling.gridRows, i)
+                            : core::attentionQueries(spec, tiling, i, j);
       auto [g0, g1] = core::attentionPairs(spec, tiling, j);
-      if (r == AttentionRole::mask)
-        return saturated(
-            static_cast<double>(core::attentionMaskElements(
-                spec, g0, g1, p1 - p0, k1 - k0)) *
-            width);
-      int64_t pairs =
-          keyed ? core::attentionKvPairs(spec, tiling, j) : g1 - g0;
-      int64_t features = r == AttentionRole::query || r == AttentionRole::key
-                             ? a.head_dim()
-                             : a.value_dim();
+      if (kind == core::Layout::attentionMask)
+        return saturated(static_cast<double>(core::attentionMaskElements(
+                             spec, g0, g1, p1 - p0, k1 - k0)) *
+                         width);
+      int64_t pairs = keyed ? core::attentionKvPairs(spec, tiling, j) : g1 - g0;
+      int64_t features = kind == core::Layout::attentionQuery ||
+                                 kind == core::Layout::attentionKey
+                             ? spec.attention.headDim
+                             : spec.attention.valueDim;
       return saturated(static_cast<double>(p1 - p0) * pairs * features * width);
     };
     if (mem.tracksEveryPe()) {
@@ -337,80 +267,71 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
   // columns in nBlocks (over the grid's columns and rows when transposed);
   // A's contraction is split like the output's columns, B's like its rows.
   // `holdOnGrid` holds bytesAt(row block, column block) at each grid PE.
-  const plan::SummaTiling &s = l.summa();
-  bool grid = l.has_summa() && l.m() > 0 && l.n() > 0 && l.k() > 0 &&
-              s.grid_rows() >= 1 && s.grid_cols() >= 1;
-  int64_t mBlocks = s.transposed() ? s.grid_cols() : s.grid_rows();
-  int64_t nBlocks = s.transposed() ? s.grid_rows() : s.grid_cols();
-  auto size = [](std::pair<int64_t, int64_t> range) {
-    return range.second - range.first;
-  };
-  auto holdOnGrid = [&](auto bytesAt) -> absl::Status {
-    int64_t rows = mem.tracksEveryPe() ? s.grid_rows() : 1;
-    int64_t cols = mem.tracksEveryPe() ? s.grid_cols() : 1;
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < cols; ++j)
-        if (absl::Status st =
-                holdAt(i * region.width + j,
-                       s.transposed() ? bytesAt(j, i) : bytesAt(i, j));
-            !st.ok())
-          return st;
-    return absl::OkStatus();
-  };
-  // Its left operand (m x k), and the input of a norm that makes it.
-  if (grid && leftOperand.count({layer, tensor}) && last == l.k() &&
-      elements / l.k() == l.m())
-    return holdOnGrid([&](int64_t mi, int64_t ni) {
-      return size(partOf(l.m(), mBlocks, mi)) *
-             size(partOf(l.k(), nBlocks, ni)) * width;
-    });
-  // Its right operand (k x n, or n x k read transposed; one batch).
-  if (grid && rightOperand.count({layer, tensor}) &&
-      elements == l.k() * l.n() && t.shape_size() >= 2)
-    return holdOnGrid([&](int64_t mi, int64_t ni) {
-      return size(partOf(l.k(), mBlocks, mi)) *
-             size(partOf(l.n(), nBlocks, ni)) * width;
-    });
-  // A piece of its output split along the columns: each block's part.
-  // Only the first PE tracked: it is charged the most any block column
-  // keeps, since the pieces' columns lie in different blocks.
-  if (auto piece = columnPiece.find({layer, tensor});
-      grid && piece != columnPiece.end()) {
-    auto [first, columns] = piece->second;
-    auto bytesAt = [&, first = first, columns = columns](int64_t mi,
-                                                         int64_t ni) {
-      auto [n0, n1] = partOf(l.n(), nBlocks, ni);
-      int64_t kept = std::max<int64_t>(0, std::min(n1, first + columns) -
-                                              std::max(n0, first));
-      return size(partOf(l.m(), mBlocks, mi)) * kept * width;
+  if (kind != core::Layout::rows && kind != core::Layout::everyPe) {
+    const core::SummaTiling &s = *l.summa;
+    const int64_t m = l.spec.m, n = l.spec.n, k = l.spec.k;
+    int64_t mBlocks = s.transposed ? s.gridCols : s.gridRows;
+    int64_t nBlocks = s.transposed ? s.gridRows : s.gridCols;
+    auto size = [](std::pair<int64_t, int64_t> range) {
+      return range.second - range.first;
     };
-    if (mem.tracksEveryPe())
-      return holdOnGrid(bytesAt);
-    int64_t most = 0;
-    for (int64_t ni = 0; ni < nBlocks; ++ni)
-      most = std::max(most, bytesAt(0, ni));
-    return holdAt(0, most);
+    auto holdOnGrid = [&](auto bytesAt) -> absl::Status {
+      int64_t rows = mem.tracksEveryPe() ? s.gridRows : 1;
+      int64_t cols = mem.tracksEveryPe() ? s.gridCols : 1;
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+          if (absl::Status st =
+                  holdAt(i * region.width + j,
+                         s.transposed ? bytesAt(j, i) : bytesAt(i, j));
+              !st.ok())
+            return st;
+      return absl::OkStatus();
+    };
+    switch (kind) {
+    case core::Layout::summaLhs: // m x k, and the input of a norm making it.
+      return holdOnGrid([&](int64_t mi, int64_t ni) {
+        return size(partOf(m, mBlocks, mi)) * size(partOf(k, nBlocks, ni)) *
+               width;
+      });
+    case core::Layout::summaRhs: // k x n, or n x k read transposed.
+      return holdOnGrid([&](int64_t mi, int64_t ni) {
+        return size(partOf(k, mBlocks, mi)) * size(partOf(n, nBlocks, ni)) *
+               width;
+      });
+    case core::Layout::summaColumnPiece: {
+      // Each block's part of the piece. Only the first PE tracked: it is
+      // charged the most any block column keeps, since the pieces' columns
+      // lie in different blocks.
+      int64_t first = layout->firstColumn, columns = layout->columns;
+      auto bytesAt = [&](int64_t mi, int64_t ni) {
+        auto [n0, n1] = partOf(n, nBlocks, ni);
+        int64_t kept = std::max<int64_t>(
+            0, std::min(n1, first + columns) - std::max(n0, first));
+        return size(partOf(m, mBlocks, mi)) * kept * width;
+      };
+      if (mem.tracksEveryPe())
+        return holdOnGrid(bytesAt);
+      int64_t most = 0;
+      for (int64_t ni = 0; ni < nBlocks; ++ni)
+        most = std::max(most, bytesAt(0, ni));
+      return holdAt(0, most);
+    }
+    case core::Layout::summaOutput: // m x n: the output's blocks.
+    case core::Layout::summaColumnSlice: {
+      bool vector = kind == core::Layout::summaColumnSlice;
+      return holdOnGrid([&](int64_t mi, int64_t ni) {
+        return (vector ? 1 : size(partOf(m, mBlocks, mi))) *
+               size(partOf(n, nBlocks, ni)) * width;
+      });
+    }
+    default: // summaContractionSlice: a norm's scale or bias.
+      return holdOnGrid([&](int64_t, int64_t ni) {
+        return size(partOf(k, nBlocks, ni)) * width;
+      });
+    }
   }
-  // Its output, every tensor of that shape, and a vector as long as its
-  // columns (a bias): the output's blocks, or their columns' slice.
-  if (grid && last == l.n() &&
-      ((elements % l.n() == 0 && elements / l.n() == l.m()) ||
-       (t.shape_size() <= 1 && elements == l.n()))) {
-    bool vector = elements == l.n() && t.shape_size() <= 1;
-    return holdOnGrid([&](int64_t mi, int64_t ni) {
-      return (vector ? 1 : size(partOf(l.m(), mBlocks, mi))) *
-             size(partOf(l.n(), nBlocks, ni)) * width;
-    });
-  }
-  // A norm's scale and bias before it: the slice of the contraction that
-  // the PE's A block holds.
-  if (grid && t.shape_size() <= 1 && elements == l.k() &&
-      normed[layer].norm >= 0)
-    return holdOnGrid([&](int64_t, int64_t ni) {
-      return size(partOf(l.k(), nBlocks, ni)) * width;
-    });
   // Other vectors: a copy at every PE.
-  if (t.shape_size() <= 1) {
+  if (kind == core::Layout::everyPe) {
     heldEverywhere[{layer, tensor}] += elements * width;
     return mem.holdEverywhere(elements * width, label);
   }
@@ -418,7 +339,7 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
   int64_t rowBytes = last * width, rows = elements / last;
   if (rowBytes > capacity)
     return absl::ResourceExhaustedError(absl::StrCat(
-        "layer ", l.name(), ": one row of ", label, " is ", rowBytes,
+        "layer ", l.spec.name, ": one row of ", label, " is ", rowBytes,
         " bytes, more than a PE's ", capacity, " after the reserve"));
   int64_t area = region.area();
   if (int64_t each = rows / area) {
@@ -521,16 +442,17 @@ absl::Status PeExecutor::matmul(int64_t layer, const plan::Kernel &kernel,
   int64_t m = batches * rows;
   if (m == 0 || cols == 0 || depth == 0)
     return runKernel(kernel, in, results); // Nothing to move.
-  if (!l.has_summa() || l.m() != m || l.n() != cols || l.k() != depth)
+  const core::LayerSpec &spec = view.layers[layer].spec;
+  if (!l.has_summa() || spec.m != m || spec.n != cols || spec.k != depth)
     return absl::FailedPreconditionError(
         absl::StrCat("layer ", l.name(), " multiplies ", m, "x", depth, " by ",
                      depth, "x", cols, " but the plan's SUMMA tiling is for ",
-                     l.m(), "x", l.k(), " by ", l.k(), "x", l.n()));
+                     spec.m, "x", spec.k, " by ", spec.k, "x", spec.n));
   // checkPlan has fitted the tiling to the region and the contraction.
-  const plan::SummaTiling &s = l.summa();
-  const int64_t p = s.grid_rows(), q = s.grid_cols(), panels = s.panels();
-  Rect region = plan::toRect(l.region());
-  const bool transposed = s.transposed();
+  const core::SummaTiling &s = *view.layers[layer].summa;
+  const int64_t p = s.gridRows, q = s.gridCols, panels = s.panels;
+  Rect region = view.layers[layer].region;
+  const bool transposed = s.transposed;
 
   // checkPlan has found the row and column broadcasts that carry the
   // panels; streamed weights laid along the rows come from the stream
@@ -713,12 +635,12 @@ absl::Status PeExecutor::norm(int64_t layer, const plan::Kernel &kernel,
                               std::vector<Array> &results) {
   // checkPlan has found the reduction route along the line that splits the
   // rows whenever it is longer than one PE.
-  const plan::Layer &l = plan.layers(layer);
-  const plan::SummaTiling &s = l.summa();
-  int64_t line = s.transposed() ? s.grid_rows() : s.grid_cols();
+  const LayerView &l = view.layers[layer];
+  const core::SummaTiling &s = *l.summa;
+  int64_t line = s.transposed ? s.gridRows : s.gridCols;
   const Array &x = *in[0];
   Array &out = results[0];
-  int64_t n = l.k(), rows = l.m();
+  int64_t n = l.spec.k, rows = l.spec.m;
   if (x.size() != rows * n || in[1]->size() < n ||
       (in.size() > 2 && in[2]->size() < n))
     return runKernel(kernel, in, results); // Not this layout: rows whole.
@@ -743,12 +665,12 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   // checkPlan has matched the tiling to the kernel's shapes and the region,
   // its keys and values to the broadcast down the region's columns and its
   // chunks' partial results to the reduction along its rows.
-  core::LayerSpec spec = layerSpec(l, /*normedLhs=*/false);
-  core::AttentionTiling tiling = attentionTilingOf(l);
-  const plan::AttentionTiling &a = l.attention();
+  const core::LayerSpec &spec = view.layers[layer].spec;
+  const core::AttentionTiling &tiling = *view.layers[layer].attention;
+  const core::LayerSpec::Attention &a = spec.attention;
   const int64_t rowsOfGrid = tiling.gridRows, cols = tiling.gridCols;
   const int64_t chunks = tiling.keyChunks;
-  Rect region = plan::toRect(l.region());
+  Rect region = view.layers[layer].region;
   // SRAM while a PE attends: one key block's scores, the widest key or
   // value panel it receives, each query's running maximum and sum and, with
   // several chunks, the running output it passes on (or receives).
@@ -761,8 +683,8 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
     int64_t block = partOf(k1 - k0, tiling.keyBlocks, 0).second;
     double rows = static_cast<double>(q1 - q0) * (p1 - p0);
     double panel = static_cast<double>(partOf(block, tiling.panels, 0).second) *
-                   kv * std::max(a.head_dim(), a.value_dim());
-    double running = rows * (3 + (chunks > 1 ? a.value_dim() : 0));
+                   kv * std::max(a.headDim, a.valueDim);
+    double running = rows * (3 + (chunks > 1 ? a.valueDim : 0));
     return saturated((rows * block + panel + running) * 4);
   };
   const char *what = "one key block's scores, the widest key or value panel "
@@ -802,9 +724,9 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   const Array &q = *in[0], &key = *in[1], &v = *in[2];
   const Array *mask = in.size() > 3 ? in[3] : nullptr;
   Array &out = results[0];
-  const int64_t heads = a.heads(), group = a.heads() / a.kv_heads();
-  const int64_t sq = a.queries(), sk = a.keys(), dh = a.head_dim(),
-                dv = a.value_dim();
+  const int64_t heads = a.heads, group = a.heads / a.kvHeads;
+  const int64_t sq = a.queries, sk = a.keys, dh = a.headDim,
+                dv = a.valueDim;
   const float scale = static_cast<float>(attrFloat(kernel, "scale", 1.0));
   const bool causal = attrInt(kernel, "causal", 0);
   // The mask broadcasts to [batch, heads, queries, keys].
@@ -914,7 +836,7 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
       }
     });
   else
-    parallelFor(a.batch() * heads, [&](int64_t pair) {
+    parallelFor(a.batch * heads, [&](int64_t pair) {
       int64_t b = pair / heads, h = pair % heads, g = h / group;
       // Reused by the thread's next pair: every element is written first.
       thread_local std::vector<float> keysT, scores;
@@ -948,7 +870,7 @@ void PeExecutor::endLayer(int64_t layer) {
   PeMemory &mem = memoryOf(layer);
   // checkPlan has found its reshard routed where it spans more than a PE.
   if (plan::toRect(plan.layers(layer).region()).area() > 1)
-    stats.reshardBytes += static_cast<int64_t>(regrouped[layer]);
+    stats.reshardBytes += view.layers[layer].spec.relayoutBytes;
   if (mem.peakBytes() > stats.peakBytes) {
     stats.peakBytes = mem.peakBytes();
     stats.peakLayer = plan.layers(layer).name();
@@ -1003,7 +925,7 @@ absl::Status PeExecutor::run(int64_t index,
     status = matmul(layer, k, operands, results);
   else if (k.op() == "wafer.attention" && l.has_attention())
     status = attention(layer, k, operands, results);
-  else if (normed[layer].norm == index)
+  else if (view.layers[layer].normKernel == index)
     status = norm(layer, k, operands, results);
   else
     status = runKernel(k, operands, results);

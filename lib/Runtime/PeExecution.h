@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "PlanView.h"
 #include "wafer/Core/CostModel.h"
 #include "wafer/Runtime/Runtime.h"
 
@@ -75,28 +76,10 @@ private:
   int64_t peak = 0, peakIndex = 0;
 };
 
-/// What the cost model needs to know of a plan's layer (Execute.cpp).
-core::LayerSpec layerSpec(const plan::Layer &layer, bool normedLhs);
-/// Bytes each layer's kernels regroup across its PEs
-/// (core::movesBetweenPes), by layer (Execute.cpp).
-std::vector<double> relayoutBytes(const plan::Plan &plan);
-/// The attention tiling a plan's attention layer records.
-core::AttentionTiling attentionTilingOf(const plan::Layer &layer);
-
-/// A row normalisation whose result is a product's left operand in the
-/// same layer: it runs on the product's SUMMA layout, its rows' partial sums
-/// reduced over the plan's reduction flow.
-struct NormedProduct {
-  int64_t norm = -1, matmul = -1; // Kernel indices.
-};
-/// Each layer's normed product, if it has one (the compiler's rule,
-/// LayerSpec::normedLhs, applied to the plan's kernels).
-std::vector<NormedProduct> normedProducts(const plan::Plan &plan);
-
 /// Runs the plan's kernels on their layers' PEs (see the file comment).
 class PeExecutor {
 public:
-  PeExecutor(const plan::Plan &plan, bool perPeMath);
+  PeExecutor(const PlanView &view, bool perPeMath);
 
   /// Forgets what the PEs hold: call before each run.
   void reset();
@@ -112,8 +95,9 @@ private:
   /// Brings `tensor` into `layer` if it is not there yet: over its flow,
   /// from the stream, or resident (weights of a pipelined layer).
   absl::Status bringIn(int64_t layer, int64_t tensor, int64_t kernel);
-  /// Holds `tensor`'s shards in `layer`: output blocks of the layer's SUMMA
-  /// when it has that layout, rows over the region's PEs otherwise.
+  /// Holds `tensor`'s shards in `layer` in the layout the plan records for
+  /// it there: a product's or attention's blocks, a copy at every PE, or
+  /// rows over the region's PEs.
   absl::Status holdShards(int64_t layer, int64_t tensor, const char *what);
   void releaseShards(int64_t layer, int64_t tensor);
   absl::Status matmul(int64_t layer, const plan::Kernel &kernel,
@@ -130,6 +114,7 @@ private:
   std::string layerName(int64_t layer) const;
   std::string tensorName(int64_t tensor) const;
 
+  const PlanView &view;
   const plan::Plan &plan;
   bool perPeMath;
   int64_t capacity;
@@ -137,25 +122,9 @@ private:
   std::vector<int64_t> producer;   // Layer making each tensor; -1 none.
   std::vector<bool> isInput;       // Graph inputs, by tensor id.
   std::vector<int64_t> lastKernel; // Last kernel of each layer.
-  std::vector<double> regrouped;   // relayoutBytes, by layer.
   std::map<std::pair<int64_t, int64_t>, int64_t> lastUse; // (tensor, layer)
   std::map<std::pair<int64_t, int64_t>, bool> leaves;     // Read outside layer.
   std::map<std::pair<int64_t, int64_t>, const plan::Flow *> flowInto;
-  /// What each tensor an attention kernel reads or writes is to it, by
-  /// (layer, tensor): those are held in the attention tiling's layout.
-  enum class AttentionRole { query, key, value, mask, output };
-  std::map<std::pair<int64_t, int64_t>, AttentionRole> attentionRole;
-  /// Left operands of products (and the inputs of the norms that make
-  /// them), by (layer, tensor): held in the SUMMA grid's A blocks.
-  std::set<std::pair<int64_t, int64_t>> leftOperand;
-  /// Right operands of products (k x n), by (layer, tensor): the grid's B
-  /// blocks.
-  std::set<std::pair<int64_t, int64_t>> rightOperand;
-  /// Pieces of a product's output split along its columns, by (layer,
-  /// tensor): (first column, columns). Each PE keeps its block's part.
-  std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>>
-      columnPiece;
-  std::vector<NormedProduct> normed;
   std::vector<std::unique_ptr<PeMemory>> memory;
   /// Each held tensor's bytes per PE: (layer, tensor) -> (PE index, bytes).
   std::map<std::pair<int64_t, int64_t>,

@@ -102,7 +102,7 @@ llvm::json::Object layerJson(const wafer::Layer &layer) {
     weights.push_back(llvm::json::Object{{"name", w.name}, {"bytes", w.bytes}});
   return llvm::json::Object{
       {"name", layer.name},
-      {"kind", wafer::stringifyLayerKind(layer.kind)},
+      {"kind", wafer::core::layerKindName(layer.kind)},
       {"flops", layer.flops},
       {"weight_bytes", layer.weightBytes},
       {"activation_bytes", layer.inputBytes + layer.outputBytes},
@@ -192,7 +192,7 @@ void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
                       "kind", "GFLOP", "weight MB", "activation MB");
   for (const wafer::Layer &layer : layers.getLayers())
     os << llvm::formatv("{0,-40} {1,-10} {2,14:F3} {3,14:F3} {4,14:F3}\n",
-                        layer.name, wafer::stringifyLayerKind(layer.kind),
+                        layer.name, wafer::core::layerKindName(layer.kind),
                         layer.flops / 1e9, layer.weightBytes / 1e6,
                         (layer.inputBytes + layer.outputBytes) / 1e6);
   os << llvm::formatv("{0} layers, {1:F3} GFLOP, {2:F3} MB of weights\n",

@@ -139,7 +139,7 @@ void writeTrace(const plan::Plan &p, const runtime::Timing &timing,
         << "\"tid\": " << tid << ", \"args\": {\"name\": \"" << name << "\"}}";
     first = false;
   };
-  bool streaming = p.mode() == "weight-streaming";
+  bool streaming = p.mode() == plan::WEIGHT_STREAMING;
   track(0, "weight streams");
   for (int i = 0; i < p.layers_size(); ++i) {
     const plan::Layer &l = p.layers(i);
@@ -158,10 +158,11 @@ void writeTrace(const plan::Plan &p, const runtime::Timing &timing,
   for (const plan::Flow &f : p.flows()) {
     if (f.segments().empty())
       continue;
+    std::string kind = plan::flowKindName(f.kind());
     auto [it, fresh] = kindTrack.try_emplace(
-        f.kind(), 100000 + static_cast<int>(kindTrack.size()));
+        kind, 100000 + static_cast<int>(kindTrack.size()));
     if (fresh)
-      track(it->second, "links: " + f.kind());
+      track(it->second, "links: " + kind);
     int64_t lanes = f.segments(0).lanes();
     for (const plan::Segment &s : f.segments())
       lanes = std::min(lanes, s.lanes());
@@ -324,7 +325,7 @@ int main(int argc, char **argv) {
     writeTrace(p, timing, o.trace);
 
   if (o.report == "json") {
-    std::printf("{\n  \"mode\": \"%s\",\n  \"layers\": %d,\n", p.mode().c_str(),
+    std::printf("{\n  \"mode\": \"%s\",\n  \"layers\": %d,\n", plan::modeName(p.mode()),
                 p.layers_size());
     if (!o.timingOnly && o.compare)
       std::printf("  \"outputs_match\": %s,\n  \"max_abs_error\": %.9g,\n"
@@ -344,7 +345,7 @@ int main(int argc, char **argv) {
                 timing.flopUtilisation, timing.streamUtilisation);
   } else {
     std::printf("plan: %s, %s, %d layers on %s; checks passed\n",
-                o.plan.c_str(), p.mode().c_str(), p.layers_size(),
+                o.plan.c_str(), plan::modeName(p.mode()), p.layers_size(),
                 p.target().name().c_str());
     std::printf("modeled step: %.6g s (compiler predicted %.6g s; busiest "
                 "link %.6g s), FLOP utilisation %.3g, stream bandwidth use "

@@ -19,7 +19,7 @@ CostModel wse3Model() {
 LayerSpec vocabProjection() {
   LayerSpec l;
   l.name = "lm_head";
-  l.kind = "linear";
+  l.kind = LayerKind::linear;
   l.m = 2048;
   l.k = 768;
   l.n = 50257;
@@ -67,7 +67,7 @@ TEST(CostModel, NonMatmulLayersAreComputeOnly) {
 LayerSpec groupedAttention() {
   LayerSpec l;
   l.name = "attn";
-  l.kind = "attention";
+  l.kind = LayerKind::attention;
   l.attention = {/*batch=*/2,   /*queries=*/128, /*keys=*/128,
                  /*heads=*/32,
                  /*kvHeads=*/8, /*headDim=*/64,  /*valueDim=*/64};
@@ -188,7 +188,7 @@ TEST(CostModel, AttentionCutsItsQueriesOverColumnsWhenAPeCannotHoldThem) {
   // GPT-like: 16 heads of 64 over 2048 queries and keys, fp16.
   LayerSpec layer;
   layer.name = "attn";
-  layer.kind = "attention";
+  layer.kind = LayerKind::attention;
   layer.elementBytes = 2;
   layer.attention = {1, 2048, 2048, 16, 16, 64, 64};
   int64_t sram = model.getTarget().usableSramBytes();

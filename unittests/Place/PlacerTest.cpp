@@ -22,7 +22,7 @@ std::vector<LayerSpec> gptLayers(int blocks, int64_t d, int64_t tokens,
   auto linear = [&](std::string name, int64_t in, int64_t out) {
     LayerSpec l;
     l.name = name;
-    l.kind = "linear";
+    l.kind = core::LayerKind::linear;
     l.m = tokens;
     l.k = in;
     l.n = out;
@@ -39,7 +39,7 @@ std::vector<LayerSpec> gptLayers(int blocks, int64_t d, int64_t tokens,
     linear(h + ".qkv", d, 3 * d);
     LayerSpec attention;
     attention.name = h + ".attn";
-    attention.kind = "attention";
+    attention.kind = core::LayerKind::attention;
     attention.flops = 4.0 * tokens * tokens * d;
     attention.inBytes = 3 * tokens * d * elementBytes;
     attention.outBytes = tokens * d * elementBytes;

@@ -106,7 +106,7 @@ plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
                          const core::AttentionTiling &tiling,
                          int64_t sramBytes) {
   plan::Plan plan;
-  plan.set_mode("pipelined");
+  plan.set_mode(plan::PIPELINED);
   plan::Target &t = *plan.mutable_target();
   t.set_sram_bytes(sramBytes);
   t.set_sram_reserve_bytes(0);
@@ -133,7 +133,7 @@ plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
     plan.add_inputs(i);
     plan::Flow &f = *plan.add_flows();
     f.set_name("input");
-    f.set_kind("input");
+    f.set_kind(plan::INPUT);
     f.set_tensor(i);
     f.set_source_layer(-1);
     f.set_destination_layer(0);
@@ -145,20 +145,21 @@ plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
   plan::Layer &l = *plan.add_layers();
   l.set_name("attn");
   plan::fromRect(Rect{0, 0, width, height}, *l.mutable_region());
-  plan::AttentionTiling &a = *l.mutable_attention();
-  a.set_batch(p.batch);
-  a.set_queries(p.queries);
-  a.set_keys(p.keys);
-  a.set_heads(p.heads);
-  a.set_kv_heads(p.kvHeads);
-  a.set_head_dim(p.headDim);
-  a.set_value_dim(p.valueDim);
-  a.set_grid_rows(tiling.gridRows);
-  a.set_grid_cols(tiling.gridCols);
-  a.set_panels(tiling.panels);
-  a.set_key_chunks(tiling.keyChunks);
-  a.set_key_blocks(tiling.keyBlocks);
-  a.set_query_cols(tiling.queryCols);
+  core::LayerSpec spec;
+  spec.kind = core::LayerKind::attention;
+  spec.attention = {p.batch, p.queries,  p.keys,    p.heads,
+                    p.kvHeads, p.headDim, p.valueDim};
+  plan::fromLayerSpec(spec, *l.mutable_spec());
+  plan::fromAttentionTiling(tiling, *l.mutable_attention());
+  // Its tensors held as the compiler's rule lays them out.
+  core::KernelInfo kernel{k.op(),
+                          {k.operands().begin(), k.operands().end()},
+                          {k.results().begin(), k.results().end()}};
+  core::LayerLayouts layouts = core::chooseLayouts(
+      core::LayerGrid{0, 0, 0, /*attention=*/true}, {kernel},
+      [&](int64_t id) -> const std::vector<int64_t> & { return shapes[id]; });
+  for (const core::HeldTensor &held : layouts.held)
+    plan::fromHeldTensor(held, *l.add_held());
   return plan;
 }
 
@@ -167,7 +168,8 @@ plan::Plan attentionPlan(const Problem &p, int64_t width, int64_t height,
 absl::StatusOr<Array> runOnPes(const Problem &p, const plan::Plan &plan,
                                bool perPeMath) {
   Operands in = operandsOf(p);
-  PeExecutor executor(plan, perPeMath);
+  PlanView view(plan);
+  PeExecutor executor(view, perPeMath);
   std::vector<Array> out = {
       Array::zeros(plan::F32, {p.batch, p.queries, p.heads * p.valueDim})};
   if (absl::Status st = executor.run(0, in.list(), out); !st.ok())

@@ -18,11 +18,11 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
 #include "wafer/Core/CostModel.h"
+#include "wafer/Core/Layout.h"
 
 namespace wafer {
 
-enum class LayerKind { embedding, linear, attention, other };
-llvm::StringRef stringifyLayerKind(LayerKind kind);
+using core::LayerKind;
 
 /// A weight a layer needs, by its ONNX initializer name.
 struct LayerWeight {
@@ -67,8 +67,18 @@ private:
 /// FLOPs of one op (multiply-adds count 2), for the cost model.
 double estimateFlops(mlir::Operation *op);
 
-/// The layers as the MLIR-free placer sees them.
-std::vector<core::LayerSpec> toLayerSpecs(const LayerAnalysis &analysis);
+/// A layer's tensors with their layouts: core::chooseLayouts applied to its
+/// ops, whose tensor ids index `values`.
+struct LayerLayout {
+  std::vector<mlir::Value> values;
+  core::LayerLayouts layouts;
+};
+
+/// The layers as the MLIR-free placer sees them; with `layouts`, how each
+/// layer holds its tensors too (what the plan records).
+std::vector<core::LayerSpec>
+toLayerSpecs(const LayerAnalysis &analysis,
+             std::vector<LayerLayout> *layouts = nullptr);
 
 } // namespace wafer
 

@@ -19,10 +19,15 @@
 
 namespace wafer::core {
 
+/// What a layer is anchored on: a product with weights, an attention, an
+/// embedding lookup, or anything else.
+enum class LayerKind { embedding, linear, attention, other };
+const char *layerKindName(LayerKind kind);
+
 /// What the cost model needs to know of one layer, in program order.
 struct LayerSpec {
   std::string name;
-  std::string kind; // embedding, linear, attention, other
+  LayerKind kind = LayerKind::other;
   double flops = 0; // One step (the whole batch).
   /// Weights the layer reads, by name, with their bytes.
   std::vector<std::pair<std::string, int64_t>> weights;

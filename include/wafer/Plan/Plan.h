@@ -9,17 +9,22 @@
 #ifndef WAFER_PLAN_PLAN_H
 #define WAFER_PLAN_PLAN_H
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "wafer/Core/LayerSpec.h"
+#include "wafer/Core/Layout.h"
+#include "wafer/Core/Tiling.h"
 #include "wafer/Plan/plan.pb.h"
+#include "wafer/Route/Router.h"
 #include "wafer/Target/TargetDesc.h"
 
 namespace wafer::plan {
 
 /// The format this build reads and writes.
-constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kFormatVersion = 5;
 
 /// Reads a plan; JSON when the file starts with '{', binary otherwise.
 /// Refuses other format versions.
@@ -37,6 +42,25 @@ TargetDesc toTargetDesc(const Target &target);
 void fromTargetDesc(const TargetDesc &desc, Target &target);
 Rect toRect(const Region &region);
 void fromRect(const Rect &rect, Region &region);
+
+// The core's records as the plan holds them, each converted in one place.
+/// A layer's LayerSpec (named as the layer).
+core::LayerSpec toLayerSpec(const Layer &layer);
+void fromLayerSpec(const core::LayerSpec &spec, LayerSpec &out);
+core::SummaTiling toSummaTiling(const SummaTiling &tiling);
+void fromSummaTiling(const core::SummaTiling &tiling, SummaTiling &out);
+core::AttentionTiling toAttentionTiling(const AttentionTiling &tiling);
+void fromAttentionTiling(const core::AttentionTiling &tiling,
+                         AttentionTiling &out);
+core::HeldTensor toHeldTensor(const HeldTensor &held);
+void fromHeldTensor(const core::HeldTensor &held, HeldTensor &out);
+plan::FlowKind toFlowKind(route::FlowKind kind);
+/// The router's kind of a plan's flow kind (FLOW_KIND_UNSPECIFIED has none).
+std::optional<route::FlowKind> fromFlowKind(plan::FlowKind kind);
+/// "row-broadcast" and the like, as the tools print it.
+const char *flowKindName(plan::FlowKind kind);
+/// "pipelined" or "weight-streaming", as the tools print it.
+const char *modeName(Mode mode);
 
 /// The whole contents of a file.
 absl::StatusOr<std::string> readFile(const std::string &path);

@@ -92,6 +92,7 @@ struct PeStats {
 };
 
 class PeExecutor;
+class PlanView;
 
 struct RunOptions {
   std::string weightsDir; // Overrides the plan's.
@@ -128,6 +129,7 @@ private:
   /// The last run's values, by tensor id: their storage is reused for the
   /// next run's results of the same type and shape.
   std::vector<Array> recycled;
+  std::unique_ptr<PlanView> view; // Made at the first run.
   std::unique_ptr<PeExecutor> pes;
 };
 

@@ -12,7 +12,7 @@ src, dst, how = sys.argv[1:4]
 plan = json.load(open(src))
 if how == "drop-route":
     # Forget the route of the first routed activation flow.
-    flow = next(f for f in plan["flows"] if f.get("segments") and f["kind"] == "activation")
+    flow = next(f for f in plan["flows"] if f.get("segments") and f["kind"] == "ACTIVATION")
     flow["segments"] = []
     flow["color"] = "-1"
     print(f"dropped the route of {flow['name']}")
@@ -35,7 +35,7 @@ elif how == "bad-shape":
 elif how == "pile-summa":
     # The widest product's whole SUMMA grid on one PE: every layer still fits
     # on average, but that PE cannot hold its block and panels.
-    layer = max((l for l in plan["layers"] if "summa" in l), key=lambda l: int(l["n"]))
+    layer = max((l for l in plan["layers"] if "summa" in l), key=lambda l: int(l["spec"]["n"]))
     layer["summa"].update(grid_rows="1", grid_cols="1", panels="1")
     print(f"put all of {layer['name']}'s SUMMA on one PE")
 elif how == "pile-attention":
@@ -52,11 +52,11 @@ elif how == "drop-combine":
 elif how == "wrong-source":
     # An activation flow that claims to come from another layer than the one
     # that makes its tensor.
-    flow = next(f for f in plan["flows"] if f["kind"] == "activation" and int(f.get("source_layer", 0)) > 0)
+    flow = next(f for f in plan["flows"] if f["kind"] == "ACTIVATION" and int(f.get("source_layer", 0)) > 0)
     flow["source_layer"] = "0"
     print(f"{flow['name']} now claims to start at layer 0")
 elif how == "short-flow":
-    flow = next(f for f in plan["flows"] if f["kind"] == "activation" and f.get("segments"))
+    flow = next(f for f in plan["flows"] if f["kind"] == "ACTIVATION" and f.get("segments"))
     flow["bytes"] = str(int(flow["bytes"]) // 2)
     print(f"{flow['name']} carries half its tensor")
 elif how == "color-clash":

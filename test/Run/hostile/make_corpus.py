@@ -45,7 +45,7 @@ save("bitflip.wplan", bytes(flipped), "is not a valid plan (truncated or corrupt
 save("empty.wplan", b"", "has format version 0")
 
 p = json.loads(json.dumps(plan)); p["format_version"] = 99
-save("version.json", p, "has format version 99; this wafer-run reads version 4")
+save("version.json", p, "has format version 99; this wafer-run reads version 5")
 
 p = json.loads(json.dumps(plan))
 flow = next(f for f in p["flows"] if f.get("segments"))
@@ -75,7 +75,7 @@ k["attributes"]["axis"] = {"i": "7"} if k["op"] == "wafer.split" else k["attribu
 save("bad-attribute.json", p, "axis 7 is out of range")
 
 p = json.loads(json.dumps(plan))
-p["flows"] = [f for f in p["flows"] if f.get("kind") != "row-broadcast"]
+p["flows"] = [f for f in p["flows"] if f.get("kind") != "ROW_BROADCAST"]
 save("no-broadcast.json", p, "but no broadcast along its rows is routed")
 
 p = json.loads(json.dumps(plan))
@@ -93,7 +93,7 @@ del next(l for l in p["layers"] if "attention" in l)["attention"]
 save("no-attention-tiling.json", p, "runs attention but the plan gives no attention tiling")
 
 p = json.loads(json.dumps(plan))
-next(l for l in p["layers"] if "attention" in l)["attention"]["heads"] = "8"
+next(l for l in p["layers"] if "attention" in l)["spec"]["attention"]["heads"] = "8"
 save("attention-shape.json", p, "not the shapes its kernel reads")
 
 p = json.loads(json.dumps(plan))
@@ -109,7 +109,7 @@ next(l for l in p["layers"] if "attention" in l)["attention"]["query_cols"] = "4
 save("query-cols.json", p, "4611686018427387904 query column blocks")
 
 p = json.loads(json.dumps(plan))
-next(l for l in p["layers"] if "attention" in l)["attention"]["keys"] = "4611686018427387904"
+next(l for l in p["layers"] if "attention" in l)["spec"]["attention"]["keys"] = "4611686018427387904"
 save("attention-keys.json", p, "not the shapes its kernel reads")
 
 p = json.loads(json.dumps(plan))
@@ -117,11 +117,11 @@ p["flows"] = [f for f in p["flows"] if f["name"] != attention + ".columns"]
 save("no-key-broadcast.json", p, "but no broadcast down its columns is routed: its key and value panels cannot move")
 
 p = json.loads(json.dumps(plan))
-p["flows"] = [f for f in p["flows"] if not f["kind"].endswith("-reduction")]
+p["flows"] = [f for f in p["flows"] if not f["kind"].endswith("_REDUCTION")]
 save("no-reduction.json", p, "partial sums cannot meet")
 
 p = json.loads(json.dumps(plan))
-next(f for f in p["flows"] if f["kind"].endswith("-reduction"))["bytes"] = "8"
+next(f for f in p["flows"] if f["kind"].endswith("_REDUCTION"))["bytes"] = "8"
 save("short-reduction.json", p, "rows' partial sums are")
 
 p = json.loads(json.dumps(plan))
@@ -129,16 +129,69 @@ next(l for l in p["layers"] if "summa" in l)["attention"] = next(l for l in p["l
 save("stray-attention.json", p, "has an attention tiling but runs no attention")
 
 p = json.loads(json.dumps(plan))
-next(l for l in p["layers"] if "summa" in l)["m"] = "4611686018427387904"
-save("huge-product.json", p, ": more than a tensor may hold")
+spec = next(l for l in p["layers"] if "summa" in l)["spec"]
+spec["m"] = "4611686018427387904"
+save("huge-product.json", p, "multiplies 4611686018427387904x%s by %sx%s; none of its kernels does"
+     % (spec["k"], spec["k"], spec["n"]))
 
 p = json.loads(json.dumps(plan))
-p["flows"] = [f for f in p["flows"] if f["kind"] != "reshard"]
+p["flows"] = [f for f in p["flows"] if f["kind"] != "RESHARD"]
 save("no-reshard.json", p, "(a transpose, reshape or gather) but no reshard within it is routed")
 
 p = json.loads(json.dumps(plan))
-next(l for l in p["layers"] if int(l.get("relayout_bytes", 0)) > 0)["relayout_bytes"] = "0"
+next(l for l in p["layers"] if int(l["spec"].get("relayout_bytes", 0)) > 0)["spec"]["relayout_bytes"] = "0"
 save("hidden-reshard.json", p, "'s plan says its kernels regroup 0 bytes across its PEs")
+
+# The layouts and LayerSpecs a plan records must be what its kernels give.
+summa = next(l for l in plan["layers"] if "summa" in l)["name"]
+
+p = json.loads(json.dumps(plan))
+layer = next(l for l in p["layers"] if "summa" in l)
+held = next(h for h in layer["held"] if h.get("layout") == "SUMMA_RHS")
+held["layout"] = "ROWS"
+save("wrong-layout.json", p, "'s plan holds tensor %s as rows; its kernels hold tensor %s there as summa-rhs"
+     % (held["tensor"], held["tensor"]))
+
+p = json.loads(json.dumps(plan))
+layer = next(l for l in p["layers"] if "summa" in l)
+first = layer["held"][0]["tensor"]
+del layer["held"]
+save("no-layouts.json", p, "'s plan gives tensor %s no layout" % first)
+
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "summa" in l)["held"][0]["layout"] = 99
+save("unknown-layout.json", p, "in layout 99: no such tensor or layout")
+
+p = json.loads(json.dumps(plan))
+layer = next(l for l in p["layers"] if l["spec"].get("normed_lhs"))
+layer["spec"]["normed_lhs"] = False
+save("spec-norm.json", p, "'s spec says a norm does not run on its product's left operand; its kernels say it does")
+
+p = json.loads(json.dumps(plan))
+layer = next(l for l in p["layers"] if l["spec"].get("row_tensors"))
+layer["spec"]["row_tensors"].pop()
+save("spec-rows.json", p, "tensors as whole rows and")
+
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "summa" in l)["spec"]["k"] = "65"
+save("spec-product.json", p, "x65 by 65x")
+
+# Room for training and many wafers, refused until they run.
+p = json.loads(json.dumps(plan))
+p["layers"][-1]["program"] = "BACKWARD"
+save("backward-program.json", p, "belongs to the BACKWARD program; this wafer-run executes forward programs")
+
+p = json.loads(json.dumps(plan))
+p["devices"] = "2"
+save("two-devices.json", p, "the plan runs on 2 wafers; this wafer-run runs plans for one")
+
+p = json.loads(json.dumps(plan))
+p["flows"][0]["kind"] = "FLOW_KIND_UNSPECIFIED"
+save("no-flow-kind.json", p, "has no kind")
+
+p = json.loads(json.dumps(plan))
+p["mode"] = "MODE_UNSPECIFIED"
+save("no-mode.json", p, "the plan's mode is neither pipelined nor weight streaming")
 
 with open(os.path.join(here, "MANIFEST"), "w") as f:
     for name, expected in manifest:

@@ -29,7 +29,7 @@ struct AnnotateLayersPass
           WaferDialect::getCostAttrName(),
           b.getDictionaryAttr({
               b.getNamedAttr("kind",
-                             b.getStringAttr(stringifyLayerKind(layer.kind))),
+                             b.getStringAttr(core::layerKindName(layer.kind))),
               b.getNamedAttr("flops", b.getF64FloatAttr(layer.flops)),
               b.getNamedAttr("weight_bytes",
                              b.getI64IntegerAttr(layer.weightBytes)),

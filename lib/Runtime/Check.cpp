@@ -1,0 +1,607 @@
+//===- Check.cpp - a plan checked against its target -------------------===//
+//
+// Before wafer-run executes or times a plan that may come from another hand:
+// its structure, kernels, regions, routes and colors, the tilings, layouts
+// and LayerSpecs it records against its kernels, the flows every tensor
+// crossing layers needs, SRAM and the weight-stream schedule.
+//
+//===----------------------------------------------------------------------===//
+
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "Kernels.h"
+#include "PlanView.h"
+#include "absl/strings/str_cat.h"
+#include "wafer/Core/CostModel.h"
+#include "wafer/Core/Relayout.h"
+#include "wafer/Route/Router.h"
+#include "wafer/Runtime/Runtime.h"
+
+namespace wafer::runtime {
+namespace {
+
+std::string kib(int64_t bytes) {
+  return absl::StrCat((bytes + 1023) / 1024, " KiB");
+}
+
+int64_t tensorBytes(const plan::Tensor &t) {
+  int64_t n = 1;
+  for (int64_t d : t.shape())
+    n *= d;
+  return n * plan::elementBytes(t.element_type());
+}
+
+/// Bytes each layer's kernels regroup across its PEs (core::movesBetweenPes).
+std::vector<double> relayoutBytes(const PlanView &view) {
+  const plan::Plan &plan = view.plan;
+  std::vector<double> bytes(plan.layers_size(), 0.0);
+  for (const plan::Kernel &k : plan.kernels()) {
+    if (k.layer() < 0 || k.layer() >= plan.layers_size() ||
+        k.results_size() != 1 || k.results(0) < 0 ||
+        k.results(0) >= plan.tensors_size())
+      continue;
+    std::vector<std::vector<int64_t>> operands;
+    for (int64_t id : k.operands())
+      if (id >= 0 && id < plan.tensors_size())
+        operands.emplace_back(plan.tensors(id).shape().begin(),
+                              plan.tensors(id).shape().end());
+    const plan::Tensor &result = plan.tensors(k.results(0));
+    std::vector<int64_t> shape(result.shape().begin(), result.shape().end());
+    // A product's layer lays its output's m rows of n columns on its grid.
+    const LayerView &layer = view.layers[k.layer()];
+    bool grid = layer.summa && layer.spec.m > 0 && layer.spec.n > 0;
+    if (!core::movesBetweenPes(k.op(), operands, shape, grid ? layer.spec.m : 0,
+                               grid ? layer.spec.n : 0))
+      continue;
+    double elements = 1;
+    for (int64_t d : shape)
+      elements *= static_cast<double>(d);
+    bytes[k.layer()] += elements * plan::elementBytes(result.element_type());
+  }
+  return bytes;
+}
+
+/// The layout of a tensor, as messages name it.
+std::string layoutName(const core::HeldTensor &held) {
+  if (held.layout == core::Layout::summaColumnPiece)
+    return absl::StrCat(core::layoutName(held.layout), " (columns ",
+                        held.firstColumn, "..", held.firstColumn + held.columns,
+                        ")");
+  return core::layoutName(held.layout);
+}
+
+/// Each layer's recorded layouts against core::chooseLayouts on its kernels,
+/// and its LayerSpec against its kernels and those layouts.
+absl::Status checkLayouts(const PlanView &view) {
+  const plan::Plan &plan = view.plan;
+  std::vector<std::vector<int64_t>> shapes;
+  for (const plan::Tensor &t : plan.tensors())
+    shapes.push_back(shapeOf(t));
+  auto shapeOfId = [&](int64_t id) -> const std::vector<int64_t> & {
+    return shapes[id];
+  };
+  for (int64_t l = 0; l < plan.layers_size(); ++l) {
+    const plan::Layer &layer = plan.layers(l);
+    const LayerView &lv = view.layers[l];
+    const core::LayerSpec &spec = lv.spec;
+    for (const plan::HeldTensor &held : layer.held())
+      if (held.tensor() < 0 || held.tensor() >= plan.tensors_size() ||
+          !plan::Layout_IsValid(held.layout()))
+        return absl::InvalidArgumentError(absl::StrCat(
+            "layer ", layer.name(), " lays out tensor ", held.tensor(),
+            " in layout ", held.layout(), ": no such tensor or layout"));
+    std::vector<core::KernelInfo> kernels;
+    for (int64_t index : lv.kernels) {
+      const plan::Kernel &k = plan.kernels(index);
+      core::KernelInfo &info = kernels.emplace_back();
+      info.op = k.op();
+      info.operands.assign(k.operands().begin(), k.operands().end());
+      info.results.assign(k.results().begin(), k.results().end());
+      info.transposeLhs = attrInt(k, "transpose_lhs", 0) != 0;
+      if (k.attributes().count("axis"))
+        info.axis = attrInt(k, "axis", 0);
+    }
+    // The spec's product is one of the layer's.
+    if (spec.m > 0 || spec.n > 0 || spec.k > 0) {
+      bool found = false;
+      for (const core::KernelInfo &k : kernels) {
+        if (k.op != "wafer.matmul" || k.operands.empty() || k.results.empty())
+          continue;
+        const std::vector<int64_t> &out = shapes[k.results[0]];
+        const std::vector<int64_t> &lhs = shapes[k.operands[0]];
+        int64_t elements = 1;
+        for (int64_t d : out)
+          elements *= d;
+        int64_t contraction = lhs.empty() ? 0
+                                          : (k.transposeLhs && lhs.size() >= 2
+                                                 ? lhs[lhs.size() - 2]
+                                                 : lhs.back());
+        found |= !out.empty() && out.back() == spec.n &&
+                 static_cast<double>(elements) ==
+                     static_cast<double>(spec.m) * spec.n &&
+                 contraction == spec.k;
+      }
+      if (!found)
+        return absl::FailedPreconditionError(absl::StrCat(
+            "layer ", layer.name(), "'s spec multiplies ", spec.m, "x", spec.k,
+            " by ", spec.k, "x", spec.n, "; none of its kernels does"));
+    }
+    // The grid the spec describes; the tilings that must go with it are
+    // checked below, with the routes they need.
+    core::LayerGrid grid{spec.m, spec.n, spec.k, spec.attention.valid()};
+    core::LayerLayouts expected = core::chooseLayouts(grid, kernels, shapeOfId);
+    for (size_t i = 0; i < expected.held.size(); ++i) {
+      const core::HeldTensor &want = expected.held[i];
+      if (static_cast<int>(i) >= layer.held_size())
+        return absl::FailedPreconditionError(absl::StrCat(
+            "layer ", layer.name(), "'s plan gives tensor ", want.tensor,
+            " no layout; its kernels hold it as ", layoutName(want)));
+      core::HeldTensor got = plan::toHeldTensor(layer.held(i));
+      if (!(got == want))
+        return absl::FailedPreconditionError(absl::StrCat(
+            "layer ", layer.name(), "'s plan holds tensor ", got.tensor, " as ",
+            layoutName(got), "; its kernels hold tensor ", want.tensor,
+            " there as ", layoutName(want)));
+    }
+    if (layer.held_size() > static_cast<int>(expected.held.size()))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s plan lays out ", layer.held_size(),
+          " tensors; its kernels hold ", expected.held.size()));
+
+    // What it holds beyond its product or attention, from the layouts.
+    core::LayerSpec derived = spec;
+    core::describeHeld(
+        expected, shapeOfId,
+        [&](int64_t id) {
+          return plan::elementBytes(plan.tensors(id).element_type());
+        },
+        [&](int64_t id) { return plan.tensors(id).has_weight(); }, derived);
+    if (derived.normedLhs != spec.normedLhs)
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(), "'s spec says a norm ",
+                       spec.normedLhs ? "runs" : "does not run",
+                       " on its product's left operand; its kernels say it ",
+                       derived.normedLhs ? "does" : "does not"));
+    bool rowsAgree = derived.rowTensors.size() == spec.rowTensors.size();
+    for (size_t i = 0; rowsAgree && i < spec.rowTensors.size(); ++i)
+      rowsAgree =
+          derived.rowTensors[i].rows == spec.rowTensors[i].rows &&
+          derived.rowTensors[i].rowBytes == spec.rowTensors[i].rowBytes &&
+          derived.rowTensors[i].weight == spec.rowTensors[i].weight;
+    if (derived.columnVectors != spec.columnVectors ||
+        derived.contractionVectors != spec.contractionVectors || !rowsAgree)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s spec plans ", spec.rowTensors.size(),
+          " tensors as whole rows and ",
+          spec.columnVectors + spec.contractionVectors,
+          " sliced vectors; its kernels hold ", derived.rowTensors.size(),
+          " and ", derived.columnVectors + derived.contractionVectors));
+  }
+  return absl::OkStatus();
+}
+
+} // namespace
+
+absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
+  TargetDesc target = plan::toTargetDesc(plan.target());
+  if (std::string err = target.validate(); !err.empty())
+    return absl::InvalidArgumentError(absl::StrCat("plan target: ", err));
+  if (plan.mode() != plan::PIPELINED && plan.mode() != plan::WEIGHT_STREAMING)
+    return absl::InvalidArgumentError(
+        "the plan's mode is neither pipelined nor weight streaming");
+  if (plan.devices() > 1)
+    return absl::UnimplementedError(
+        absl::StrCat("the plan runs on ", plan.devices(),
+                     " wafers; this wafer-run runs plans for one"));
+  for (const plan::Layer &l : plan.layers()) {
+    if (l.program() != plan::FORWARD)
+      return absl::UnimplementedError(
+          absl::StrCat("layer ", l.name(), " belongs to the ",
+                       plan::Program_Name(l.program()),
+                       " program; this wafer-run executes forward programs"));
+    for (const plan::StreamTile &tile : l.tiles())
+      if (tile.direction() != plan::TO_WAFER)
+        return absl::UnimplementedError(absl::StrCat(
+            "layer ", l.name(), " streams '", tile.weight(),
+            "' out of the wafer; this wafer-run streams weights in only"));
+  }
+  for (const plan::Flow &f : plan.flows())
+    if (!plan::fromFlowKind(f.kind()))
+      return absl::InvalidArgumentError(
+          absl::StrCat("flow '", f.name(), "' has no kind"));
+  PlanView view(plan);
+  int64_t tensors = plan.tensors_size(), layers = plan.layers_size();
+  for (int64_t i = 0; i < tensors; ++i)
+    if (plan.tensors(i).id() != i)
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor ", i, " has id ", plan.tensors(i).id()));
+  // Who produces each tensor, and in which layer.
+  std::vector<int64_t> producer(tensors, -2); // -2: input/weight/constant.
+  std::vector<bool> defined(tensors, false);
+  for (const plan::Tensor &t : plan.tensors())
+    if (t.has_weight() || t.has_constant())
+      defined[t.id()] = true;
+  for (int64_t id : plan.inputs()) {
+    if (id < 0 || id >= tensors)
+      return absl::InvalidArgumentError(
+          absl::StrCat("input tensor ", id, " does not exist"));
+    defined[id] = true;
+  }
+  for (const plan::Kernel &k : plan.kernels()) {
+    if (k.layer() < -1 || k.layer() >= layers)
+      return absl::InvalidArgumentError(
+          absl::StrCat(k.op(), " is in layer ", k.layer(), " of ", layers));
+    for (int64_t id : k.operands())
+      if (id < 0 || id >= tensors || !defined[id])
+        return absl::InvalidArgumentError(absl::StrCat(
+            k.op(), " reads tensor ", id, " before anything defines it"));
+    for (int64_t id : k.results()) {
+      if (id < 0 || id >= tensors || defined[id])
+        return absl::InvalidArgumentError(absl::StrCat(
+            k.op(), " defines tensor ", id, " twice or out of range"));
+      defined[id] = true;
+      producer[id] = k.layer();
+    }
+  }
+  for (int64_t id : plan.outputs())
+    if (id < 0 || id >= tensors || !defined[id])
+      return absl::InvalidArgumentError(
+          absl::StrCat("output tensor ", id, " is never computed"));
+  if (absl::Status s = validateKernels(plan, forExecution); !s.ok())
+    return s;
+  for (const plan::Flow &f : plan.flows())
+    if (f.tensor() < -1 || f.tensor() >= tensors || f.source_layer() < -1 ||
+        f.source_layer() >= layers || f.destination_layer() < -1 ||
+        f.destination_layer() >= layers)
+      return absl::InvalidArgumentError(
+          absl::StrCat("flow '", f.name(),
+                       "' refers to a tensor or layer that does not exist"));
+
+  // Regions and SRAM.
+  for (const plan::Layer &l : plan.layers()) {
+    Rect r = plan::toRect(l.region());
+    if (!target.usable.contains(r) || r.area() <= 0)
+      return absl::OutOfRangeError(
+          absl::StrCat("layer ", l.name(), " at (", r.x, ", ", r.y, ") ",
+                       r.width, "x", r.height, " is off the usable grid"));
+    if (l.sram_bytes_per_pe() > target.usableSramBytes())
+      return absl::ResourceExhaustedError(
+          absl::StrCat("layer ", l.name(), " needs ",
+                       kib(l.sram_bytes_per_pe()), " per PE, target has ",
+                       kib(target.usableSramBytes()), " after reserve"));
+  }
+
+  // Routes and colors, with the router's own checks.
+  if (std::string problem = route::checkRouting(target, view.routing);
+      !problem.empty())
+    return absl::FailedPreconditionError(absl::StrCat("routing: ", problem));
+
+  // Layouts and LayerSpecs: the plan records how each layer holds its
+  // tensors and what the cost model knows of it; both must be what the one
+  // rule (core::chooseLayouts) and the layer's kernels give.
+  if (absl::Status s = checkLayouts(view); !s.ok())
+    return s;
+
+  // A matmul layer runs SUMMA with the plan's tiling; spread over more than
+  // one column (row) of PEs, its panels need a routed broadcast along the
+  // region's rows (columns) that carries what the product moves.
+  std::map<std::pair<int64_t, plan::FlowKind>, const plan::Flow *> routedInto;
+  for (const plan::Flow &f : plan.flows())
+    if (!f.segments().empty())
+      routedInto[{f.destination_layer(), f.kind()}] = &f;
+  // Layer l's routed flow of `kind` over its own region (a broadcast or
+  // reduction among its PEs), or null.
+  auto withinLayer = [&](int64_t l, plan::FlowKind kind) -> const plan::Flow * {
+    auto it = routedInto.find({l, kind});
+    return it != routedInto.end() && plan::toRect(it->second->destination()) ==
+                                         plan::toRect(plan.layers(l).region())
+               ? it->second
+               : nullptr;
+  };
+  for (int64_t l = 0; l < layers; ++l) {
+    const plan::Layer &layer = plan.layers(l);
+    const LayerView &lv = view.layers[l];
+    const core::LayerSpec &spec = lv.spec;
+    if (spec.m <= 0 || spec.n <= 0 || spec.k <= 0)
+      continue;
+    // Within what a tensor may hold (validateKernels), so that the cost
+    // model's byte counts cannot overflow.
+    double m = spec.m, n = spec.n, k = spec.k;
+    if (m * k > 0x1p40 || k * n > 0x1p40 || m * n > 0x1p40)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), " multiplies ", spec.m, "x", spec.k, " by ",
+          spec.k, "x", spec.n, ": more than a tensor may hold"));
+    Rect r = plan::toRect(layer.region());
+    if (!layer.has_summa())
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(),
+                       " is a matmul but the plan gives no SUMMA "
+                       "tiling for it"));
+    const plan::SummaTiling &summa = layer.summa();
+    if (summa.grid_rows() < 1 || summa.grid_rows() > r.height ||
+        summa.grid_cols() < 1 || summa.grid_cols() > r.width ||
+        summa.panels() < 1 || summa.panels() > spec.k)
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(), "'s SUMMA tiling (",
+                       summa.grid_rows(), "x", summa.grid_cols(), " PEs, ",
+                       summa.panels(), " panels) does not fit its ", r.width,
+                       "x", r.height, " PEs and contraction of ", spec.k));
+    core::SummaBroadcasts needed = core::CostModel::summaBroadcasts(
+        spec, r.height, r.width, summa.transposed(),
+        /*weightsStreamed=*/view.weightStreaming && layer.tiles_size() > 0);
+    // A normalisation before the product runs on its left operand's
+    // blocks: rows split over a line of PEs reduce their partial sums along
+    // it; the broadcast that carries its panels, required below whenever
+    // the line is longer than one PE, returns the statistics.
+    int64_t line = summa.transposed() ? summa.grid_rows() : summa.grid_cols();
+    if (lv.normKernel >= 0 && line > 1) {
+      plan::FlowKind kind =
+          summa.transposed() ? plan::COLUMN_REDUCTION : plan::ROW_REDUCTION;
+      const char *along = summa.transposed() ? "columns" : "rows";
+      const plan::Flow *f = withinLayer(l, kind);
+      if (!f)
+        return absl::FailedPreconditionError(
+            absl::StrCat("layer ", layer.name(), " normalises rows split over ",
+                         line, " PEs but no reduction along its ", along,
+                         " is routed: their partial sums cannot meet"));
+      int64_t bytes = core::SummaReductions::bytesFor(spec.m);
+      if (f->bytes() < bytes)
+        return absl::FailedPreconditionError(
+            absl::StrCat("layer ", layer.name(), "'s reduction along its ",
+                         along, " carries ", f->bytes(), " bytes; its ", spec.m,
+                         " rows' partial sums are ", bytes));
+    }
+    for (auto [kind, along, bytes] :
+         {std::make_tuple(plan::ROW_BROADCAST, "rows", needed.rowBytes),
+          std::make_tuple(plan::COLUMN_BROADCAST, "columns",
+                          needed.columnBytes)}) {
+      if (bytes == 0)
+        continue;
+      const plan::Flow *f = withinLayer(l, kind);
+      if (!f)
+        return absl::FailedPreconditionError(
+            absl::StrCat("layer ", layer.name(), " multiplies on ", r.width,
+                         "x", r.height, " PEs but no broadcast along its ",
+                         along, " is routed: its SUMMA panels cannot move"));
+      if (f->bytes() < bytes)
+        return absl::FailedPreconditionError(absl::StrCat(
+            "layer ", layer.name(), "'s broadcast along its ", along,
+            " carries ", f->bytes(), " bytes; its SUMMA moves ", bytes));
+    }
+  }
+
+  // An attention layer runs on the plan's attention tiling, which must
+  // describe its kernel; spread over more than one row of PEs, its keys and
+  // values need a routed broadcast down the region's columns. Only
+  // attention layers have one.
+  std::vector<bool> attends(layers, false);
+  for (const plan::Kernel &k : plan.kernels())
+    if (k.op() == "wafer.attention" && k.layer() >= 0)
+      attends[k.layer()] = true;
+  for (int64_t l = 0; l < layers; ++l)
+    if (plan.layers(l).has_attention() && !attends[l])
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", plan.layers(l).name(),
+                       " has an attention tiling but runs no attention"));
+  for (const plan::Kernel &k : plan.kernels()) {
+    if (k.op() != "wafer.attention" || k.layer() < 0)
+      continue;
+    const plan::Layer &layer = plan.layers(k.layer());
+    if (!layer.has_attention())
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(),
+                       " runs attention but the plan gives no attention "
+                       "tiling for it"));
+    const plan::AttentionTiling &a = layer.attention();
+    const core::LayerSpec &spec = view.layers[k.layer()].spec;
+    const core::LayerSpec::Attention &dims = spec.attention;
+    if (!spec.attention.valid() || k.operands_size() < 3)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s spec has no valid attention shape"));
+    // In double: a hostile plan's sizes must not overflow the comparison.
+    auto matches = [&](int64_t operand, int64_t rows, double features) {
+      const plan::Tensor &t = plan.tensors(k.operands(operand));
+      return t.shape_size() == 3 && t.shape(0) == dims.batch &&
+             t.shape(1) == rows && static_cast<double>(t.shape(2)) == features;
+    };
+    if (!matches(0, dims.queries,
+                 static_cast<double>(dims.heads) * dims.headDim) ||
+        !matches(1, dims.keys,
+                 static_cast<double>(dims.kvHeads) * dims.headDim) ||
+        !matches(2, dims.keys,
+                 static_cast<double>(dims.kvHeads) * dims.valueDim))
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(), "'s spec attends ", dims.batch,
+                       " x ", dims.heads, " heads of ", dims.queries,
+                       " queries against ", dims.keys, " keys (", dims.kvHeads,
+                       " key/value heads of ", dims.headDim, " and ",
+                       dims.valueDim, "), not the shapes its kernel reads"));
+    Rect r = plan::toRect(layer.region());
+    double pairs = static_cast<double>(dims.batch) * dims.heads;
+    if (a.grid_rows() < 1 || a.grid_rows() > std::min(r.height, dims.queries) ||
+        a.key_chunks() < 1 || a.key_chunks() > dims.keys ||
+        a.query_cols() < 1 ||
+        static_cast<double>(a.query_cols()) * a.grid_rows() > dims.queries ||
+        a.grid_cols() > r.width ||
+        static_cast<double>(a.key_chunks()) * a.query_cols() > a.grid_cols() ||
+        a.grid_cols() % (a.key_chunks() * a.query_cols()) != 0 ||
+        a.grid_cols() / (a.key_chunks() * a.query_cols()) > pairs ||
+        a.key_blocks() < 1 || a.key_blocks() > dims.keys || a.panels() < 1 ||
+        a.panels() > dims.keys)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s attention tiling (", a.grid_rows(), "x",
+          a.grid_cols(), " PEs, ", a.query_cols(), " query column blocks, ",
+          a.key_chunks(), " key chunks, ", a.key_blocks(), " key blocks, ",
+          a.panels(), " panels) does not fit its ", r.width, "x", r.height,
+          " PEs, ", dims.queries, " queries, ", dims.keys, " keys and ",
+          dims.batch, " x ", dims.heads, " heads"));
+    if (spec.elementBytes < 1 || spec.elementBytes > 8 ||
+        static_cast<double>(dims.keys) *
+                (static_cast<double>(dims.headDim) + dims.valueDim) *
+                spec.elementBytes *
+                (static_cast<double>(dims.batch) * dims.kvHeads +
+                 a.grid_cols()) >
+            0x1p62 ||
+        pairs * dims.queries * (static_cast<double>(dims.valueDim) + 2) * 4 >
+            0x1p62)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s keys and values are too large"));
+    core::AttentionTiling tiling = *view.layers[k.layer()].attention;
+    // The keys and values down the columns; the chunks' partial results
+    // back along the rows to each group's first column.
+    for (auto [kind, why, bytes] :
+         {std::make_tuple(
+              plan::COLUMN_BROADCAST,
+              "no broadcast down its columns is routed: its key and value "
+              "panels cannot move",
+              core::CostModel::attentionBroadcastBytes(spec, tiling)),
+          std::make_tuple(
+              plan::ROW_REDUCTION,
+              "no reduction along its rows is routed: its key chunks' "
+              "results cannot be combined",
+              core::CostModel::attentionCombineBytes(spec, tiling))}) {
+      if (bytes == 0)
+        continue;
+      const plan::Flow *f = withinLayer(k.layer(), kind);
+      if (!f)
+        return absl::FailedPreconditionError(
+            absl::StrCat("layer ", layer.name(), " attends on ", r.width, "x",
+                         r.height, " PEs but ", why));
+      if (f->bytes() < bytes)
+        return absl::FailedPreconditionError(absl::StrCat(
+            "layer ", layer.name(), "'s ", plan::flowKindName(kind),
+            " carries ", f->bytes(), " bytes; it must carry ", bytes));
+    }
+  }
+
+  // What a layer's kernels regroup across its PEs (a transpose, a reshape
+  // that changes the last dimension, a gather) crosses its region on its
+  // routed reshard; the plan's count, which the cost model reads, is
+  // theirs.
+  std::vector<double> regrouped = relayoutBytes(view);
+  for (int64_t l = 0; l < layers; ++l) {
+    const plan::Layer &layer = plan.layers(l);
+    int64_t recorded = view.layers[l].spec.relayoutBytes;
+    if (static_cast<double>(recorded) != regrouped[l])
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s plan says its kernels regroup ", recorded,
+          " bytes across its PEs; they regroup ", regrouped[l]));
+    Rect r = plan::toRect(layer.region());
+    if (regrouped[l] == 0 || r.area() == 1)
+      continue;
+    const plan::Flow *f = withinLayer(l, plan::RESHARD);
+    if (!f)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), " regroups ", regrouped[l],
+          " bytes across its ", r.width, "x", r.height,
+          " PEs (a transpose, reshape or gather) but no reshard within it is "
+          "routed"));
+    if (f->bytes() < regrouped[l])
+      return absl::FailedPreconditionError(absl::StrCat(
+          "layer ", layer.name(), "'s reshard carries ", f->bytes(),
+          " bytes; its kernels regroup ", regrouped[l]));
+  }
+
+  // A tensor read in another layer than it was made in must arrive on a
+  // flow into that layer (routed unless the two regions overlap).
+  std::set<std::pair<int64_t, int64_t>> delivered;
+  for (const plan::Flow &f : plan.flows())
+    if (f.tensor() >= 0)
+      delivered.insert({f.tensor(), f.destination_layer()});
+  auto name = [&](int64_t layer) {
+    return layer < 0 ? std::string("the input") : plan.layers(layer).name();
+  };
+  for (const plan::Kernel &k : plan.kernels()) {
+    if (k.layer() < 0)
+      continue;
+    for (int64_t id : k.operands()) {
+      const plan::Tensor &t = plan.tensors(id);
+      if (t.has_weight() || t.has_constant() || producer[id] == k.layer() ||
+          producer[id] == -1)
+        continue;
+      if (!delivered.count({id, k.layer()}))
+        return absl::FailedPreconditionError(
+            absl::StrCat("tensor ", id, " from ", name(producer[id]),
+                         " reaches layer ", plan.layers(k.layer()).name(),
+                         " on no flow: its route is missing"));
+    }
+  }
+
+  // Weight streaming: each weight a layer reads arrives whole, before use;
+  // a slot holds one tile at a time.
+  if (view.weightStreaming) {
+    std::map<std::string, int64_t> weightBytes;
+    for (const plan::Tensor &t : plan.tensors())
+      if (t.has_weight())
+        weightBytes[t.weight().name()] = t.weight().length();
+    std::vector<std::pair<int64_t, const plan::StreamTile *>> slots[2];
+    for (int64_t l = 0; l < layers; ++l) {
+      const plan::Layer &layer = plan.layers(l);
+      std::map<std::string, int64_t> streamed;
+      for (const plan::StreamTile &tile : layer.tiles()) {
+        if (tile.compute_start() < tile.arrive_end())
+          return absl::FailedPreconditionError(
+              absl::StrCat("layer ", layer.name(), " uses its tile of '",
+                           tile.weight(), "' at cycle ", tile.compute_start(),
+                           ", before it arrives at ", tile.arrive_end()));
+        if (tile.offset() != streamed[tile.weight()])
+          return absl::FailedPreconditionError(
+              absl::StrCat("layer ", layer.name(), " streams '", tile.weight(),
+                           "' from byte ", tile.offset(), ", expected ",
+                           streamed[tile.weight()], ": a tile is missing"));
+        streamed[tile.weight()] += tile.bytes();
+        slots[tile.slot() & 1].push_back({tile.arrive_start(), &tile});
+      }
+      std::set<std::string> needed;
+      for (const plan::Kernel &k : plan.kernels())
+        if (k.layer() == l)
+          for (int64_t id : k.operands())
+            if (plan.tensors(id).has_weight())
+              needed.insert(plan.tensors(id).weight().name());
+      for (const std::string &w : needed)
+        if (streamed[w] != weightBytes[w])
+          return absl::FailedPreconditionError(absl::StrCat(
+              "layer ", layer.name(), " reads weight '", w, "' but only ",
+              streamed[w], " of its ", weightBytes[w],
+              " bytes stream in: a stream tile is missing"));
+    }
+    for (auto &slot : slots) {
+      std::stable_sort(slot.begin(), slot.end(),
+                       [](auto &a, auto &b) { return a.first < b.first; });
+      for (size_t i = 1; i < slot.size(); ++i)
+        if (slot[i].second->arrive_start() < slot[i - 1].second->release())
+          return absl::FailedPreconditionError(
+              absl::StrCat("tile of '", slot[i].second->weight(),
+                           "' arrives in slot ", slot[i].second->slot(),
+                           " at cycle ", slot[i].second->arrive_start(),
+                           " while the tile of '", slot[i - 1].second->weight(),
+                           "' holds it until ", slot[i - 1].second->release()));
+    }
+  } else {
+    // Pipelined: every layer's weights and activations stay resident.
+    std::vector<int64_t> resident(layers, 0);
+    std::vector<std::set<int64_t>> counted(layers);
+    for (const plan::Kernel &k : plan.kernels()) {
+      if (k.layer() < 0)
+        continue;
+      for (int64_t id : k.operands())
+        if (counted[k.layer()].insert(id).second &&
+            (plan.tensors(id).has_weight() || producer[id] != k.layer()))
+          resident[k.layer()] += tensorBytes(plan.tensors(id));
+    }
+    for (int64_t l = 0; l < layers; ++l) {
+      Rect r = plan::toRect(plan.layers(l).region());
+      int64_t perPE = (resident[l] + r.area() - 1) / r.area();
+      if (perPE > target.usableSramBytes())
+        return absl::ResourceExhaustedError(
+            absl::StrCat("layer ", plan.layers(l).name(), " needs ", kib(perPE),
+                         " per PE, target has ", kib(target.usableSramBytes()),
+                         " after reserve"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+} // namespace wafer::runtime

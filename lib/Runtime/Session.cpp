@@ -1,0 +1,167 @@
+//===- Session.cpp - runs of a checked plan ----------------------------===//
+//
+// Loads weights and constants when a kernel first needs them, feeds the
+// inputs, and runs the kernels in program order on their layers' PEs.
+//
+//===----------------------------------------------------------------------===//
+
+#include <fstream>
+
+#include "PeExecution.h"
+#include "TensorIO.h"
+#include "absl/strings/str_cat.h"
+#include "wafer/Runtime/Runtime.h"
+
+namespace wafer::runtime {
+
+absl::Status Session::load(const plan::Tensor &t) {
+  Array a =
+      Array::zeros(t.element_type(),
+                   std::vector<int64_t>(t.shape().begin(), t.shape().end()));
+  if (t.has_constant()) {
+    absl::Status s = decode(t.constant(), a);
+    if (!s.ok())
+      return absl::DataLossError(
+          absl::StrCat("constant ", t.id(), " ", std::string(s.message())));
+  } else {
+    std::string dir =
+        options.weightsDir.empty() ? plan.weights_dir() : options.weightsDir;
+    std::string path = dir + "/" + t.weight().file();
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      return absl::NotFoundError(absl::StrCat("weight '", t.weight().name(),
+                                              "': cannot open '", path, "'"));
+    std::string bytes(t.weight().length(), '\0');
+    in.seekg(t.weight().offset());
+    in.read(bytes.data(), t.weight().length());
+    if (in.gcount() != t.weight().length())
+      return absl::DataLossError(absl::StrCat(
+          "weight '", t.weight().name(), "': '", path, "' ends before byte ",
+          t.weight().offset() + t.weight().length()));
+    absl::Status s = decode(bytes, a);
+    if (!s.ok())
+      return absl::DataLossError(absl::StrCat("weight '", t.weight().name(),
+                                              "' ", std::string(s.message())));
+  }
+  parameters[t.id()] = std::move(a);
+  loaded[t.id()] = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Array>>
+Session::run(const std::vector<Array> &inputs) {
+  if (static_cast<int>(inputs.size()) != plan.inputs_size())
+    return absl::InvalidArgumentError(
+        absl::StrCat("the plan takes ", plan.inputs_size(), " inputs, found ",
+                     inputs.size()));
+  if (parameters.empty()) {
+    parameters.resize(plan.tensors_size());
+    loaded.assign(plan.tensors_size(), false);
+  }
+  if (!pes) {
+    view = std::make_unique<PlanView>(plan);
+    pes = std::make_unique<PeExecutor>(*view, options.perPeMath);
+  }
+  pes->reset();
+  std::vector<Array> values(plan.tensors_size());
+  std::vector<bool> ready(plan.tensors_size(), false);
+  for (int i = 0; i < plan.inputs_size(); ++i) {
+    const plan::Tensor &t = plan.tensors(plan.inputs(i));
+    std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
+    if (inputs[i].shape != shape)
+      return absl::InvalidArgumentError(
+          absl::StrCat("input ", i, " ('", t.name(), "') has the wrong shape"));
+    Array a = Array::zeros(t.element_type(), shape);
+    for (int64_t e = 0; e < a.size(); ++e) {
+      if (a.isFloat())
+        a.floats[e] = static_cast<float>(inputs[i].get(e));
+      else
+        a.ints[e] = static_cast<int64_t>(inputs[i].get(e));
+    }
+    values[t.id()] = std::move(a);
+    ready[t.id()] = true;
+  }
+  // Weights and constants load when a kernel first needs them: by then
+  // (checkPlan) their stream tiles have arrived or they are resident.
+  auto operand = [&](int64_t id) -> absl::StatusOr<const Array *> {
+    if (ready[id])
+      return &values[id];
+    if (!loaded[id]) {
+      absl::Status s = load(plan.tensors(id));
+      if (!s.ok())
+        return s;
+    }
+    return &parameters[id];
+  };
+  for (int64_t index = 0; index < plan.kernels_size(); ++index) {
+    const plan::Kernel &k = plan.kernels(index);
+    std::vector<const Array *> operands;
+    for (int64_t id : k.operands()) {
+      absl::StatusOr<const Array *> a = operand(id);
+      if (!a.ok())
+        return a.status();
+      operands.push_back(*a);
+    }
+    std::vector<Array> results;
+    for (int64_t id : k.results()) {
+      const plan::Tensor &t = plan.tensors(id);
+      std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
+      // Zeros as a fresh array would be, in the last run's storage when it
+      // fits (no allocation, no page faults).
+      if (id < static_cast<int64_t>(recycled.size()) &&
+          recycled[id].type == t.element_type() &&
+          recycled[id].shape == shape) {
+        Array &reused = recycled[id];
+        std::fill(reused.floats.begin(), reused.floats.end(), 0.0f);
+        std::fill(reused.ints.begin(), reused.ints.end(), 0);
+        results.push_back(std::move(reused));
+      } else {
+        results.push_back(Array::zeros(t.element_type(), std::move(shape)));
+      }
+    }
+    absl::Status s = pes->run(index, operands, results);
+    // What the plan lacks is named as it is; the kernel's own failures say
+    // where they happened.
+    if (absl::IsFailedPrecondition(s) || absl::IsResourceExhausted(s))
+      return s;
+    if (!s.ok())
+      return absl::InternalError(absl::StrCat(
+          k.op(), " in layer ",
+          k.layer() >= 0 ? plan.layers(k.layer()).name() : "(constants)", ": ",
+          std::string(s.message())));
+    for (size_t r = 0; r < results.size(); ++r) {
+      values[k.results(r)] = std::move(results[r]);
+      ready[k.results(r)] = true;
+    }
+    if (options.progress)
+      options.progress(index + 1, plan.kernels_size());
+  }
+  std::vector<Array> outputs;
+  for (int64_t id : plan.outputs()) {
+    absl::StatusOr<const Array *> a = operand(id);
+    if (!a.ok())
+      return a.status();
+    outputs.push_back(**a);
+  }
+  recycled = std::move(values);
+  return outputs;
+}
+
+Session::Session(const plan::Plan &plan, RunOptions options)
+    : plan(plan), options(std::move(options)) {}
+
+Session::~Session() = default;
+
+const PeStats &Session::peStats() const {
+  static const PeStats none;
+  return pes ? pes->getStats() : none;
+}
+
+absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,
+                                           const std::vector<Array> &inputs,
+                                           const RunOptions &options) {
+  Session session(plan, options);
+  return session.run(inputs);
+}
+
+} // namespace wafer::runtime
