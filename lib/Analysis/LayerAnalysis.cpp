@@ -12,6 +12,7 @@
 
 #include "wafer/Core/Layout.h"
 #include "wafer/Core/Relayout.h"
+#include "wafer/Dialect/Wafer/OpSemantics.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
@@ -81,44 +82,8 @@ constantSubgraph(ArrayRef<Operation *> order) {
 }
 
 double wafer::estimateFlops(Operation *op) {
-  auto shape = [](Value v) {
-    return cast<RankedTensorType>(v.getType()).getShape();
-  };
-  if (auto matmul = dyn_cast<MatmulOp>(op)) {
-    ArrayRef<int64_t> lhs = shape(matmul.getLhs());
-    int64_t k = matmul.getTransposeLhs() ? lhs[lhs.size() - 2] : lhs.back();
-    double outputs = numElements(matmul.getResult());
-    return 2.0 * outputs * k + (matmul.getBias() ? outputs : 0.0);
-  }
-  if (auto attention = dyn_cast<AttentionOp>(op)) {
-    ArrayRef<int64_t> q = shape(attention.getQuery()),
-                      k = shape(attention.getKey()),
-                      v = shape(attention.getValue());
-    double heads = attention.getNumHeads();
-    double headDim = static_cast<double>(q[2]) / heads;
-    double valueDim = static_cast<double>(v[2]) / attention.getNumKvHeads();
-    double scores = static_cast<double>(q[0]) * heads * q[1] * k[1];
-    // Q K^T and P V, plus scale, mask and softmax on the scores.
-    return 2.0 * scores * headDim + 2.0 * scores * valueDim + 6.0 * scores;
-  }
-  if (isa<ReshapeOp, TransposeOp, SliceOp, ConcatOp, SplitOp, BroadcastOp,
-          GatherOp, CastOp, ConstantOp, WeightOp, IotaOp>(op) ||
-      op->getNumResults() == 0)
-    return 0;
-  double elements = numElements(op->getResult(0));
-  if (isa<LayerNormOp>(op))
-    return 8 * elements;
-  if (isa<RmsNormOp>(op))
-    return 5 * elements;
-  if (isa<SoftmaxOp, LogSoftmaxOp>(op))
-    return 5 * elements;
-  if (isa<GeluOp>(op))
-    return 8 * elements;
-  if (isa<SiluOp>(op))
-    return 4 * elements;
-  if (auto reduce = dyn_cast<ReduceOp>(op))
-    return numElements(reduce.getInput());
-  return elements;
+  std::optional<sem::OpShapes> shapes = getOpShapes(op);
+  return shapes ? sem::flops(*shapes) : 0.0;
 }
 
 LayerAnalysis::LayerAnalysis(func::FuncOp func) {

@@ -150,6 +150,14 @@ absl::Status checkLayouts(const PlanView &view) {
           "layer ", layer.name(), "'s plan lays out ", layer.held_size(),
           " tensors; its kernels hold ", expected.held.size()));
 
+    // Its FLOPs are its kernels' (sem::flops, in program order).
+    double flops = 0;
+    for (int64_t index : lv.kernels)
+      flops += sem::flops(*kernelShapes(plan, plan.kernels(index)));
+    if (flops != spec.flops)
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", layer.name(), "'s spec counts ", spec.flops,
+                       " FLOPs; its kernels do ", flops));
     // What it holds beyond its product or attention, from the layouts.
     core::LayerSpec derived = spec;
     core::describeHeld(

@@ -8,6 +8,34 @@ std::vector<int64_t> shapeOf(const plan::Tensor &tensor) {
   return std::vector<int64_t>(tensor.shape().begin(), tensor.shape().end());
 }
 
+std::optional<sem::OpShapes> kernelShapes(const plan::Plan &plan,
+                                          const plan::Kernel &kernel) {
+  std::optional<sem::OpKind> kind = sem::opKindOf(kernel.op());
+  if (!kind)
+    return std::nullopt;
+  sem::OpShapes shapes;
+  shapes.kind = *kind;
+  for (int64_t id : kernel.operands())
+    shapes.operands.push_back(shapeOf(plan.tensors(id)));
+  for (int64_t id : kernel.results())
+    shapes.results.push_back(shapeOf(plan.tensors(id)));
+  shapes.intAttr = [&kernel](std::string_view name) -> std::optional<int64_t> {
+    auto it = kernel.attributes().find(std::string(name));
+    if (it == kernel.attributes().end())
+      return std::nullopt;
+    return it->second.i();
+  };
+  shapes.intsAttr =
+      [&kernel](std::string_view name) -> std::optional<sem::Shape> {
+    auto it = kernel.attributes().find(std::string(name));
+    if (it == kernel.attributes().end())
+      return std::nullopt;
+    return sem::Shape(it->second.ints().values().begin(),
+                      it->second.ints().values().end());
+  };
+  return shapes;
+}
+
 namespace {
 
 route::Routing toRouting(const plan::Plan &plan, const TargetDesc &target) {

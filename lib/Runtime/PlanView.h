@@ -21,6 +21,7 @@
 #include "wafer/Core/Tiling.h"
 #include "wafer/Plan/Plan.h"
 #include "wafer/Route/Router.h"
+#include "wafer/Semantics/Ops.h"
 
 namespace wafer::runtime {
 
@@ -63,6 +64,11 @@ public:
 
 /// The shape of a plan tensor.
 std::vector<int64_t> shapeOf(const plan::Tensor &tensor);
+
+/// A plan's kernel as wafer/Semantics sees it (its tensor ids in range);
+/// nothing for an op it does not know.
+std::optional<sem::OpShapes> kernelShapes(const plan::Plan &plan,
+                                          const plan::Kernel &kernel);
 
 } // namespace wafer::runtime
 

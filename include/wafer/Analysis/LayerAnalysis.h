@@ -64,7 +64,7 @@ private:
   llvm::DenseMap<mlir::Operation *, int64_t> layerOf; // Index + 1.
 };
 
-/// FLOPs of one op (multiply-adds count 2), for the cost model.
+/// FLOPs of one op (sem::flops: multiply-adds count 2), for the cost model.
 double estimateFlops(mlir::Operation *op);
 
 /// A layer's tensors with their layouts: core::chooseLayouts applied to its

@@ -178,7 +178,7 @@ func.func @layer_norm_bias_type(%x: tensor<2x64xf32>, %g: tensor<64xf32>, %b: te
 // -----
 
 func.func @layer_norm_result(%x: tensor<2x64xf32>, %g: tensor<64xf32>) {
-  // expected-error @+1 {{result type 'tensor<2x32xf32>' differs from the input type 'tensor<2x64xf32>'}}
+  // expected-error @+1 {{result shape 2x32 differs from the input shape 2x64}}
   %0 = wafer.layer_norm %x, %g : tensor<2x64xf32>, tensor<64xf32> -> tensor<2x32xf32>
   return
 }

@@ -176,6 +176,10 @@ p = json.loads(json.dumps(plan))
 next(l for l in p["layers"] if "summa" in l)["spec"]["k"] = "65"
 save("spec-product.json", p, "x65 by 65x")
 
+p = json.loads(json.dumps(plan))
+next(l for l in p["layers"] if "summa" in l)["spec"]["flops"] = 1
+save("spec-flops.json", p, "'s spec counts 1 FLOPs; its kernels do")
+
 # Room for training and many wafers, refused until they run.
 p = json.loads(json.dumps(plan))
 p["layers"][-1]["program"] = "BACKWARD"

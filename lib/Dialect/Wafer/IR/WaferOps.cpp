@@ -6,6 +6,8 @@
 
 #include "wafer/Dialect/Wafer/WaferOps.h"
 
+#include "wafer/Dialect/Wafer/OpSemantics.h"
+
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -41,41 +43,58 @@ static Type elementTypeOf(Value value) {
   return cast<RankedTensorType>(value.getType()).getElementType();
 }
 
-/// Maps `axis` in [-rank, rank) to [0, rank); fails otherwise.
-static FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    return failure();
-  return axis < 0 ? axis + rank : axis;
-}
-
-static LogicalResult emitAxisError(Operation *op, StringRef what, int64_t axis,
-                                   int64_t rank) {
-  return op->emitOpError() << what << " " << axis << " is out of range for rank "
-                           << rank << " (expected in [" << -rank << ", "
-                           << rank << "))";
-}
-
-/// Checks that `result` has the NumPy broadcast of `operands`' shapes.
-static LogicalResult verifyBroadcastShape(Operation *op, ValueRange operands,
-                                          Value result) {
-  SmallVector<int64_t> shape;
-  for (Value operand : operands) {
-    SmallVector<int64_t> next;
-    if (!OpTrait::util::getBroadcastedShape(shape, shapeOf(operand), next)) {
-      std::string shapes;
-      llvm::raw_string_ostream os(shapes);
-      llvm::interleave(
-          operands, os, [&](Value v) { os << formatShape(shapeOf(v)); },
-          ", ");
-      return op->emitOpError()
-             << "operand shapes " << shapes << " do not broadcast";
-    }
-    shape = std::move(next);
+std::optional<sem::OpShapes> wafer::getOpShapes(Operation *op) {
+  std::optional<sem::OpKind> kind =
+      sem::opKindOf(op->getName().getStringRef());
+  if (!kind)
+    return std::nullopt;
+  sem::OpShapes shapes;
+  shapes.kind = *kind;
+  auto shapeOfValue = [](Value value) -> std::optional<sem::Shape> {
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!type)
+      return std::nullopt;
+    return sem::Shape(type.getShape().begin(), type.getShape().end());
+  };
+  for (Value operand : op->getOperands()) {
+    std::optional<sem::Shape> shape = shapeOfValue(operand);
+    if (!shape)
+      return std::nullopt;
+    shapes.operands.push_back(std::move(*shape));
   }
-  if (shapeOf(result) != ArrayRef<int64_t>(shape))
-    return op->emitOpError()
-           << "result shape " << formatShape(shapeOf(result))
-           << " differs from the broadcast shape " << formatShape(shape);
+  for (Value result : op->getResults()) {
+    std::optional<sem::Shape> shape = shapeOfValue(result);
+    if (!shape)
+      return std::nullopt;
+    shapes.results.push_back(std::move(*shape));
+  }
+  shapes.intAttr = [op](std::string_view name) -> std::optional<int64_t> {
+    Attribute attr = op->getAttr(StringRef(name.data(), name.size()));
+    if (auto i = dyn_cast_or_null<IntegerAttr>(attr))
+      return i.getType().isInteger(1) ? i.getValue().getBoolValue()
+                                      : i.getValue().getSExtValue();
+    if (attr && isa<UnitAttr>(attr))
+      return 1;
+    return std::nullopt;
+  };
+  shapes.intsAttr =
+      [op](std::string_view name) -> std::optional<std::vector<int64_t>> {
+    if (auto ints = dyn_cast_or_null<DenseI64ArrayAttr>(
+            op->getAttr(StringRef(name.data(), name.size()))))
+      return std::vector<int64_t>(ints.asArrayRef().begin(),
+                                  ints.asArrayRef().end());
+    return std::nullopt;
+  };
+  return shapes;
+}
+
+/// Checks `op`'s operand and result shapes against its rule in
+/// wafer/Semantics, the one wafer-run checks plans with.
+static LogicalResult verifyShapeRule(Operation *op) {
+  std::optional<sem::OpShapes> shapes = getOpShapes(op);
+  assert(shapes && "every graph op has an entry in wafer/Semantics/Ops.def");
+  if (std::optional<std::string> error = sem::shapeError(*shapes))
+    return op->emitOpError() << *error;
   return success();
 }
 
@@ -134,13 +153,7 @@ LogicalResult WeightOp::verify() {
   return success();
 }
 
-LogicalResult IotaOp::verify() {
-  int64_t rank = getType().getRank();
-  if (static_cast<int64_t>(getDimension()) >= rank)
-    return emitOpError() << "dimension " << getDimension()
-                         << " is out of range for rank " << rank;
-  return success();
-}
+LogicalResult IotaOp::verify() { return verifyShapeRule(*this); }
 
 //===----------------------------------------------------------------------===//
 // Elementwise
@@ -151,7 +164,7 @@ LogicalResult IotaOp::verify() {
     if (failed(verifySameElementType(*this, {getLhs(), getRhs(), getResult()}, \
                                      "operand and result")))                   \
       return failure();                                                        \
-    return verifyBroadcastShape(*this, {getLhs(), getRhs()}, getResult());     \
+    return verifyShapeRule(*this);                                             \
   }
 WAFER_BINARY_VERIFIER(AddOp)
 WAFER_BINARY_VERIFIER(SubOp)
@@ -167,7 +180,7 @@ WAFER_BINARY_VERIFIER(OrOp)
 LogicalResult CompareOp::verify() {
   if (failed(verifySameElementType(*this, {getLhs(), getRhs()}, "operand")))
     return failure();
-  return verifyBroadcastShape(*this, {getLhs(), getRhs()}, getResult());
+  return verifyShapeRule(*this);
 }
 
 LogicalResult SelectOp::verify() {
@@ -175,8 +188,7 @@ LogicalResult SelectOp::verify() {
           *this, {getTrueValue(), getFalseValue(), getResult()},
           "value and result")))
     return failure();
-  return verifyBroadcastShape(
-      *this, {getCondition(), getTrueValue(), getFalseValue()}, getResult());
+  return verifyShapeRule(*this);
 }
 
 /// Converts one constant element to `to` as wafer.cast does.
@@ -224,52 +236,12 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult MatmulOp::verify() {
-  ArrayRef<int64_t> lhs = shapeOf(getLhs()), rhs = shapeOf(getRhs());
-  if (lhs.size() < 2 || rhs.size() < 2)
-    return emitOpError() << "operands need rank >= 2, found lhs "
-                         << formatShape(lhs) << " and rhs " << formatShape(rhs);
   SmallVector<Value> typed = {getLhs(), getRhs(), getResult()};
   if (getBias())
     typed.push_back(getBias());
   if (failed(verifySameElementType(*this, typed, "operand and result")))
     return failure();
-
-  int64_t m = lhs[lhs.size() - 2], lhsK = lhs.back();
-  if (getTransposeLhs())
-    std::swap(m, lhsK);
-  int64_t rhsK = rhs[rhs.size() - 2], n = rhs.back();
-  if (getTransposeRhs())
-    std::swap(rhsK, n);
-  if (lhsK != rhsK)
-    return emitOpError() << "contracting dimensions differ: lhs "
-                         << formatShape(lhs) << " has K = " << lhsK
-                         << ", rhs " << formatShape(rhs) << " has K = " << rhsK;
-
-  SmallVector<int64_t> batch;
-  if (!OpTrait::util::getBroadcastedShape(lhs.drop_back(2), rhs.drop_back(2),
-                                          batch))
-    return emitOpError() << "batch dimensions "
-                         << formatShape(lhs.drop_back(2)) << " and "
-                         << formatShape(rhs.drop_back(2))
-                         << " do not broadcast";
-  SmallVector<int64_t> expected(batch);
-  expected.push_back(m);
-  expected.push_back(n);
-  ArrayRef<int64_t> result = shapeOf(getResult());
-  if (result != ArrayRef<int64_t>(expected))
-    return emitOpError() << "result shape " << formatShape(result)
-                         << " differs from the expected "
-                         << formatShape(expected);
-  if (getBias()) {
-    SmallVector<int64_t> withBias;
-    if (!OpTrait::util::getBroadcastedShape(expected, shapeOf(getBias()),
-                                            withBias) ||
-        ArrayRef<int64_t>(withBias) != result)
-      return emitOpError() << "bias shape " << formatShape(shapeOf(getBias()))
-                           << " does not broadcast to the result shape "
-                           << formatShape(result);
-  }
-  return success();
+  return verifyShapeRule(*this);
 }
 
 namespace {
@@ -349,120 +321,49 @@ void MatmulOp::getCanonicalizationPatterns(RewritePatternSet &results,
 
 /// Checks a per-feature parameter (scale or bias) against the normalised
 /// trailing dimensions `input[axis:]`.
-static LogicalResult verifyNormParams(Operation *op, Value input, int64_t axis,
+static LogicalResult verifyNormParams(Operation *op, Value input,
                                       ArrayRef<std::pair<StringRef, Value>>
-                                          params,
-                                      Value result) {
-  ArrayRef<int64_t> shape = shapeOf(input);
-  int64_t rank = shape.size();
-  FailureOr<int64_t> normalized = normalizeAxis(axis, rank);
-  if (failed(normalized))
-    return emitAxisError(op, "axis", axis, rank);
-  ArrayRef<int64_t> features = shape.drop_front(*normalized);
-  for (auto [name, value] : params) {
-    if (!value)
-      continue;
-    if (elementTypeOf(value) != elementTypeOf(input))
+                                          params) {
+  for (auto [name, value] : params)
+    if (value && elementTypeOf(value) != elementTypeOf(input))
       return op->emitOpError() << name << " element type "
                                << elementTypeOf(value)
                                << " differs from the input's "
                                << elementTypeOf(input);
-    if (shapeOf(value) != features)
-      return op->emitOpError()
-             << name << " shape " << formatShape(shapeOf(value))
-             << " differs from the normalised dimensions "
-             << formatShape(features);
-  }
-  if (result.getType() != input.getType())
-    return op->emitOpError() << "result type " << result.getType()
+  if (op->getResult(0).getType() != input.getType() &&
+      elementTypeOf(op->getResult(0)) != elementTypeOf(input))
+    return op->emitOpError() << "result type " << op->getResult(0).getType()
                              << " differs from the input type "
                              << input.getType();
-  return success();
+  return verifyShapeRule(op);
 }
 
 LogicalResult LayerNormOp::verify() {
   if (getEpsilon().convertToFloat() < 0)
     return emitOpError() << "epsilon must be non-negative, found "
                          << getEpsilon().convertToFloat();
-  return verifyNormParams(*this, getInput(), getAxis(),
-                          {{"scale", getScale()}, {"bias", getBias()}},
-                          getResult());
+  return verifyNormParams(*this, getInput(),
+                          {{"scale", getScale()}, {"bias", getBias()}});
 }
 
 LogicalResult RmsNormOp::verify() {
   if (getEpsilon().convertToFloat() < 0)
     return emitOpError() << "epsilon must be non-negative, found "
                          << getEpsilon().convertToFloat();
-  return verifyNormParams(*this, getInput(), getAxis(),
-                          {{"scale", getScale()}}, getResult());
+  return verifyNormParams(*this, getInput(), {{"scale", getScale()}});
 }
 
-LogicalResult SoftmaxOp::verify() {
-  int64_t rank = getType().getRank();
-  if (failed(normalizeAxis(getAxis(), rank)))
-    return emitAxisError(*this, "axis", getAxis(), rank);
-  return success();
-}
+LogicalResult SoftmaxOp::verify() { return verifyShapeRule(*this); }
 
-LogicalResult LogSoftmaxOp::verify() {
-  int64_t rank = getType().getRank();
-  if (failed(normalizeAxis(getAxis(), rank)))
-    return emitAxisError(*this, "axis", getAxis(), rank);
-  return success();
-}
+LogicalResult LogSoftmaxOp::verify() { return verifyShapeRule(*this); }
 
 LogicalResult AttentionOp::verify() {
-  ArrayRef<int64_t> q = shapeOf(getQuery()), k = shapeOf(getKey()),
-                    v = shapeOf(getValue()), out = shapeOf(getResult());
-  for (auto [name, shape] : {std::pair<StringRef, ArrayRef<int64_t>>{"query", q},
-                             {"key", k},
-                             {"value", v},
-                             {"result", out}})
-    if (shape.size() != 3)
-      return emitOpError() << name << " must be [batch, sequence, features], "
-                           << "found " << formatShape(shape);
+  if (failed(verifyShapeRule(*this)))
+    return failure();
   SmallVector<Value> typed = {getQuery(), getKey(), getValue(), getResult()};
   if (getMask())
     typed.push_back(getMask());
-  if (failed(verifySameElementType(*this, typed, "operand and result")))
-    return failure();
-
-  int64_t heads = getNumHeads(), kvHeads = getNumKvHeads();
-  if (heads % kvHeads != 0)
-    return emitOpError() << "num_heads " << heads
-                         << " is not a multiple of num_kv_heads " << kvHeads;
-  if (q[2] % heads != 0)
-    return emitOpError() << "query features " << q[2]
-                         << " do not divide into " << heads << " heads";
-  int64_t headDim = q[2] / heads;
-  if (k[2] != kvHeads * headDim)
-    return emitOpError() << "key features " << k[2] << " differ from "
-                         << kvHeads << " kv heads x head size " << headDim
-                         << " = " << kvHeads * headDim;
-  if (v[2] % kvHeads != 0)
-    return emitOpError() << "value features " << v[2]
-                         << " do not divide into " << kvHeads << " kv heads";
-  if (k[0] != q[0] || v[0] != q[0])
-    return emitOpError() << "batch sizes differ: query " << q[0] << ", key "
-                         << k[0] << ", value " << v[0];
-  if (v[1] != k[1])
-    return emitOpError() << "key sequence " << k[1]
-                         << " differs from value sequence " << v[1];
-  SmallVector<int64_t> expected = {q[0], q[1], heads * (v[2] / kvHeads)};
-  if (out != ArrayRef<int64_t>(expected))
-    return emitOpError() << "result shape " << formatShape(out)
-                         << " differs from the expected "
-                         << formatShape(expected);
-  if (getMask()) {
-    SmallVector<int64_t> scores = {q[0], heads, q[1], k[1]}, merged;
-    if (!OpTrait::util::getBroadcastedShape(scores, shapeOf(getMask()),
-                                            merged) ||
-        ArrayRef<int64_t>(merged) != ArrayRef<int64_t>(scores))
-      return emitOpError() << "mask shape " << formatShape(shapeOf(getMask()))
-                           << " does not broadcast to the scores "
-                           << formatShape(scores);
-  }
-  return success();
+  return verifySameElementType(*this, typed, "operand and result");
 }
 
 //===----------------------------------------------------------------------===//
@@ -470,28 +371,8 @@ LogicalResult AttentionOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ReduceOp::verify() {
-  ArrayRef<int64_t> shape = shapeOf(getInput());
-  int64_t rank = shape.size();
-  SmallVector<bool> reduced(rank, false);
-  for (int64_t axis : getAxes()) {
-    FailureOr<int64_t> normalized = normalizeAxis(axis, rank);
-    if (failed(normalized))
-      return emitAxisError(*this, "reduction axis", axis, rank);
-    if (reduced[*normalized])
-      return emitOpError() << "reduction axis " << axis << " appears twice";
-    reduced[*normalized] = true;
-  }
-  SmallVector<int64_t> expected;
-  for (int64_t i = 0; i < rank; ++i) {
-    if (!reduced[i])
-      expected.push_back(shape[i]);
-    else if (getKeepDims())
-      expected.push_back(1);
-  }
-  if (shapeOf(getResult()) != ArrayRef<int64_t>(expected))
-    return emitOpError() << "result shape " << formatShape(shapeOf(getResult()))
-                         << " differs from the expected "
-                         << formatShape(expected);
+  if (failed(verifyShapeRule(*this)))
+    return failure();
   if (getKind() != ReduceKind::mean &&
       elementTypeOf(getInput()) != elementTypeOf(getResult()))
     return emitOpError() << "result element type "
@@ -514,12 +395,7 @@ LogicalResult ReshapeOp::verify() {
                          << out.getElementType();
   if (!in.hasStaticShape() || !out.hasStaticShape())
     return emitOpError() << "needs static shapes";
-  if (in.getNumElements() != out.getNumElements())
-    return emitOpError() << "input " << formatShape(in.getShape()) << " has "
-                         << in.getNumElements() << " elements, result "
-                         << formatShape(out.getShape()) << " has "
-                         << out.getNumElements();
-  return success();
+  return verifyShapeRule(*this);
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
@@ -556,28 +432,10 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
 }
 
 LogicalResult TransposeOp::verify() {
-  ArrayRef<int64_t> in = shapeOf(getInput()), out = shapeOf(getResult());
-  ArrayRef<int64_t> perm = getPermutation();
-  if (perm.size() != in.size())
-    return emitOpError() << "permutation has " << perm.size()
-                         << " entries for an input of rank " << in.size();
-  SmallVector<bool> seen(in.size(), false);
-  SmallVector<int64_t> expected;
-  for (int64_t p : perm) {
-    if (p < 0 || p >= static_cast<int64_t>(in.size()) || seen[p])
-      return emitOpError() << "permutation entry " << p
-                           << " is out of range or repeated";
-    seen[p] = true;
-    expected.push_back(in[p]);
-  }
-  if (out != ArrayRef<int64_t>(expected))
-    return emitOpError() << "result shape " << formatShape(out)
-                         << " differs from the expected "
-                         << formatShape(expected);
-  if (failed(verifySameElementType(*this, {getInput(), getResult()},
-                                   "input and result")))
+  if (failed(verifyShapeRule(*this)))
     return failure();
-  return success();
+  return verifySameElementType(*this, {getInput(), getResult()},
+                               "input and result");
 }
 
 OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
@@ -594,37 +452,12 @@ LogicalResult BroadcastOp::verify() {
   if (failed(verifySameElementType(*this, {getInput(), getResult()},
                                    "input and result")))
     return failure();
-  SmallVector<int64_t> merged;
-  ArrayRef<int64_t> out = shapeOf(getResult());
-  if (!OpTrait::util::getBroadcastedShape(shapeOf(getInput()), out, merged) ||
-      ArrayRef<int64_t>(merged) != out)
-    return emitOpError() << "input shape " << formatShape(shapeOf(getInput()))
-                         << " does not broadcast to " << formatShape(out);
-  return success();
+  return verifyShapeRule(*this);
 }
 
 LogicalResult SliceOp::verify() {
-  ArrayRef<int64_t> in = shapeOf(getInput()), out = shapeOf(getResult());
-  ArrayRef<int64_t> offsets = getOffsets(), strides = getStrides();
-  if (offsets.size() != in.size() || strides.size() != in.size() ||
-      out.size() != in.size())
-    return emitOpError() << "input rank " << in.size() << " needs as many "
-                         << "offsets (found " << offsets.size()
-                         << "), strides (found " << strides.size()
-                         << ") and result dimensions (found " << out.size()
-                         << ")";
-  for (size_t d = 0; d < in.size(); ++d) {
-    if (strides[d] <= 0)
-      return emitOpError() << "stride of dimension " << d
-                           << " must be positive, found " << strides[d];
-    if (offsets[d] < 0 || offsets[d] > in[d])
-      return emitOpError() << "offset " << offsets[d] << " of dimension " << d
-                           << " is outside [0, " << in[d] << "]";
-    if (out[d] > 0 && offsets[d] + (out[d] - 1) * strides[d] >= in[d])
-      return emitOpError() << "dimension " << d << " reads up to index "
-                           << offsets[d] + (out[d] - 1) * strides[d]
-                           << " of an extent of " << in[d];
-  }
+  if (failed(verifyShapeRule(*this)))
+    return failure();
   return verifySameElementType(*this, {getInput(), getResult()},
                                "input and result");
 }
@@ -632,75 +465,26 @@ LogicalResult SliceOp::verify() {
 LogicalResult ConcatOp::verify() {
   if (getInputs().empty())
     return emitOpError() << "needs at least one input";
-  ArrayRef<int64_t> out = shapeOf(getResult());
-  int64_t rank = out.size(), axis = getAxis();
-  if (axis >= rank)
-    return emitAxisError(*this, "axis", axis, rank);
   SmallVector<Value> typed(getInputs());
   typed.push_back(getResult());
   if (failed(verifySameElementType(*this, typed, "input and result")))
     return failure();
-  int64_t total = 0;
-  for (auto [i, input] : llvm::enumerate(getInputs())) {
-    ArrayRef<int64_t> shape = shapeOf(input);
-    if (static_cast<int64_t>(shape.size()) != rank)
-      return emitOpError() << "input " << i << " has rank " << shape.size()
-                           << ", expected " << rank;
-    for (int64_t d = 0; d < rank; ++d)
-      if (d != axis && shape[d] != out[d])
-        return emitOpError() << "input " << i << " has extent " << shape[d]
-                             << " in dimension " << d << ", expected "
-                             << out[d];
-    total += shape[axis];
-  }
-  if (total != out[axis])
-    return emitOpError() << "inputs add up to " << total << " along axis "
-                         << axis << ", result has " << out[axis];
-  return success();
+  return verifyShapeRule(*this);
 }
 
 LogicalResult SplitOp::verify() {
   if (getResults().empty())
     return emitOpError() << "needs at least one result";
-  ArrayRef<int64_t> in = shapeOf(getInput());
-  int64_t rank = in.size(), axis = getAxis();
-  if (axis >= rank)
-    return emitAxisError(*this, "axis", axis, rank);
   SmallVector<Value> typed = {getInput()};
   llvm::append_range(typed, getResults());
   if (failed(verifySameElementType(*this, typed, "input and result")))
     return failure();
-  int64_t total = 0;
-  for (auto [i, result] : llvm::enumerate(getResults())) {
-    ArrayRef<int64_t> shape = shapeOf(result);
-    if (static_cast<int64_t>(shape.size()) != rank)
-      return emitOpError() << "result " << i << " has rank " << shape.size()
-                           << ", expected " << rank;
-    for (int64_t d = 0; d < rank; ++d)
-      if (d != axis && shape[d] != in[d])
-        return emitOpError() << "result " << i << " has extent " << shape[d]
-                             << " in dimension " << d << ", expected "
-                             << in[d];
-    total += shape[axis];
-  }
-  if (total != in[axis])
-    return emitOpError() << "results add up to " << total << " along axis "
-                         << axis << ", input has " << in[axis];
-  return success();
+  return verifyShapeRule(*this);
 }
 
 LogicalResult GatherOp::verify() {
-  ArrayRef<int64_t> data = shapeOf(getData()), indices = shapeOf(getIndices());
-  int64_t axis = getAxis(), rank = data.size();
-  if (axis >= rank)
-    return emitAxisError(*this, "axis", axis, rank);
-  SmallVector<int64_t> expected(data.take_front(axis));
-  llvm::append_range(expected, indices);
-  llvm::append_range(expected, data.drop_front(axis + 1));
-  if (shapeOf(getResult()) != ArrayRef<int64_t>(expected))
-    return emitOpError() << "result shape " << formatShape(shapeOf(getResult()))
-                         << " differs from the expected "
-                         << formatShape(expected);
+  if (failed(verifyShapeRule(*this)))
+    return failure();
   return verifySameElementType(*this, {getData(), getResult()},
                                "data and result");
 }
