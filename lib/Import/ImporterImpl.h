@@ -86,12 +86,23 @@ public:
 
 using OpHandler = mlir::LogicalResult (*)(NodeContext &);
 
-/// The handler for an op type of the default domain, or null.
-OpHandler lookupOpHandler(llvm::StringRef opType);
+/// An op type of the default domain the importer takes.
+struct OnnxOp {
+  OpHandler handler;
+  /// How many leading inputs it must name (not omit) before its handler
+  /// may look at them, and the count before an opset that changed it.
+  int requiredInputs = 1;
+  struct {
+    int64_t opset = 0;
+    int requiredInputs = 0;
+  } before;
+  int required(int64_t opset) const {
+    return opset < before.opset ? before.requiredInputs : requiredInputs;
+  }
+};
 
-/// How many leading inputs an op type must have (named, not omitted) at
-/// `opset`, before its handler may look at them.
-int requiredInputs(llvm::StringRef opType, int64_t opset);
+/// The op type `opType` of the default domain, or null.
+const OnnxOp *lookupOnnxOp(llvm::StringRef opType);
 
 /// Maps an ONNX element type to the IR's, or null when unsupported.
 mlir::Type convertElementType(mlir::MLIRContext *context, int32_t dataType);

@@ -338,7 +338,7 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
   std::map<std::string, std::vector<std::string>> unsupported;
   for (auto [index, node] : llvm::enumerate(graph.node())) {
     bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
-    if (defaultDomain && lookupOpHandler(node.op_type()))
+    if (defaultDomain && lookupOnnxOp(node.op_type()))
       continue;
     std::string key = defaultDomain ? node.op_type()
                                     : node.domain() + "." + node.op_type();
@@ -598,7 +598,8 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
     const onnx::NodeProto &node = graph.node(i);
     std::string name = displayName(node, i);
     Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
-    int required = requiredInputs(node.op_type(), opset);
+    const OnnxOp &onnxOp = *lookupOnnxOp(node.op_type());
+    int required = onnxOp.required(opset);
     bool named = node.input_size() >= required;
     for (int k = 0; named && k < required; ++k)
       named = !node.input(k).empty();
@@ -614,7 +615,7 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
       return {};
     }
     NodeContext ctx(*this, node, opset, loc);
-    if (failed(lookupOpHandler(node.op_type())(ctx)))
+    if (failed(onnxOp.handler(ctx)))
       return {};
     for (const std::string &output : node.output())
       if (!output.empty() && !values.count(output) && uses.count(output)) {
@@ -700,7 +701,7 @@ wafer::onnxOpCensus(StringRef bytes, StringRef path, MLIRContext *context) {
                                  node.op_type()}];
     entry.domain = defaultDomain ? "" : node.domain();
     entry.opType = node.op_type();
-    entry.supported = defaultDomain && lookupOpHandler(node.op_type());
+    entry.supported = defaultDomain && lookupOnnxOp(node.op_type());
     ++entry.count;
   }
   std::vector<OnnxOpCount> result;
