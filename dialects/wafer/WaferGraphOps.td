@@ -140,6 +140,10 @@ def Wafer_SigmoidOp : Wafer_UnaryOp<"sigmoid", "1 / (1 + e^-x)",
     "%y = wafer.sigmoid %x : tensor<4xf32>">;
 def Wafer_ErfOp : Wafer_UnaryOp<"erf", "erf(x)",
     "%y = wafer.erf %x : tensor<4xf32>">;
+def Wafer_SinOp : Wafer_UnaryOp<"sin", "sin(x)",
+    "%y = wafer.sin %angles : tensor<16x32xf32>">;
+def Wafer_CosOp : Wafer_UnaryOp<"cos", "cos(x)",
+    "%y = wafer.cos %angles : tensor<16x32xf32>">;
 def Wafer_ReluOp : Wafer_UnaryOp<"relu", "max(x, 0)",
     "%y = wafer.relu %x : tensor<4xf32>">;
 def Wafer_SiluOp : Wafer_UnaryOp<"silu", "x * sigmoid(x) (SiLU, swish)",

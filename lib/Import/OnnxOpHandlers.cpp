@@ -252,19 +252,6 @@ LogicalResult unary(NodeContext &ctx, double (*fold)(double),
   return success();
 }
 
-/// Ops wafer evaluates only while importing (rotary tables: Cos, Sin of
-/// positions times frequencies); a run-time operand is an error.
-LogicalResult hostOnlyUnary(NodeContext &ctx, double (*fold)(double)) {
-  const HostTensor *t = ctx.requireHost(0, "input");
-  if (!t)
-    return failure();
-  HostTensor out = *t;
-  for (int64_t i = 0, e = out.numElements(); i < e; ++i)
-    out.set(i, fold(t->getReal(i)));
-  ctx.setOutput(0, std::move(out));
-  return success();
-}
-
 /// Einsum on compile-time operands (exporters spell torch.outer this way).
 LogicalResult importEinsum(NodeContext &ctx) {
   const onnx::AttributeProto *equationAttr = ctx.attr("equation");
@@ -1501,8 +1488,8 @@ const llvm::StringMap<OnnxOp> &onnxOps() {
       {"Not",
        {[](NodeContext &c) { return unary<NotOp>(c, notFn, false); },
         1}},
-      {"Cos", {[](NodeContext &c) { return hostOnlyUnary(c, cosFn); }, 1}},
-      {"Sin", {[](NodeContext &c) { return hostOnlyUnary(c, sinFn); }, 1}},
+      {"Cos", {[](NodeContext &c) { return unary<CosOp>(c, cosFn); }, 1}},
+      {"Sin", {[](NodeContext &c) { return unary<SinOp>(c, sinFn); }, 1}},
       {"Einsum", {importEinsum, 1}},
       {"Identity", {passThrough, 1}},
       {"Dropout", {importDropout, 1}},

@@ -51,6 +51,17 @@ func.func @unary(%x: tensor<4xf32>, %m: tensor<4xi1>) -> tensor<4xi1> {
 
 // -----
 
+// CHECK-LABEL: func @trigonometry
+func.func @trigonometry(%angles: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  // CHECK: wafer.sin %{{.*}} : tensor<16x32xf32>
+  %0 = wafer.sin %angles : tensor<16x32xf32>
+  // CHECK: wafer.cos %{{.*}} : tensor<16x32xf32>
+  %1 = wafer.cos %0 : tensor<16x32xf32>
+  return %1 : tensor<16x32xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func @binary
 func.func @binary(%a: tensor<2x1x64xf32>, %b: tensor<8x64xf32>,
                   %p: tensor<4xi1>, %q: tensor<4xi1>) -> tensor<2x8x64xf32> {
