@@ -15,23 +15,13 @@
 #include "PlanView.h"
 #include "absl/strings/str_cat.h"
 #include "wafer/Core/CostModel.h"
+#include "wafer/Core/PlacementCheck.h"
 #include "wafer/Core/Relayout.h"
 #include "wafer/Route/Router.h"
 #include "wafer/Runtime/Runtime.h"
 
 namespace wafer::runtime {
 namespace {
-
-std::string kib(int64_t bytes) {
-  return absl::StrCat((bytes + 1023) / 1024, " KiB");
-}
-
-int64_t tensorBytes(const plan::Tensor &t) {
-  int64_t n = 1;
-  for (int64_t d : t.shape())
-    n *= d;
-  return n * plan::elementBytes(t.element_type());
-}
 
 /// Bytes each layer's kernels regroup across its PEs (core::movesBetweenPes).
 std::vector<double> relayoutBytes(const PlanView &view) {
@@ -267,19 +257,41 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
           absl::StrCat("flow '", f.name(),
                        "' refers to a tensor or layer that does not exist"));
 
-  // Regions and SRAM.
-  for (const plan::Layer &l : plan.layers()) {
-    Rect r = plan::toRect(l.region());
-    if (!target.usable.contains(r) || r.area() <= 0)
-      return absl::OutOfRangeError(
-          absl::StrCat("layer ", l.name(), " at (", r.x, ", ", r.y, ") ",
-                       r.width, "x", r.height, " is off the usable grid"));
-    if (l.sram_bytes_per_pe() > target.usableSramBytes())
-      return absl::ResourceExhaustedError(
-          absl::StrCat("layer ", l.name(), " needs ",
-                       kib(l.sram_bytes_per_pe()), " per PE, target has ",
-                       kib(target.usableSramBytes()), " after reserve"));
+  // Regions, SRAM and the weight-stream schedule: the one placement check
+  // the spatial verifier applies, each layer with the weights its spec
+  // lists, which must be every weight its kernels read, whole.
+  std::vector<core::PlacedLayerRecord> records;
+  for (int64_t l = 0; l < layers; ++l) {
+    const plan::Layer &layer = plan.layers(l);
+    core::PlacedLayerRecord &record = records.emplace_back();
+    record.name = layer.name();
+    record.region = view.layers[l].region;
+    record.sramBytesPerPe = layer.sram_bytes_per_pe();
+    record.weights = view.layers[l].spec.weights;
+    for (const plan::StreamTile &t : layer.tiles())
+      record.tiles.push_back({t.weight(), t.offset(), t.bytes(), t.slot(),
+                              t.arrive_start(), t.arrive_end(),
+                              t.compute_start(), t.release()});
+    std::map<std::string, int64_t> listed(record.weights.begin(),
+                                          record.weights.end());
+    for (int64_t index : view.layers[l].kernels)
+      for (int64_t id : plan.kernels(index).operands()) {
+        const plan::Tensor &t = plan.tensors(id);
+        if (!t.has_weight())
+          continue;
+        auto it = listed.find(t.weight().name());
+        if (it == listed.end() || it->second != t.weight().length())
+          return absl::FailedPreconditionError(absl::StrCat(
+              "layer ", layer.name(), " reads weight '", t.weight().name(),
+              "' (", t.weight().length(), " bytes), which its spec ",
+              it == listed.end() ? "does not list"
+                                 : absl::StrCat("lists as ", it->second,
+                                                " bytes")));
+      }
   }
+  if (std::optional<core::PlacementProblem> problem =
+          core::checkPlacement(target, !view.weightStreaming, records))
+    return absl::FailedPreconditionError(problem->message);
 
   // Routes and colors, with the router's own checks.
   if (std::string problem = route::checkRouting(target, view.routing);
@@ -537,78 +549,6 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
     }
   }
 
-  // Weight streaming: each weight a layer reads arrives whole, before use;
-  // a slot holds one tile at a time.
-  if (view.weightStreaming) {
-    std::map<std::string, int64_t> weightBytes;
-    for (const plan::Tensor &t : plan.tensors())
-      if (t.has_weight())
-        weightBytes[t.weight().name()] = t.weight().length();
-    std::vector<std::pair<int64_t, const plan::StreamTile *>> slots[2];
-    for (int64_t l = 0; l < layers; ++l) {
-      const plan::Layer &layer = plan.layers(l);
-      std::map<std::string, int64_t> streamed;
-      for (const plan::StreamTile &tile : layer.tiles()) {
-        if (tile.compute_start() < tile.arrive_end())
-          return absl::FailedPreconditionError(
-              absl::StrCat("layer ", layer.name(), " uses its tile of '",
-                           tile.weight(), "' at cycle ", tile.compute_start(),
-                           ", before it arrives at ", tile.arrive_end()));
-        if (tile.offset() != streamed[tile.weight()])
-          return absl::FailedPreconditionError(
-              absl::StrCat("layer ", layer.name(), " streams '", tile.weight(),
-                           "' from byte ", tile.offset(), ", expected ",
-                           streamed[tile.weight()], ": a tile is missing"));
-        streamed[tile.weight()] += tile.bytes();
-        slots[tile.slot() & 1].push_back({tile.arrive_start(), &tile});
-      }
-      std::set<std::string> needed;
-      for (const plan::Kernel &k : plan.kernels())
-        if (k.layer() == l)
-          for (int64_t id : k.operands())
-            if (plan.tensors(id).has_weight())
-              needed.insert(plan.tensors(id).weight().name());
-      for (const std::string &w : needed)
-        if (streamed[w] != weightBytes[w])
-          return absl::FailedPreconditionError(absl::StrCat(
-              "layer ", layer.name(), " reads weight '", w, "' but only ",
-              streamed[w], " of its ", weightBytes[w],
-              " bytes stream in: a stream tile is missing"));
-    }
-    for (auto &slot : slots) {
-      std::stable_sort(slot.begin(), slot.end(),
-                       [](auto &a, auto &b) { return a.first < b.first; });
-      for (size_t i = 1; i < slot.size(); ++i)
-        if (slot[i].second->arrive_start() < slot[i - 1].second->release())
-          return absl::FailedPreconditionError(
-              absl::StrCat("tile of '", slot[i].second->weight(),
-                           "' arrives in slot ", slot[i].second->slot(),
-                           " at cycle ", slot[i].second->arrive_start(),
-                           " while the tile of '", slot[i - 1].second->weight(),
-                           "' holds it until ", slot[i - 1].second->release()));
-    }
-  } else {
-    // Pipelined: every layer's weights and activations stay resident.
-    std::vector<int64_t> resident(layers, 0);
-    std::vector<std::set<int64_t>> counted(layers);
-    for (const plan::Kernel &k : plan.kernels()) {
-      if (k.layer() < 0)
-        continue;
-      for (int64_t id : k.operands())
-        if (counted[k.layer()].insert(id).second &&
-            (plan.tensors(id).has_weight() || producer[id] != k.layer()))
-          resident[k.layer()] += tensorBytes(plan.tensors(id));
-    }
-    for (int64_t l = 0; l < layers; ++l) {
-      Rect r = plan::toRect(plan.layers(l).region());
-      int64_t perPE = (resident[l] + r.area() - 1) / r.area();
-      if (perPE > target.usableSramBytes())
-        return absl::ResourceExhaustedError(
-            absl::StrCat("layer ", plan.layers(l).name(), " needs ", kib(perPE),
-                         " per PE, target has ", kib(target.usableSramBytes()),
-                         " after reserve"));
-    }
-  }
   return absl::OkStatus();
 }
 

@@ -58,7 +58,7 @@ save("dangling-tensor.json", p, "reads tensor 999999 before anything defines it"
 
 p = json.loads(json.dumps(plan))
 p["layers"][0]["region"]["x"] = "15"
-save("region-off-grid.json", p, "is off the usable grid")
+save("region-off-grid.json", p, "at (15, 0) of 2x1 leaves the usable rectangle at (0, 0) of 16x16")
 
 p = json.loads(json.dumps(plan))
 p["tensors"][0]["shape"] = ["100000", "100000", "100000"]
