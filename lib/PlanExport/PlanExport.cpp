@@ -80,7 +80,7 @@ static void exportAttribute(Attribute attr, plan::Attribute &out) {
     for (int64_t v : ints.asArrayRef())
       out.mutable_ints()->add_values(v);
   else if (auto gelu = dyn_cast<GeluApproximationAttr>(attr))
-    out.set_i(static_cast<int64_t>(gelu.getValue()));
+    out.set_s(stringifyGeluApproximation(gelu.getValue()).str());
 }
 
 FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
@@ -171,6 +171,13 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
       exportAttribute(attr.getValue(),
                       (*kernel.mutable_attributes())[attr.getName().str()]);
     }
+    // Enumerations cross by name (sem::CompareKind, sem::ReduceKind).
+    if (auto compare = dyn_cast<CompareOp>(op))
+      (*kernel.mutable_attributes())["predicate"].set_s(
+          stringifyCompareKind(compare.getPredicate()).str());
+    if (auto reduce = dyn_cast<ReduceOp>(op))
+      (*kernel.mutable_attributes())["kind"].set_s(
+          stringifyReduceKind(reduce.getKind()).str());
     kernel.set_layer(layers.getLayerIndex(&op));
   }
   for (auto [i, result] :

@@ -471,7 +471,8 @@ absl::Status attention(const plan::Kernel &k,
 }
 
 absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
-  int64_t kind = attrInt(k, "kind", 0);
+  sem::ReduceKind kind =
+      attrEnum(k, "kind", sem::reduceKindNames(), sem::ReduceKind::sum);
   Shape axes = attrInts(k, "axes");
   int64_t rank = in.shape.size();
   std::vector<bool> reduced(rank, false);
@@ -485,10 +486,11 @@ absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
   for (int64_t d = 0; d < rank; ++d)
     keep.push_back(reduced[d] ? 1 : in.shape[d]);
   Shape keepStrides = stridesOf(keep), index(rank, 0);
-  std::vector<double> acc(out.size(), kind == 2   ? -INFINITY
-                                      : kind == 3 ? INFINITY
-                                      : kind == 4 ? 1.0
-                                                  : 0.0);
+  std::vector<double> acc(out.size(),
+                          kind == sem::ReduceKind::max   ? -INFINITY
+                          : kind == sem::ReduceKind::min ? INFINITY
+                          : kind == sem::ReduceKind::prod ? 1.0
+                                                          : 0.0);
   for (int64_t linear = 0; linear < in.size(); ++linear) {
     int64_t o = 0;
     for (int64_t d = 0; d < rank; ++d)
@@ -496,17 +498,17 @@ absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
         o += index[d] * keepStrides[d];
     double v = in.get(linear);
     switch (kind) {
-    case 0: // sum
-    case 1: // mean
+    case sem::ReduceKind::sum:
+    case sem::ReduceKind::mean:
       acc[o] += v;
       break;
-    case 2:
+    case sem::ReduceKind::max:
       acc[o] = std::max(acc[o], v);
       break;
-    case 3:
+    case sem::ReduceKind::min:
       acc[o] = std::min(acc[o], v);
       break;
-    case 4:
+    case sem::ReduceKind::prod:
       acc[o] *= v;
       break;
     }
@@ -517,7 +519,7 @@ absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
     }
   }
   for (int64_t i = 0; i < out.size(); ++i)
-    store(out, i, kind == 1 ? acc[i] / group : acc[i]);
+    store(out, i, kind == sem::ReduceKind::mean ? acc[i] / group : acc[i]);
   return absl::OkStatus();
 }
 
@@ -697,13 +699,16 @@ absl::Status runKernel(const plan::Kernel &k,
   // The vectorised fp32 paths first: whole chunks on Eigen arrays.
   using ConstChunk = Eigen::Map<const Eigen::ArrayXf>;
   using Chunk = Eigen::Map<Eigen::ArrayXf>;
-  if (op == "wafer.gelu" && attrInt(k, "approximation", 0) == 1 &&
+  const bool tanhGeluForm =
+      attrEnum(k, "approximation", sem::geluApproximationNames(),
+               sem::GeluApproximation::erf) == sem::GeluApproximation::tanh;
+  if (op == "wafer.gelu" && tanhGeluForm &&
       floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
         o = 0.5f * x *
             (1 + (0.7978845608f * (x + 0.044715f * x.cube())).tanh());
       }))
     return absl::OkStatus();
-  if (op == "wafer.gelu" && attrInt(k, "approximation", 0) == 0 &&
+  if (op == "wafer.gelu" && !tanhGeluForm &&
       floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
         o = 0.5f * x * (1 + (x * 0.70710678f).erf());
       }))
@@ -790,29 +795,30 @@ absl::Status runKernel(const plan::Kernel &k,
     return absl::OkStatus();
   }
   if (op == "wafer.gelu") {
-    bool tanhForm = attrInt(k, "approximation", 0) == 1;
     elementwise({in[0]}, r, [&](const double *v) {
-      return tanhForm ? tanhGelu(v[0]) : erfGelu(v[0]);
+      return tanhGeluForm ? tanhGelu(v[0]) : erfGelu(v[0]);
     });
     return absl::OkStatus();
   }
   if (op == "wafer.compare") {
-    int64_t predicate = attrInt(k, "predicate", 0);
+    sem::CompareKind predicate = attrEnum(
+        k, "predicate", sem::compareKindNames(), sem::CompareKind::eq);
     elementwise({in[0], in[1]}, r, [&](const double *v) -> double {
       switch (predicate) {
-      case 0:
+      case sem::CompareKind::eq:
         return v[0] == v[1];
-      case 1:
+      case sem::CompareKind::ne:
         return v[0] != v[1];
-      case 2:
+      case sem::CompareKind::lt:
         return v[0] < v[1];
-      case 3:
+      case sem::CompareKind::le:
         return v[0] <= v[1];
-      case 4:
+      case sem::CompareKind::gt:
         return v[0] > v[1];
-      default:
+      case sem::CompareKind::ge:
         return v[0] >= v[1];
       }
+      return 0;
     });
     return absl::OkStatus();
   }

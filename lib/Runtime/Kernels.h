@@ -7,6 +7,7 @@
 
 #include "absl/types/span.h"
 #include "wafer/Runtime/Runtime.h"
+#include "wafer/Semantics/Ops.h"
 
 namespace wafer::runtime {
 
@@ -20,6 +21,17 @@ inline double attrFloat(const plan::Kernel &k, const char *name,
                         double fallback) {
   auto it = k.attributes().find(name);
   return it == k.attributes().end() ? fallback : it->second.f();
+}
+/// A kernel's enumeration attribute, by its name among `names` (checkPlan
+/// has refused any other), or `fallback` when it has none.
+template <typename Enum>
+Enum attrEnum(const plan::Kernel &k, const char *name,
+              const std::vector<std::string> &names, Enum fallback) {
+  auto it = k.attributes().find(name);
+  if (it == k.attributes().end())
+    return fallback;
+  std::optional<int> index = sem::enumIndex(names, it->second.s());
+  return index ? static_cast<Enum>(*index) : fallback;
 }
 inline std::vector<int64_t> attrInts(const plan::Kernel &k, const char *name) {
   auto it = k.attributes().find(name);

@@ -661,7 +661,6 @@ absl::Status PeExecutor::norm(int64_t layer, const plan::Kernel &kernel,
 absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
                                    const std::vector<const Array *> &in,
                                    std::vector<Array> &results) {
-  const plan::Layer &l = plan.layers(layer);
   // checkPlan has matched the tiling to the kernel's shapes and the region,
   // its keys and values to the broadcast down the region's columns and its
   // chunks' partial results to the reduction along its rows.

@@ -33,6 +33,13 @@ std::optional<sem::OpShapes> kernelShapes(const plan::Plan &plan,
     return sem::Shape(it->second.ints().values().begin(),
                       it->second.ints().values().end());
   };
+  shapes.enumAttr =
+      [&kernel](std::string_view name) -> std::optional<std::string> {
+    auto it = kernel.attributes().find(std::string(name));
+    if (it == kernel.attributes().end())
+      return std::nullopt;
+    return it->second.s();
+  };
   return shapes;
 }
 

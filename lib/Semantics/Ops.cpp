@@ -56,6 +56,31 @@ std::optional<OpKind> opKindOf(std::string_view name) {
   return it->second;
 }
 
+const std::vector<std::string> &compareKindNames() {
+  static const std::vector<std::string> names = {"eq", "ne", "lt",
+                                                 "le", "gt", "ge"};
+  return names;
+}
+
+const std::vector<std::string> &reduceKindNames() {
+  static const std::vector<std::string> names = {"sum", "mean", "max", "min",
+                                                 "prod"};
+  return names;
+}
+
+const std::vector<std::string> &geluApproximationNames() {
+  static const std::vector<std::string> names = {"erf", "tanh"};
+  return names;
+}
+
+std::optional<int> enumIndex(const std::vector<std::string> &names,
+                             std::string_view name) {
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name)
+      return static_cast<int>(i);
+  return std::nullopt;
+}
+
 std::string formatShape(const Shape &shape) {
   if (shape.empty())
     return "scalar";
@@ -427,6 +452,24 @@ std::optional<std::string> shapeError(const OpShapes &op) {
                      << " operands and "
                      << static_cast<int64_t>(op.results.size())
                      << " results, not what it needs";
+  // Enumeration attributes are one of their names (absent: the default).
+  const std::vector<std::string> *names =
+      op.kind == OpKind::compare  ? &compareKindNames()
+      : op.kind == OpKind::reduce ? &reduceKindNames()
+      : op.kind == OpKind::gelu   ? &geluApproximationNames()
+                                  : nullptr;
+  const char *enumName = op.kind == OpKind::compare  ? "predicate"
+                         : op.kind == OpKind::reduce ? "kind"
+                                                     : "approximation";
+  if (names && op.enumAttr)
+    if (std::optional<std::string> value = op.enumAttr(enumName);
+        value && !enumIndex(*names, *value)) {
+      Message m;
+      m << enumName << " '" << *value << "' is not one of";
+      for (const std::string &name : *names)
+        m << " " << name;
+      return m;
+    }
   switch (opFamily(op.kind)) {
   case OpFamily::source:
     return std::nullopt;

@@ -11,6 +11,7 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "wafer/Dialect/Wafer/WaferDialect.h"
+#include "wafer/Dialect/Wafer/WaferOps.h"
 #include "wafer/Semantics/Ops.h"
 #include "gtest/gtest.h"
 
@@ -35,6 +36,23 @@ TEST(Semantics, EveryGraphOpOfTheDialectHasOneEntry) {
   }
   EXPECT_EQ(registered, listed);
   EXPECT_EQ(sem::opKindOf("wafer.nothing"), std::nullopt);
+}
+
+TEST(Semantics, EnumerationsAreTheDialectsByName) {
+  for (size_t i = 0; i < sem::compareKindNames().size(); ++i)
+    EXPECT_EQ(stringifyCompareKind(static_cast<CompareKind>(i)).str(),
+              sem::compareKindNames()[i]);
+  EXPECT_FALSE(symbolizeCompareKind(sem::compareKindNames().size()));
+  for (size_t i = 0; i < sem::reduceKindNames().size(); ++i)
+    EXPECT_EQ(stringifyReduceKind(static_cast<ReduceKind>(i)).str(),
+              sem::reduceKindNames()[i]);
+  EXPECT_FALSE(symbolizeReduceKind(sem::reduceKindNames().size()));
+  for (size_t i = 0; i < sem::geluApproximationNames().size(); ++i)
+    EXPECT_EQ(stringifyGeluApproximation(static_cast<GeluApproximation>(i))
+                  .str(),
+              sem::geluApproximationNames()[i]);
+  EXPECT_FALSE(
+      symbolizeGeluApproximation(sem::geluApproximationNames().size()));
 }
 
 TEST(Semantics, ShapeRulesSayWhatTheyExpectAndFound) {

@@ -53,6 +53,19 @@ OpFamily opFamily(OpKind kind);
 /// The kind of the op the dialect names `name`, if it is one.
 std::optional<OpKind> opKindOf(std::string_view name);
 
+/// The enumerations ops take as attributes, by name wherever they cross
+/// from the dialect to the plan (`wafer.compare`'s predicate, `wafer.reduce`'s
+/// kind, `wafer.gelu`'s approximation), in the dialect's order.
+enum class CompareKind { eq, ne, lt, le, gt, ge };
+enum class ReduceKind { sum, mean, max, min, prod };
+enum class GeluApproximation { erf, tanh };
+const std::vector<std::string> &compareKindNames();
+const std::vector<std::string> &reduceKindNames();
+const std::vector<std::string> &geluApproximationNames();
+/// The value named `name` among `names`, as its index.
+std::optional<int> enumIndex(const std::vector<std::string> &names,
+                             std::string_view name);
+
 using Shape = std::vector<int64_t>;
 
 /// An op's operand and result shapes and the attributes its shape rule
@@ -64,10 +77,12 @@ struct OpShapes {
   std::vector<Shape> operands, results;
   std::function<std::optional<int64_t>(std::string_view)> intAttr;
   std::function<std::optional<Shape>(std::string_view)> intsAttr;
+  /// An enumeration attribute by its name (CompareKind, ...).
+  std::function<std::optional<std::string>(std::string_view)> enumAttr;
 };
 
-/// Why `op`'s shapes do not obey its rule, in the words the verifiers use;
-/// nothing when they do.
+/// Why `op`'s shapes (and enumeration attributes) do not obey its rule, in
+/// the words the verifiers use; nothing when they do.
 std::optional<std::string> shapeError(const OpShapes &op);
 
 /// FLOPs of one op on its shapes (a multiply-add counts 2; data movement

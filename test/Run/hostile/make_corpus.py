@@ -180,6 +180,11 @@ p = json.loads(json.dumps(plan))
 next(l for l in p["layers"] if "summa" in l)["spec"]["flops"] = 1
 save("spec-flops.json", p, "'s spec counts 1 FLOPs; its kernels do")
 
+p = json.loads(json.dumps(plan))
+k = next(k for k in p["kernels"] if k["op"] == "wafer.gelu")
+k["attributes"]["approximation"] = {"i": "1"}
+save("gelu-ordinal.json", p, "wafer.gelu: approximation '' is not one of erf tanh")
+
 # Room for training and many wafers, refused until they run.
 p = json.loads(json.dumps(plan))
 p["layers"][-1]["program"] = "BACKWARD"
