@@ -119,6 +119,12 @@ def WaferAnnotateLayers : Pass<"wafer-annotate-layers", "::mlir::func::FuncOp"> 
     ONNX node name), and each anchor gets `wafer.cost` with the layer's kind,
     FLOPs, weight bytes and activation bytes in and out.
 
+    A grouping already recorded in the IR is kept: when every op outside the
+    weights and constants names its layer in `wafer.layer` and each layer has
+    one anchor carrying `wafer.cost`, the layer analysis — and so placement,
+    routing and the plan — takes the layers as recorded (a pass may form
+    layers the analysis would not). An incomplete record is formed again.
+
     Input:
 
     ```mlir

@@ -114,51 +114,93 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
     return static_cast<int64_t>(layers.size());
   };
 
-  // Forward: anchors start layers; epilogue ops join their latest producer.
-  SmallVector<Operation *> deferred;
-  for (Operation *op : order) {
-    if (isParameter(op))
-      continue;
-    if (auto matmul = dyn_cast<MatmulOp>(op)) {
-      bool hasWeight =
-          weightSource(matmul.getLhs()) || weightSource(matmul.getRhs());
-      layerOf[op] =
-          startLayer(op, hasWeight ? LayerKind::linear : LayerKind::other);
-      continue;
+  // Layers recorded in the IR (wafer-annotate-layers, or a pass that forms
+  // its own): every op outside the parameters names its layer in
+  // `wafer.layer`, and each layer's anchor carries `wafer.cost`. They are
+  // kept as recorded; without a complete record they are formed here.
+  auto readRecorded = [&]() {
+    llvm::StringMap<int64_t> byName;
+    for (Operation *op : order) {
+      if (isParameter(op))
+        continue;
+      auto name = op->getAttrOfType<StringAttr>(WaferDialect::getLayerAttrName());
+      if (!name)
+        return false;
+      auto cost =
+          op->getAttrOfType<DictionaryAttr>(WaferDialect::getCostAttrName());
+      if (!cost)
+        continue;
+      auto kind = cost.getAs<StringAttr>("kind");
+      LayerKind layerKind = LayerKind::other;
+      for (LayerKind k : {LayerKind::embedding, LayerKind::linear,
+                          LayerKind::attention, LayerKind::other})
+        if (kind && kind.getValue() == core::layerKindName(k))
+          layerKind = k;
+      if (!byName.try_emplace(name.getValue(), startLayer(op, layerKind))
+               .second)
+        return false; // Two anchors for one layer: not a record to keep.
     }
-    if (isa<AttentionOp>(op)) {
-      layerOf[op] = startLayer(op, LayerKind::attention);
-      continue;
+    for (Operation *op : order) {
+      if (isParameter(op))
+        continue;
+      auto name = op->getAttrOfType<StringAttr>(WaferDialect::getLayerAttrName());
+      auto it = byName.find(name.getValue());
+      if (it == byName.end())
+        return false; // A layer without an anchor.
+      layerOf[op] = it->second;
     }
-    if (auto gather = dyn_cast<GatherOp>(op);
-        gather && weightSource(gather.getData())) {
-      layerOf[op] = startLayer(op, LayerKind::embedding);
-      continue;
+    return true;
+  };
+  if (!readRecorded()) {
+    layers.clear();
+    layerOf.clear();
+    // Forward: anchors start layers; epilogue ops join their latest producer.
+    SmallVector<Operation *> deferred;
+    for (Operation *op : order) {
+      if (isParameter(op))
+        continue;
+      if (auto matmul = dyn_cast<MatmulOp>(op)) {
+        bool hasWeight =
+            weightSource(matmul.getLhs()) || weightSource(matmul.getRhs());
+        layerOf[op] =
+            startLayer(op, hasWeight ? LayerKind::linear : LayerKind::other);
+        continue;
+      }
+      if (isa<AttentionOp>(op)) {
+        layerOf[op] = startLayer(op, LayerKind::attention);
+        continue;
+      }
+      if (auto gather = dyn_cast<GatherOp>(op);
+          gather && weightSource(gather.getData())) {
+        layerOf[op] = startLayer(op, LayerKind::embedding);
+        continue;
+      }
+      int64_t latest = 0;
+      if (!isa<LayerNormOp, RmsNormOp>(op))
+        for (Value operand : op->getOperands())
+          if (Operation *def = operand.getDefiningOp())
+            latest = std::max(latest, layerOf.lookup(def));
+      if (latest)
+        layerOf[op] = latest;
+      else
+        deferred.push_back(op);
     }
-    int64_t latest = 0;
-    if (!isa<LayerNormOp, RmsNormOp>(op))
-      for (Value operand : op->getOperands())
-        if (Operation *def = operand.getDefiningOp())
-          latest = std::max(latest, layerOf.lookup(def));
-    if (latest)
-      layerOf[op] = latest;
-    else
-      deferred.push_back(op);
+
+    // Backward: prologue ops join the earliest layer that reads them.
+    for (Operation *op : llvm::reverse(deferred)) {
+      int64_t earliest = 0;
+      for (Operation *user : op->getUsers())
+        if (int64_t l = layerOf.lookup(user))
+          earliest = earliest ? std::min(earliest, l) : l;
+      if (!earliest) {
+        // Read by nothing in a layer (e.g. returned directly).
+        earliest = layers.empty() ? startLayer(op, LayerKind::other)
+                                  : static_cast<int64_t>(layers.size());
+      }
+      layerOf[op] = earliest;
+    }
   }
 
-  // Backward: prologue ops join the earliest layer that reads them.
-  for (Operation *op : llvm::reverse(deferred)) {
-    int64_t earliest = 0;
-    for (Operation *user : op->getUsers())
-      if (int64_t l = layerOf.lookup(user))
-        earliest = earliest ? std::min(earliest, l) : l;
-    if (!earliest) {
-      // Read by nothing in a layer (e.g. returned directly).
-      earliest = layers.empty() ? startLayer(op, LayerKind::other)
-                                : static_cast<int64_t>(layers.size());
-    }
-    layerOf[op] = earliest;
-  }
 
   for (Operation *op : order)
     if (int64_t l = layerOf.lookup(op))

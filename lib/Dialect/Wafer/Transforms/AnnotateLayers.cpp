@@ -23,8 +23,10 @@ struct AnnotateLayersPass
     Builder b(&getContext());
     for (const Layer &layer : analysis.getLayers()) {
       StringAttr name = b.getStringAttr(layer.name);
-      for (Operation *op : layer.ops)
+      for (Operation *op : layer.ops) {
         op->setAttr(WaferDialect::getLayerAttrName(), name);
+        op->removeAttr(WaferDialect::getCostAttrName()); // A stale record.
+      }
       layer.anchor->setAttr(
           WaferDialect::getCostAttrName(),
           b.getDictionaryAttr({
