@@ -235,6 +235,16 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
       if (id < 0 || id >= tensors || !defined[id])
         return absl::InvalidArgumentError(absl::StrCat(
             k.op(), " reads tensor ", id, " before anything defines it"));
+    // A kernel on no layer computes constants on the host before the step
+    // (weights, constants and other such kernels' results only): the graph's
+    // work runs on the plan's PEs, never off them.
+    if (k.layer() == -1)
+      for (int64_t id : k.operands())
+        if (!plan.tensors(id).has_weight() &&
+            !plan.tensors(id).has_constant() && producer[id] != -1)
+          return absl::FailedPreconditionError(absl::StrCat(
+              k.op(), " is on no layer but reads tensor ", id,
+              ", which the step computes: it would run off the wafer"));
     for (int64_t id : k.results()) {
       if (id < 0 || id >= tensors || defined[id])
         return absl::InvalidArgumentError(absl::StrCat(

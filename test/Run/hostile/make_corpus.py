@@ -185,6 +185,12 @@ k = next(k for k in p["kernels"] if k["op"] == "wafer.gelu")
 k["attributes"]["approximation"] = {"i": "1"}
 save("gelu-ordinal.json", p, "wafer.gelu: approximation '' is not one of erf tanh")
 
+# Every kernel moved off its layer: the graph would run off the wafer.
+p = json.loads(json.dumps(plan))
+for k in p["kernels"]:
+    k["layer"] = "-1"
+save("off-layer.json", p, "is on no layer but reads tensor")
+
 # Room for training and many wafers, refused until they run.
 p = json.loads(json.dumps(plan))
 p["layers"][-1]["program"] = "BACKWARD"
