@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -31,6 +32,7 @@ struct Options {
   std::string plan, inputs, outputs, trace, weightsDir;
   std::string report = "text";
   bool compare = false, timingOnly = false, perPeMath = false;
+  bool nanEqual = false; // --compare: a NaN matches a NaN.
   int repeat = 1, threads = 0;
   double atol = 1e-4, rtol = 1e-3;
 };
@@ -38,7 +40,8 @@ struct Options {
 int usage(const char *message) {
   std::fprintf(stderr,
                "error: %s\nusage: wafer-run PLAN --inputs DIR [--outputs DIR] "
-               "[--compare] [--repeat N] [--report=text|json] [--trace FILE] "
+               "[--compare [--nan-equal]] [--repeat N] [--report=text|json] "
+               "[--trace FILE] "
                "[--timing-only] [--weights-dir DIR] [--atol A] [--rtol R] "
                "[--threads N] [--per-pe-math]\n",
                message);
@@ -211,6 +214,8 @@ int main(int argc, char **argv) {
       o.rtol = std::atof(v);
     else if (arg == "--compare")
       o.compare = true;
+    else if (arg == "--nan-equal")
+      o.nanEqual = true;
     else if (arg == "--timing-only")
       o.timingOnly = true;
     else if (arg == "--per-pe-math")
@@ -226,6 +231,19 @@ int main(int argc, char **argv) {
     return usage("--report takes text or json");
   if (!o.timingOnly && o.inputs.empty())
     return usage("--inputs DIR is needed unless --timing-only");
+  if (o.nanEqual && !o.compare)
+    return usage("--nan-equal goes with --compare");
+  // The reference files must survive the run that is compared with them.
+  if (!o.outputs.empty() && !o.inputs.empty()) {
+    char *in = realpath(o.inputs.c_str(), nullptr);
+    char *out = realpath(o.outputs.c_str(), nullptr);
+    bool same = in && out && std::strcmp(in, out) == 0;
+    std::free(in);
+    std::free(out);
+    if (same)
+      return usage("--outputs names the --inputs folder: its files would be "
+                   "overwritten");
+  }
 
   absl::StatusOr<plan::Plan> loaded = plan::loadPlan(o.plan);
   if (!loaded.ok()) {
@@ -246,6 +264,22 @@ int main(int argc, char **argv) {
   bool match = true;
   double maxAbs = 0, secondsPerRun = 0;
   runtime::PeStats pe;
+  if (!o.timingOnly && o.compare) {
+    // Every reference output is one the plan makes, and there is one.
+    if (p.outputs_size() == 0) {
+      std::fprintf(stderr, "error: the plan has no outputs to compare\n");
+      return 1;
+    }
+    std::string extra =
+        o.inputs + "/output_" + std::to_string(p.outputs_size()) + ".pb";
+    if (access(extra.c_str(), F_OK) == 0) {
+      std::fprintf(stderr,
+                   "error: '%s' is a reference output the plan does not make "
+                   "(it has %d)\n",
+                   extra.c_str(), p.outputs_size());
+      return 1;
+    }
+  }
   if (!o.timingOnly) {
     std::vector<runtime::Array> inputs;
     for (int i = 0; i < p.inputs_size(); ++i) {
@@ -311,10 +345,19 @@ int main(int argc, char **argv) {
       }
       for (int64_t e = 0; e < got.size(); ++e) {
         double a = got.get(e), b = want->get(e);
+        // Non-finite values match by kind only: an infinity the same one,
+        // a NaN another NaN when --nan-equal says so.
+        if (!std::isfinite(a) || !std::isfinite(b)) {
+          bool same = std::isnan(a) || std::isnan(b)
+                          ? std::isnan(a) && std::isnan(b) && o.nanEqual
+                          : a == b;
+          if (!same) {
+            match = false;
+            maxAbs = INFINITY;
+          }
+          continue;
+        }
         double diff = std::fabs(a - b);
-        if ((std::isinf(a) && std::isinf(b) && (a > 0) == (b > 0)) ||
-            (std::isnan(a) && std::isnan(b)))
-          diff = 0;
         maxAbs = std::max(maxAbs, diff);
         if (!(diff <= o.atol + o.rtol * std::fabs(b)))
           match = false;
