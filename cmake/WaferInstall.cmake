@@ -2,7 +2,7 @@
 # downstream project can find_package(Wafer) and link Wafer::WaferRegistration.
 include(CMakePackageConfigHelpers)
 
-set(WAFER_LIBRARIES WaferTarget WaferSemantics WaferCore WaferPlace WaferRoute WaferDialect WaferAnalysis WaferTransforms
+set(WAFER_LIBRARIES WaferSupport WaferTarget WaferSemantics WaferCore WaferPlace WaferRoute WaferDialect WaferAnalysis WaferTransforms
   WaferRegistration
   WaferOnnxLoader WaferOnnxImport)
 foreach(lib ${WAFER_LIBRARIES})

@@ -19,6 +19,7 @@
 #include "llvm/Support/Path.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
 #include "wafer/Import/OnnxLoader.h"
+#include "wafer/Support/DataFile.h"
 
 using namespace mlir;
 using namespace wafer;
@@ -238,52 +239,21 @@ Value GraphImporter::materialize(ImportedValue &value, Location loc) {
 
 namespace {
 
-/// Checks an external-data reference and returns the file's path relative to
-/// the model's folder, or an error. Never reads the data.
+/// Checks an external-data reference (wafer::checkDataFile, the rule
+/// wafer-run keeps to for a plan's weights) and its length against the
+/// tensor's; returns an error or "". Never reads the data.
 std::string checkExternalData(StringRef modelDir, StringRef location,
                               int64_t offset, int64_t &length,
-                              int64_t expectedBytes, std::string &relative) {
-  if (location.empty())
-    return "has external data without a location";
-  if (llvm::sys::path::is_absolute(location))
-    return "has an absolute external data location '" + location.str() +
-           "'; it must be relative to the model's folder";
-  for (StringRef part : llvm::make_range(llvm::sys::path::begin(location),
-                                         llvm::sys::path::end(location)))
-    if (part == "..")
-      return "has external data location '" + location.str() +
-             "' that leaves the model's folder";
-  SmallString<256> full(modelDir);
-  llvm::sys::path::append(full, location);
-  llvm::sys::fs::file_status status;
-  if (llvm::sys::fs::status(full, status, /*follow=*/false))
-    return "has external data in '" + location.str() +
-           "', which does not exist";
-  if (status.type() == llvm::sys::fs::file_type::symlink_file)
-    return "has external data in '" + location.str() +
-           "', which is a symbolic link; links are refused";
-  if (status.type() != llvm::sys::fs::file_type::regular_file)
-    return "has external data in '" + location.str() +
-           "', which is not a regular file";
-  // The resolved path must stay inside the model's folder.
-  SmallString<256> realDir, realFile;
-  if (llvm::sys::fs::real_path(modelDir.empty() ? "." : modelDir, realDir) ||
-      llvm::sys::fs::real_path(full, realFile) ||
-      !StringRef(realFile).starts_with((realDir + "/").str()))
-    return "has external data location '" + location.str() +
-           "' outside the model's folder";
-  int64_t size = static_cast<int64_t>(status.getSize());
+                              int64_t expectedBytes) {
   if (length < 0)
     length = expectedBytes;
-  if (length != expectedBytes)
+  std::string error;
+  checkDataFile(modelDir.str(), location.str(), offset, length,
+                "external data", "the model's folder", error);
+  if (error.empty() && length != expectedBytes)
     return "has external data of " + std::to_string(length) +
            " bytes, but its shape needs " + std::to_string(expectedBytes);
-  if (offset < 0 || offset > size || length > size - offset)
-    return "has external data at offset " + std::to_string(offset) + " of " +
-           std::to_string(length) + " bytes, beyond the end of '" +
-           location.str() + "' (" + std::to_string(size) + " bytes)";
-  relative = location.str();
-  return "";
+  return error;
 }
 
 /// Appends "a, b, c and N more" to `os`.
@@ -490,7 +460,7 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
     ImportedValue imported{type, nullptr, std::nullopt};
 
     if (init.data_location() == onnx::TensorProto::EXTERNAL) {
-      std::string location, relative;
+      std::string location;
       int64_t offset = 0, length = -1;
       for (const onnx::StringStringEntryProto &entry : init.external_data()) {
         if (entry.key() == "location")
@@ -505,13 +475,13 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
         }
       }
       std::string error = checkExternalData(modelDir, location, offset, length,
-                                            count * width, relative);
+                                            count * width);
       if (!error.empty()) {
         emitError(loc) << "initializer '" << init.name() << "' " << error;
         return {};
       }
       imported.value = WeightOp::create(builder, loc, type, init.name(),
-                                        relative, offset, length);
+                                        location, offset, length);
     } else if (auto ref = inlineData.find(init.name());
                count > options.inlineElementLimit &&
                ref != inlineData.end()) {

@@ -10,6 +10,7 @@
 #include "PeExecution.h"
 #include "TensorIO.h"
 #include "absl/strings/str_cat.h"
+#include "wafer/Support/DataFile.h"
 #include "wafer/Runtime/Runtime.h"
 
 namespace wafer::runtime {
@@ -24,20 +25,35 @@ absl::Status Session::load(const plan::Tensor &t) {
       return absl::DataLossError(
           absl::StrCat("constant ", t.id(), " ", std::string(s.message())));
   } else {
+    // Only a regular file inside the weights folder, and only the bytes the
+    // tensor holds: the importer's rule for external data.
+    const plan::WeightRef &ref = t.weight();
+    int64_t expected = static_cast<int64_t>(a.size()) *
+                       plan::elementBytes(t.element_type());
+    if (ref.length() != expected)
+      return absl::DataLossError(absl::StrCat(
+          "weight '", ref.name(), "' has ", ref.length(),
+          " bytes; its shape needs ", expected));
     std::string dir =
         options.weightsDir.empty() ? plan.weights_dir() : options.weightsDir;
-    std::string path = dir + "/" + t.weight().file();
+    std::string error;
+    std::string path =
+        checkDataFile(dir, ref.file(), ref.offset(), ref.length(), "data",
+                      "the plan's weights folder", error);
+    if (!error.empty())
+      return absl::NotFoundError(
+          absl::StrCat("weight '", ref.name(), "' ", error));
     std::ifstream in(path, std::ios::binary);
     if (!in)
-      return absl::NotFoundError(absl::StrCat("weight '", t.weight().name(),
+      return absl::NotFoundError(absl::StrCat("weight '", ref.name(),
                                               "': cannot open '", path, "'"));
-    std::string bytes(t.weight().length(), '\0');
-    in.seekg(t.weight().offset());
-    in.read(bytes.data(), t.weight().length());
-    if (in.gcount() != t.weight().length())
-      return absl::DataLossError(absl::StrCat(
-          "weight '", t.weight().name(), "': '", path, "' ends before byte ",
-          t.weight().offset() + t.weight().length()));
+    std::string bytes(ref.length(), '\0');
+    in.seekg(ref.offset());
+    in.read(bytes.data(), ref.length());
+    if (in.gcount() != ref.length())
+      return absl::DataLossError(
+          absl::StrCat("weight '", ref.name(), "': '", path,
+                       "' ends before byte ", ref.offset() + ref.length()));
     absl::Status s = decode(bytes, a);
     if (!s.ok())
       return absl::DataLossError(absl::StrCat("weight '", t.weight().name(),

@@ -191,6 +191,23 @@ for k in p["kernels"]:
     k["layer"] = "-1"
 save("off-layer.json", p, "is on no layer but reads tensor")
 
+# A plan reads only what it names inside its weights folder.
+for name, file, expected in [
+        ("weight-absolute.json", "/etc/passwd",
+         "has an absolute data location '/etc/passwd'; it must be relative to the plan's weights folder"),
+        ("weight-traversal.json", "../../../../etc/passwd",
+         "has data location '../../../../etc/passwd' that leaves the plan's weights folder"),
+        ("weight-device.json", "../../../../dev/zero",
+         "has data location '../../../../dev/zero' that leaves the plan's weights folder"),
+        ("weight-folder.json", ".", "has data in '.', which is not a regular file")]:
+    p = json.loads(json.dumps(plan))
+    next(t for t in p["tensors"] if "weight" in t)["weight"]["file"] = file
+    save(name, p, expected)
+p = json.loads(json.dumps(plan))
+weight = next(t for t in p["tensors"] if "weight" in t)["weight"]
+weight["length"] = "-1"
+save("weight-length.json", p, "reads weight 'wte.weight' (-1 bytes), which its spec lists as 32768 bytes")
+
 # Room for training and many wafers, refused until they run.
 p = json.loads(json.dumps(plan))
 p["layers"][-1]["program"] = "BACKWARD"
