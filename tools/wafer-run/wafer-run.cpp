@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "wafer/Plan/Plan.h"
 #include "wafer/Runtime/Runtime.h"
 
@@ -36,6 +38,11 @@ struct Options {
   int repeat = 1, threads = 0;
   double atol = 1e-4, rtol = 1e-3;
 };
+
+/// Bounds of the numeric flags: a thread per core of a large host at most,
+/// and runs a benchmark may ask for.
+constexpr int kMaxThreads = 256;
+constexpr int kMaxRepeat = 1000000;
 
 int usage(const char *message) {
   std::fprintf(stderr,
@@ -204,14 +211,31 @@ int main(int argc, char **argv) {
       o.weightsDir = v;
     else if (const char *v = value("--report"))
       o.report = v;
-    else if (const char *v = value("--repeat"))
-      o.repeat = std::max(1, std::atoi(v));
-    else if (const char *v = value("--threads"))
-      o.threads = std::max(1, std::atoi(v));
-    else if (const char *v = value("--atol"))
-      o.atol = std::atof(v);
-    else if (const char *v = value("--rtol"))
-      o.rtol = std::atof(v);
+    else if (const char *v = value("--repeat")) {
+      if (!absl::SimpleAtoi(v, &o.repeat) || o.repeat < 1 ||
+          o.repeat > kMaxRepeat)
+        return usage(absl::StrCat("--repeat takes a whole number from 1 to ",
+                                  kMaxRepeat, ", not '", v, "'")
+                         .c_str());
+    } else if (const char *v = value("--threads")) {
+      if (!absl::SimpleAtoi(v, &o.threads) || o.threads < 1 ||
+          o.threads > kMaxThreads)
+        return usage(absl::StrCat("--threads takes a whole number from 1 to ",
+                                  kMaxThreads, ", not '", v, "'")
+                         .c_str());
+    } else if (const char *v = value("--atol")) {
+      if (!absl::SimpleAtod(v, &o.atol) || !(o.atol >= 0) ||
+          !std::isfinite(o.atol))
+        return usage(absl::StrCat("--atol takes a finite number >= 0, not '",
+                                  v, "'")
+                         .c_str());
+    } else if (const char *v = value("--rtol")) {
+      if (!absl::SimpleAtod(v, &o.rtol) || !(o.rtol >= 0) ||
+          !std::isfinite(o.rtol))
+        return usage(absl::StrCat("--rtol takes a finite number >= 0, not '",
+                                  v, "'")
+                         .c_str());
+    }
     else if (arg == "--compare")
       o.compare = true;
     else if (arg == "--nan-equal")
