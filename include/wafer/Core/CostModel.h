@@ -93,8 +93,8 @@ public:
   /// with one chunk.
   static int64_t attentionCombineBytes(const LayerSpec &layer,
                                        const AttentionTiling &tiling);
-  /// The bytes the fullest PE of an attention layer holds at once, as
-  /// wafer-run lays it out: its blocks of the queries, keys, values, mask
+  /// The bytes the fullest PE of an attention layer holds at once in the
+  /// attention layouts (core::chooseLayouts): its blocks of the queries, keys, values, mask
   /// and output, one key block's scores, the widest panel it receives and
   /// its running results. An upper bound in O(1). The placer plans at
   /// least this per PE.
@@ -116,8 +116,8 @@ public:
   /// (down its columns when transposed).
   static SummaReductions summaReductions(const LayerSpec &layer, int64_t h,
                                          int64_t w, bool transposed);
-  /// The bytes the fullest PE of a matmul layer on h x w holds at once,
-  /// as wafer-run lays the product out: its blocks of A (and of the norm's
+  /// The bytes the fullest PE of a matmul layer on h x w holds at once in
+  /// the SUMMA layouts (core::chooseLayouts): its blocks of A (and of the norm's
   /// input that makes it), of B (when the weights stay resident), of the
   /// output-shaped results alive at once (at least two: the product and an
   /// epilogue's result, or a split's pieces), its slices of the layer's
