@@ -185,19 +185,11 @@ core::LayerSpec toLayerSpec(const Layer &layer) {
   const LayerSpec &in = layer.spec();
   core::LayerSpec spec;
   spec.name = layer.name();
-  switch (in.kind()) {
-  case EMBEDDING:
-    spec.kind = core::LayerKind::embedding;
-    break;
-  case LINEAR:
-    spec.kind = core::LayerKind::linear;
-    break;
-  case ATTENTION:
-    spec.kind = core::LayerKind::attention;
-    break;
-  default:
-    spec.kind = core::LayerKind::other;
-  }
+  // The plan lists the core's kinds in its order, after
+  // LAYER_KIND_UNSPECIFIED (a unit test checks the names).
+  spec.kind = in.kind() >= EMBEDDING && in.kind() <= OTHER
+                  ? static_cast<core::LayerKind>(in.kind() - EMBEDDING)
+                  : core::LayerKind::other;
   spec.flops = in.flops();
   for (const LayerSpec::Weight &w : in.weights())
     spec.weights.emplace_back(w.name(), w.bytes());
@@ -234,20 +226,8 @@ core::LayerSpec toLayerSpec(const Layer &layer) {
 }
 
 void fromLayerSpec(const core::LayerSpec &spec, LayerSpec &out) {
-  switch (spec.kind) {
-  case core::LayerKind::embedding:
-    out.set_kind(EMBEDDING);
-    break;
-  case core::LayerKind::linear:
-    out.set_kind(LINEAR);
-    break;
-  case core::LayerKind::attention:
-    out.set_kind(ATTENTION);
-    break;
-  case core::LayerKind::other:
-    out.set_kind(OTHER);
-    break;
-  }
+  out.set_kind(
+      static_cast<LayerKind>(static_cast<int>(spec.kind) + EMBEDDING));
   out.set_flops(spec.flops);
   for (const auto &[name, bytes] : spec.weights) {
     LayerSpec::Weight &w = *out.add_weights();

@@ -114,7 +114,6 @@ PlanView::PlanView(const plan::Plan &plan)
           if (isRowNorm(norm) && norm.operands_size() >= 2 &&
               isLhs(norm.operands(0))) {
             layer.normKernel = it->second;
-            layer.normedProduct = i;
             break;
           }
         }

@@ -35,15 +35,10 @@ struct LayerView {
   /// Its kernels, by index into the plan, in program order.
   std::vector<int64_t> kernels;
   /// The row normalisation that runs on its product's left-operand blocks
-  /// and that product (plan kernel indices; -1 none): a norm whose input and
-  /// result the plan lays out as the product's left operand.
-  int64_t normKernel = -1, normedProduct = -1;
+  /// (a plan kernel index; -1 none): a norm whose input and result the plan
+  /// lays out as the product's left operand.
+  int64_t normKernel = -1;
 
-  /// The layer's product grid when it has one.
-  bool hasSumma() const {
-    return summa && spec.m > 0 && spec.n > 0 && spec.k > 0 &&
-           summa->gridRows >= 1 && summa->gridCols >= 1;
-  }
   const core::HeldTensor *layoutOf(int64_t tensor) const {
     auto it = held.find(tensor);
     return it == held.end() ? nullptr : &it->second;

@@ -129,3 +129,21 @@ TEST(Layout, ThePlanSpellsEveryLayoutAsTheCoreNamesIt) {
   }
   EXPECT_EQ(static_cast<int>(Layout::attentionOutput), plan::Layout_MAX);
 }
+
+TEST(Layout, ThePlanSpellsEveryLayerKindAsTheCoreNamesIt) {
+  for (core::LayerKind kind :
+       {core::LayerKind::embedding, core::LayerKind::linear,
+        core::LayerKind::attention, core::LayerKind::other}) {
+    plan::LayerSpec recorded;
+    core::LayerSpec spec;
+    spec.kind = kind;
+    plan::fromLayerSpec(spec, recorded);
+    std::string name = plan::LayerKind_Name(recorded.kind());
+    for (char &c : name)
+      c = static_cast<char>(std::tolower(c));
+    EXPECT_EQ(name, layerKindName(kind));
+    plan::Layer layer;
+    *layer.mutable_spec() = recorded;
+    EXPECT_EQ(plan::toLayerSpec(layer).kind, kind);
+  }
+}
