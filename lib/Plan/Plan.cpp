@@ -1,8 +1,10 @@
 //===- Plan.cpp - load, save and convert plans ----------------------------===//
 
 #include "wafer/Plan/Plan.h"
+#include "wafer/Support/OutputFile.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -17,6 +19,11 @@
 namespace wafer::plan {
 
 absl::StatusOr<std::string> readFile(const std::string &path) {
+  // Only regular files: a FIFO or a device would hang or never end.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return absl::NotFoundError(
+        absl::StrCat("cannot open '", path, "': not a regular file"));
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
@@ -29,6 +36,7 @@ absl::StatusOr<Plan> loadPlan(const std::string &path) {
   absl::StatusOr<std::string> read = readFile(path);
   if (!read.ok())
     return absl::NotFoundError(absl::StrCat("cannot open plan '", path, "'"));
+  protectInput(path);
   const std::string &bytes = *read;
   Plan plan;
   size_t first = bytes.find_first_not_of(" \t\r\n");
@@ -88,27 +96,8 @@ absl::Status savePlan(const Plan &plan, const std::string &path) {
   absl::StatusOr<std::string> serialized = serializePlan(plan, json);
   if (!serialized.ok())
     return serialized.status();
-  const std::string &bytes = *serialized;
-  if (path == "-") {
-    fwrite(bytes.data(), 1, bytes.size(), stdout);
-    return absl::OkStatus();
-  }
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out)
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot write '", temporary, "'"));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out)
-      return absl::DataLossError(
-          absl::StrCat("short write to '", temporary, "'"));
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot rename '", temporary, "' to '", path, "'"));
-  }
+  if (std::string error = writeOutputFile(path, *serialized); !error.empty())
+    return absl::PermissionDeniedError(error);
   return absl::OkStatus();
 }
 

@@ -6,12 +6,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "TensorIO.h"
+#include "wafer/Support/OutputFile.h"
 
 #include <cmath>
 #include <cstring>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "onnx/onnx_pb.h"
 
 namespace wafer::runtime {
@@ -106,6 +108,7 @@ absl::StatusOr<Array> readTensorFile(const std::string &path) {
   absl::StatusOr<std::string> bytes = plan::readFile(path);
   if (!bytes.ok())
     return bytes.status();
+  protectInput(path);
   onnx::TensorProto proto;
   if (!proto.ParseFromString(*bytes))
     return absl::InvalidArgumentError(
@@ -139,6 +142,26 @@ absl::StatusOr<Array> readTensorFile(const std::string &path) {
     return absl::UnimplementedError(
         absl::StrCat("'", path, "' has ONNX element type ", proto.data_type(),
                      ", which wafer-run does not read"));
+  }
+  // The shape is checked against the data the file holds before anything is
+  // allocated: every element takes at least one byte of raw data or one
+  // typed value, so a tensor never outgrows its file.
+  int64_t held = proto.has_raw_data() ? static_cast<int64_t>(
+                                            proto.raw_data().size())
+                 : out.type == plan::F32 ? proto.float_data_size()
+                 : out.type == plan::I64 ? proto.int64_data_size()
+                                         : proto.int32_data_size();
+  int64_t elements = 1;
+  for (int64_t d : proto.dims()) {
+    if (d < 0)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", path, "' has a negative dimension (", d, ")"));
+    if (d > 0 && elements > held / d)
+      return absl::DataLossError(absl::StrCat(
+          "'", path, "' has shape [", absl::StrJoin(proto.dims(), ", "),
+          "], more elements than its ", held,
+          proto.has_raw_data() ? " bytes of data" : " values", " can hold"));
+    elements *= d;
   }
   out = Array::zeros(out.type, {proto.dims().begin(), proto.dims().end()});
   if (proto.has_raw_data()) {
@@ -188,10 +211,12 @@ absl::Status writeTensorFile(const Array &array, const std::string &name,
         proto.add_int64_data(v);
     }
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out || !proto.SerializeToOstream(&out))
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot write '", path, "'"));
+  std::string bytes;
+  if (!proto.SerializeToString(&bytes))
+    return absl::InternalError(
+        absl::StrCat("cannot serialize output '", name, "'"));
+  if (std::string error = writeOutputFile(path, bytes); !error.empty())
+    return absl::PermissionDeniedError(error);
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 //===- DataFile.cpp - what a reference to file bytes may name -------------===//
 
 #include "wafer/Support/DataFile.h"
+#include "wafer/Support/OutputFile.h"
 
 #include <filesystem>
 #include <system_error>
@@ -55,6 +56,8 @@ std::string checkDataFile(const std::string &folder,
                 " of " + std::to_string(length) + " bytes, beyond the end of '" +
                 location + "' (" + std::to_string(size) + " bytes)");
   error.clear();
+  // What a run reads, no output of the run may replace.
+  protectInput(realFile.string());
   return full.string();
 }
 

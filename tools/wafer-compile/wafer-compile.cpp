@@ -22,6 +22,7 @@
 #include "wafer/InitAll.h"
 #include "wafer/Plan/PlanExport.h"
 #include "wafer/Route/Router.h"
+#include "wafer/Support/OutputFile.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -31,7 +32,6 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -322,22 +322,59 @@ void writeSvg(llvm::raw_ostream &os, const wafer::TargetDesc &target,
   os << "</svg>\n";
 }
 
-/// Writes `text` to `path` through a temporary file renamed into place, so a
-/// failed run never leaves a partial output.
-LogicalResult writeAtomically(StringRef path,
-                              llvm::function_ref<void(llvm::raw_ostream &)> write) {
-  if (llvm::Error err = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
-        write(os);
-        return llvm::Error::success();
-      })) {
-    llvm::errs() << "error: cannot write '" << path
-                 << "': " << llvm::toString(std::move(err)) << "\n";
-    return failure();
-  }
+/// Renders one output with `write`; the bytes are written only once every
+/// output of the run is ready (wafer::writeOutputFile).
+std::string render(llvm::function_ref<void(llvm::raw_ostream &)> write) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  write(os);
+  return text;
+}
+
+/// Writes the run's outputs in order; stops at the first error.
+LogicalResult
+writeOutputs(ArrayRef<std::pair<std::string, std::string>> pathsAndBytes) {
+  for (const auto &[path, bytes] : pathsAndBytes)
+    if (std::string error = wafer::writeOutputFile(path, bytes);
+        !error.empty()) {
+      llvm::errs() << "error: " << error << "\n";
+      return failure();
+    }
+  return success();
+}
+
+/// Refuses, before any work, outputs that would replace an input or share
+/// a file with another output.
+LogicalResult checkOutputs() {
+  wafer::protectInput(inputPath);
+  SmallVector<std::pair<StringRef, std::string>> outputs = {
+      {"-o", outputPath}};
+  if (!svgPath.empty())
+    outputs.push_back({"--placement-svg", svgPath});
+  if (reportFormat != ReportFormat::none)
+    outputs.push_back({"--report-file", reportPath});
+  for (const auto &[flag, path] : outputs)
+    if (std::string error = wafer::checkOutputPath(path); !error.empty()) {
+      llvm::errs() << "error: " << flag << ": " << error << "\n";
+      return failure();
+    }
+  for (size_t i = 0; i < outputs.size(); ++i)
+    for (size_t j = i + 1; j < outputs.size(); ++j)
+      if (outputs[i].second == outputs[j].second &&
+          (outputs[i].second != "-" ||
+           (emitLevel == EmitLevel::plan &&
+            !StringRef(outputPath).ends_with(".json")))) {
+        llvm::errs() << "error: " << outputs[i].first << " and "
+                     << outputs[j].first << " both write '"
+                     << outputs[i].second << "'\n";
+        return failure();
+      }
   return success();
 }
 
 LogicalResult compile(MLIRContext &context) {
+  if (failed(checkOutputs()))
+    return failure();
   wafer::OnnxImportOptions options;
   for (const std::string &text : inputShapes)
     if (std::string err = wafer::parseInputShapeOption(text, options);
@@ -399,17 +436,13 @@ LogicalResult compile(MLIRContext &context) {
   wafer::RoutingOp routing;
   if (auto routings = module->getOps<wafer::RoutingOp>(); !routings.empty())
     routing = *routings.begin();
-  if (!svgPath.empty()) {
-    if (!placement) {
-      llvm::errs() << "error: --placement-svg needs --emit=spatial or later\n";
-      return failure();
-    }
-    if (failed(writeAtomically(svgPath, [&](llvm::raw_ostream &os) {
-          writeSvg(os, *target, placement, routing);
-        })))
-      return failure();
+  if (!svgPath.empty() && !placement) {
+    llvm::errs() << "error: --placement-svg needs --emit=spatial or later\n";
+    return failure();
   }
 
+  // Every output is made before any is written: a failed run writes none.
+  SmallVector<std::pair<std::string, std::string>> outputs;
   if (emitLevel == EmitLevel::plan) {
     SmallString<256> dir(llvm::sys::path::parent_path(inputPath.getValue()));
     if (dir.empty())
@@ -419,26 +452,33 @@ LogicalResult compile(MLIRContext &context) {
         wafer::exportPlan(*module, inputPath, dir);
     if (failed(plan))
       return failure();
-    if (absl::Status status = wafer::plan::savePlan(*plan, outputPath);
-        !status.ok()) {
-      llvm::errs() << "error: " << std::string(status.message()) << "\n";
+    absl::StatusOr<std::string> bytes = wafer::plan::serializePlan(
+        *plan, StringRef(outputPath).ends_with(".json"));
+    if (!bytes.ok()) {
+      llvm::errs() << "error: " << std::string(bytes.status().message())
+                   << "\n";
       return failure();
     }
-  } else if (failed(writeAtomically(outputPath, [&](llvm::raw_ostream &os) {
-               module->print(os);
-               os << "\n";
-             }))) {
-    return failure();
+    outputs.push_back({outputPath, std::move(*bytes)});
+  } else {
+    outputs.push_back({outputPath, render([&](llvm::raw_ostream &os) {
+                         module->print(os);
+                         os << "\n";
+                       })});
   }
-
+  if (!svgPath.empty())
+    outputs.push_back({svgPath, render([&](llvm::raw_ostream &os) {
+                         writeSvg(os, *target, placement, routing);
+                       })});
   if (reportFormat != ReportFormat::none) {
     auto func = *module->getOps<func::FuncOp>().begin();
     wafer::LayerAnalysis layers(func);
-    if (failed(writeAtomically(reportPath, [&](llvm::raw_ostream &os) {
-          writeReport(os, layers, *target, placement, routing);
-        })))
-      return failure();
+    outputs.push_back({reportPath, render([&](llvm::raw_ostream &os) {
+                         writeReport(os, layers, *target, placement, routing);
+                       })});
   }
+  if (failed(writeOutputs(outputs)))
+    return failure();
   return success();
 }
 

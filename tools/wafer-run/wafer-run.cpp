@@ -15,8 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "wafer/Plan/Plan.h"
 #include "wafer/Runtime/Runtime.h"
+#include "wafer/Support/OutputFile.h"
 
 using namespace wafer;
 
@@ -125,9 +126,8 @@ private:
   bool drawn = false;
 };
 
-void writeTrace(const plan::Plan &p, const runtime::Timing &timing,
-                const std::string &path) {
-  std::ofstream out(path);
+std::string renderTrace(const plan::Plan &p, const runtime::Timing &timing) {
+  std::ostringstream out;
   double usPerCycle = 1.0 / p.target().clock_mhz();
   out << "{\"traceEvents\": [\n";
   bool first = true;
@@ -183,6 +183,7 @@ void writeTrace(const plan::Plan &p, const runtime::Timing &timing,
           window > 0 ? std::max(window, busy) : busy);
   }
   out << "\n], \"displayTimeUnit\": \"ns\"}\n";
+  return out.str();
 }
 
 } // namespace
@@ -276,6 +277,20 @@ int main(int argc, char **argv) {
     return 1;
   }
   const plan::Plan &p = *loaded;
+  // What this run reads, its outputs may not replace: refused before the
+  // run, not after it.
+  if (!o.inputs.empty())
+    for (int i = 0; i <= p.inputs_size() + p.outputs_size(); ++i)
+      protectInput(o.inputs + (i < p.inputs_size()
+                                   ? "/input_" + std::to_string(i)
+                                   : "/output_" +
+                                         std::to_string(i - p.inputs_size())) +
+                   ".pb");
+  if (!o.trace.empty())
+    if (std::string error = checkOutputPath(o.trace); !error.empty()) {
+      std::fprintf(stderr, "error: --trace: %s\n", error.c_str());
+      return 1;
+    }
   if (absl::Status s = runtime::checkPlan(p, !o.timingOnly); !s.ok()) {
     std::fprintf(stderr, "error: plan check failed: %s\n",
                  std::string(s.message()).c_str());
@@ -389,7 +404,11 @@ int main(int argc, char **argv) {
     }
   }
   if (!o.trace.empty())
-    writeTrace(p, timing, o.trace);
+    if (std::string error = writeOutputFile(o.trace, renderTrace(p, timing));
+        !error.empty()) {
+      std::fprintf(stderr, "error: --trace: %s\n", error.c_str());
+      return 1;
+    }
 
   if (o.report == "json") {
     std::printf("{\n  \"mode\": \"%s\",\n  \"layers\": %d,\n", plan::modeName(p.mode()),

@@ -14,6 +14,7 @@
 #include "wafer/Import/OnnxImporter.h"
 #include "wafer/InitAll.h"
 #include "wafer/Plan/PlanExport.h"
+#include "wafer/Support/OutputFile.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -121,6 +122,32 @@ static LogicalResult printOpStats(llvm::SourceMgr &sourceMgr,
   return success();
 }
 
+/// mlirTranslateMain opens its output (truncating it) while its input is
+/// still mapped, and parses its options itself: before it runs, an output
+/// (-o FILE, -o=FILE) that is any file named on the command line is refused.
+bool outputReplacesAnInput(int argc, char **argv) {
+  std::string output;
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg(argv[i]);
+    if ((arg == "-o" || arg == "--o") && i + 1 < argc) {
+      output = argv[++i];
+      continue;
+    }
+    if (arg.consume_front("-o=") || arg.consume_front("--o=")) {
+      output = arg.str();
+      continue;
+    }
+    wafer::protectInput(arg.str());
+    if (arg.starts_with("-") && arg.contains('='))
+      wafer::protectInput(arg.split('=').second.str());
+  }
+  std::string error = output.empty() ? "" : wafer::checkOutputPath(output);
+  if (error.empty())
+    return false;
+  llvm::errs() << "error: -o: " << error << "\n";
+  return true;
+}
+
 int main(int argc, char **argv) {
   TranslateRegistration opStats(
       "op-stats", "print the op census of an ONNX model",
@@ -148,5 +175,7 @@ int main(int argc, char **argv) {
         [](DialectRegistry &registry) {
           wafer::registerAllDialects(registry);
         });
+  if (outputReplacesAnInput(argc, argv))
+    return 1;
   return failed(mlirTranslateMain(argc, argv, "wafer translation tool"));
 }
