@@ -107,6 +107,58 @@ def WaferFuseKernels : Pass<"wafer-fuse-kernels"> {
   let dependentDialects = ["::wafer::WaferDialect"];
 }
 
+def WaferAutodiff : Pass<"wafer-autodiff", "::mlir::func::FuncOp"> {
+  let summary = "Appends the backward pass: the loss's gradient for each weight";
+  let description = [{
+    Differentiates a function whose first result is a scalar loss, in
+    reverse mode, with respect to every float `wafer.weight` not named in
+    `freeze`, and returns each weight's gradient as an extra result with the
+    result attribute `wafer.gradient_of` (the weight's name). Each op on a
+    path from a trained weight to the loss contributes its rule
+    (`DifferentiableOpInterface`, `lib/Dialect/Wafer/IR/GradientRules.cpp`);
+    gradients reaching a value along several paths are added. The backward
+    ops are ordinary wafer ops marked `wafer.backward` and located at their
+    forward op's ONNX node name with `.grad` (`.d_lhs`, `.d_rhs` for a
+    product's two operand gradients), so layers, placement, weight streams
+    (a backward product streams its weight again) and routes treat them like
+    the forward pass. Weights the loss does not depend on take no gradient
+    (as in PyTorch). An op without a rule on such a path, a first result
+    that is not a float scalar, or a frozen name that is no weight is an
+    error naming it.
+
+    Input:
+
+    ```mlir
+    func.func @f(%x: tensor<4x3xf32>) -> tensor<f32> {
+      %w = wafer.weight @w {...} : tensor<3x2xf32>
+      %y = wafer.matmul %x, %w : ... -> tensor<4x2xf32> loc("fc")
+      %l = wafer.reduce sum %y {axes = array<i64: 0, 1>} : ... -> tensor<f32>
+      return %l : tensor<f32>
+    }
+    ```
+
+    Output:
+
+    ```mlir
+    func.func @f(%x: tensor<4x3xf32>)
+        -> (tensor<f32>, tensor<3x2xf32> {wafer.gradient_of = "w"}) {
+      ...
+      %one = wafer.constant {wafer.backward} dense<1.0> : tensor<f32>
+      %g = wafer.reshape %one {wafer.backward} : ... -> tensor<1x1xf32>
+      %gy = wafer.broadcast %g {wafer.backward} : ... -> tensor<4x2xf32>
+      %gw = wafer.matmul %x, %gy {transpose_lhs, wafer.backward}
+          : ... -> tensor<3x2xf32> loc("fc.d_rhs")
+      return %l, %gw : tensor<f32>, tensor<3x2xf32>
+    }
+    ```
+  }];
+  let options = [
+    ListOption<"freeze", "freeze", "std::string",
+               "Weights that are not trained (their names)">,
+  ];
+  let dependentDialects = ["::wafer::WaferDialect"];
+}
+
 def WaferAnnotateLayers : Pass<"wafer-annotate-layers", "::mlir::func::FuncOp"> {
   let summary = "Groups kernels into layers and records each op's layer";
   let description = [{

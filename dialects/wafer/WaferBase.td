@@ -62,6 +62,20 @@ def Wafer_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getNameAttrName() {
       return ::llvm::StringLiteral("wafer.name");
     }
+    /// Name of the result attribute that says which weight a returned
+    /// gradient belongs to (wafer-autodiff).
+    static constexpr ::llvm::StringLiteral getGradientOfAttrName() {
+      return ::llvm::StringLiteral("wafer.gradient_of");
+    }
+    /// Name of the module attribute that holds a training plan's optimizer
+    /// (core::parseOptimizerSpec's words, e.g. "sgd:lr=0.1,momentum=0.9").
+    static constexpr ::llvm::StringLiteral getOptimizerAttrName() {
+      return ::llvm::StringLiteral("wafer.optimizer");
+    }
+    /// Name of the unit attribute on the ops of the backward pass.
+    static constexpr ::llvm::StringLiteral getBackwardAttrName() {
+      return ::llvm::StringLiteral("wafer.backward");
+    }
 
   private:
     void registerAttributes();

@@ -483,7 +483,9 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
       imported.value = WeightOp::create(builder, loc, type, init.name(),
                                         location, offset, length);
     } else if (auto ref = inlineData.find(init.name());
-               count > options.inlineElementLimit &&
+               (count > options.inlineElementLimit ||
+                (options.floatInitializersAsWeights &&
+                 isa<FloatType>(elementType))) &&
                ref != inlineData.end()) {
       if (ref->second.length != count * width) {
         emitError(loc) << "initializer '" << init.name() << "' holds "

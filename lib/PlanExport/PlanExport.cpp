@@ -10,6 +10,7 @@
 #include "wafer/Analysis/LayerAnalysis.h"
 #include "wafer/Analysis/RoutingIR.h"
 #include "wafer/Core/CostModel.h"
+#include "wafer/Core/Optimizer.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
 #include "wafer/Route/Router.h"
 
@@ -81,6 +82,47 @@ static void exportAttribute(Attribute attr, plan::Attribute &out) {
       out.mutable_ints()->add_values(v);
   else if (auto gelu = dyn_cast<GeluApproximationAttr>(attr))
     out.set_s(stringifyGeluApproximation(gelu.getValue()).str());
+}
+
+/// A training step's loss, gradients and optimizer (wafer-autodiff's
+/// results, wafer-compile's --optimizer), when the function returns
+/// gradients.
+static LogicalResult exportTraining(ModuleOp module, func::FuncOp func,
+                                    const llvm::DenseMap<Value, int64_t> &ids,
+                                    plan::Plan &out) {
+  Operation *ret = func.getBody().front().getTerminator();
+  plan::Training training;
+  for (auto [i, result] : llvm::enumerate(ret->getOperands()))
+    if (auto weight = func.getResultAttrOfType<StringAttr>(
+            i, WaferDialect::getGradientOfAttrName())) {
+      plan::Gradient &g = *training.add_gradients();
+      g.set_weight(weight.str());
+      g.set_tensor(ids.lookup(result));
+    }
+  if (training.gradients().empty())
+    return success();
+  auto text =
+      module->getAttrOfType<StringAttr>(WaferDialect::getOptimizerAttrName());
+  core::OptimizerSpec spec;
+  if (!text || !core::parseOptimizerSpec(text.str(), spec).empty())
+    return module.emitError()
+           << "a training plan needs its optimizer in '"
+           << WaferDialect::getOptimizerAttrName() << "'";
+  training.set_loss(ids.lookup(ret->getOperand(0)));
+  plan::Optimizer &o = *training.mutable_optimizer();
+  o.set_kind(spec.kind == core::OptimizerKind::sgd    ? plan::SGD
+             : spec.kind == core::OptimizerKind::adam ? plan::ADAM
+                                                      : plan::ADAMW);
+  o.set_lr(spec.lr);
+  o.set_momentum(spec.momentum);
+  o.set_dampening(spec.dampening);
+  o.set_nesterov(spec.nesterov);
+  o.set_weight_decay(spec.weightDecay);
+  o.set_beta1(spec.beta1);
+  o.set_beta2(spec.beta2);
+  o.set_eps(spec.eps);
+  *out.mutable_training() = std::move(training);
+  return success();
 }
 
 FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
@@ -188,6 +230,8 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
       out.mutable_tensors(id)->set_name(name.str());
     out.add_outputs(id);
   }
+  if (failed(exportTraining(module, func, ids, out)))
+    return failure();
 
   // Layers, in the analysis' order, with their placement.
   std::map<std::string, PlaceOp> places;
@@ -207,6 +251,8 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
     l.set_sram_bytes_per_pe(place.getSramBytesPerPe());
     l.set_start_cycle(place.getStartCycle());
     l.set_cycles(place.getCycles());
+    if (layer.anchor->hasAttr(WaferDialect::getBackwardAttrName()))
+      l.set_program(plan::BACKWARD);
     const core::LayerSpec &spec = specs[index];
     plan::fromLayerSpec(spec, *l.mutable_spec());
     core::CostModel model(target.toDesc());

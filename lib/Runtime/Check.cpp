@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
@@ -180,6 +182,71 @@ absl::Status checkLayouts(const PlanView &view) {
   return absl::OkStatus();
 }
 
+/// A training plan's loss is its first output, a float scalar; each
+/// gradient is another output, of a distinct weight tensor of the plan, with
+/// that weight's shape.
+absl::Status checkTraining(const plan::Plan &plan) {
+  if (!plan.has_training())
+    return absl::OkStatus();
+  const plan::Training &training = plan.training();
+  auto outputIndex = [&](int64_t id) {
+    for (int i = 0; i < plan.outputs_size(); ++i)
+      if (plan.outputs(i) == id)
+        return i;
+    return -1;
+  };
+  auto validId = [&](int64_t id) {
+    return id >= 0 && id < plan.tensors_size();
+  };
+  if (!validId(training.loss()) || outputIndex(training.loss()) != 0)
+    return absl::InvalidArgumentError(
+        "the training plan's loss is not its first output");
+  const plan::Tensor &loss = plan.tensors(training.loss());
+  int64_t lossElements = 1;
+  for (int64_t d : loss.shape())
+    lossElements *= d;
+  if (loss.element_type() != plan::F32 || lossElements != 1)
+    return absl::InvalidArgumentError(
+        "the training plan's loss is not an f32 scalar");
+  if (training.gradients().empty())
+    return absl::InvalidArgumentError("the training plan trains no weight");
+  std::map<std::string, const plan::Tensor *> weights;
+  for (const plan::Tensor &t : plan.tensors())
+    if (t.has_weight())
+      weights[t.weight().name()] = &t;
+  std::set<std::string> seen;
+  for (const plan::Gradient &g : training.gradients()) {
+    auto it = weights.find(g.weight());
+    if (it == weights.end())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the training plan has a gradient of '", g.weight(),
+          "', which is no weight of the plan"));
+    if (!seen.insert(g.weight()).second)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the training plan has two gradients of '", g.weight(), "'"));
+    if (!validId(g.tensor()) || outputIndex(g.tensor()) <= 0)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the gradient of '", g.weight(),
+          "' is not an output of the plan: it never leaves the wafer"));
+    const plan::Tensor &t = plan.tensors(g.tensor());
+    if (!std::equal(t.shape().begin(), t.shape().end(),
+                    it->second->shape().begin(), it->second->shape().end()) ||
+        t.element_type() != plan::F32 ||
+        it->second->element_type() != plan::F32)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the gradient of '", g.weight(),
+          "' does not have its weight's f32 shape"));
+  }
+  const plan::Optimizer &o = plan.training().optimizer();
+  if (!(o.lr() > 0) || !std::isfinite(o.lr()) || o.momentum() < 0 ||
+      o.momentum() >= 1 || o.beta1() < 0 || o.beta1() >= 1 ||
+      o.beta2() < 0 || o.beta2() >= 1 || !(o.eps() >= 0) ||
+      !(o.weight_decay() >= 0) || o.dampening() < 0 || o.dampening() > 1)
+    return absl::InvalidArgumentError(
+        "the training plan's optimizer has values out of range");
+  return absl::OkStatus();
+}
+
 } // namespace
 
 absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
@@ -193,12 +260,16 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
     return absl::UnimplementedError(
         absl::StrCat("the plan runs on ", plan.devices(),
                      " wafers; this wafer-run runs plans for one"));
+  if (absl::Status s = checkTraining(plan); !s.ok())
+    return s;
   for (const plan::Layer &l : plan.layers()) {
-    if (l.program() != plan::FORWARD)
-      return absl::UnimplementedError(
-          absl::StrCat("layer ", l.name(), " belongs to the ",
-                       plan::Program_Name(l.program()),
-                       " program; this wafer-run executes forward programs"));
+    if (l.program() == plan::OPTIMIZER_UPDATE ||
+        (l.program() == plan::BACKWARD && !plan.has_training()))
+      return absl::UnimplementedError(absl::StrCat(
+          "layer ", l.name(), " belongs to the ",
+          plan::Program_Name(l.program()),
+          " program; this wafer-run executes forward programs and the "
+          "backward programs of training plans"));
     for (const plan::StreamTile &tile : l.tiles())
       if (tile.direction() != plan::TO_WAFER)
         return absl::UnimplementedError(absl::StrCat(

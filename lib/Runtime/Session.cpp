@@ -10,56 +10,84 @@
 #include "PeExecution.h"
 #include "TensorIO.h"
 #include "absl/strings/str_cat.h"
+#include "wafer/Core/Optimizer.h"
 #include "wafer/Support/DataFile.h"
 #include "wafer/Runtime/Runtime.h"
 
 namespace wafer::runtime {
 
-absl::Status Session::load(const plan::Tensor &t) {
+static core::OptimizerSpec optimizerSpec(const plan::Optimizer &o) {
+  core::OptimizerSpec spec;
+  spec.kind = o.kind() == plan::SGD    ? core::OptimizerKind::sgd
+              : o.kind() == plan::ADAM ? core::OptimizerKind::adam
+                                       : core::OptimizerKind::adamw;
+  spec.lr = o.lr();
+  spec.momentum = o.momentum();
+  spec.dampening = o.dampening();
+  spec.nesterov = o.nesterov();
+  spec.weightDecay = o.weight_decay();
+  spec.beta1 = o.beta1();
+  spec.beta2 = o.beta2();
+  spec.eps = o.eps();
+  return spec;
+}
+
+absl::StatusOr<Array> readWeight(const plan::Plan &plan, const plan::Tensor &t,
+                                 const std::string &weightsDir) {
   Array a =
       Array::zeros(t.element_type(),
                    std::vector<int64_t>(t.shape().begin(), t.shape().end()));
+  // Only a regular file inside the weights folder, and only the bytes the
+  // tensor holds: the importer's rule for external data.
+  const plan::WeightRef &ref = t.weight();
+  int64_t expected =
+      static_cast<int64_t>(a.size()) * plan::elementBytes(t.element_type());
+  if (ref.length() != expected)
+    return absl::DataLossError(absl::StrCat("weight '", ref.name(), "' has ",
+                                            ref.length(),
+                                            " bytes; its shape needs ",
+                                            expected));
+  std::string dir = weightsDir.empty() ? plan.weights_dir() : weightsDir;
+  std::string error;
+  std::string path = checkDataFile(dir, ref.file(), ref.offset(), ref.length(),
+                                   "data", "the plan's weights folder", error);
+  if (!error.empty())
+    return absl::NotFoundError(
+        absl::StrCat("weight '", ref.name(), "' ", error));
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("weight '", ref.name(),
+                                            "': cannot open '", path, "'"));
+  std::string bytes(ref.length(), '\0');
+  in.seekg(ref.offset());
+  in.read(bytes.data(), ref.length());
+  if (in.gcount() != ref.length())
+    return absl::DataLossError(
+        absl::StrCat("weight '", ref.name(), "': '", path,
+                     "' ends before byte ", ref.offset() + ref.length()));
+  absl::Status s = decode(bytes, a);
+  if (!s.ok())
+    return absl::DataLossError(absl::StrCat("weight '", ref.name(), "' ",
+                                            std::string(s.message())));
+  return a;
+}
+
+absl::Status Session::load(const plan::Tensor &t) {
   if (t.has_constant()) {
+    Array a = Array::zeros(
+        t.element_type(),
+        std::vector<int64_t>(t.shape().begin(), t.shape().end()));
     absl::Status s = decode(t.constant(), a);
     if (!s.ok())
       return absl::DataLossError(
           absl::StrCat("constant ", t.id(), " ", std::string(s.message())));
+    parameters[t.id()] = std::move(a);
   } else {
-    // Only a regular file inside the weights folder, and only the bytes the
-    // tensor holds: the importer's rule for external data.
-    const plan::WeightRef &ref = t.weight();
-    int64_t expected = static_cast<int64_t>(a.size()) *
-                       plan::elementBytes(t.element_type());
-    if (ref.length() != expected)
-      return absl::DataLossError(absl::StrCat(
-          "weight '", ref.name(), "' has ", ref.length(),
-          " bytes; its shape needs ", expected));
-    std::string dir =
-        options.weightsDir.empty() ? plan.weights_dir() : options.weightsDir;
-    std::string error;
-    std::string path =
-        checkDataFile(dir, ref.file(), ref.offset(), ref.length(), "data",
-                      "the plan's weights folder", error);
-    if (!error.empty())
-      return absl::NotFoundError(
-          absl::StrCat("weight '", ref.name(), "' ", error));
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-      return absl::NotFoundError(absl::StrCat("weight '", ref.name(),
-                                              "': cannot open '", path, "'"));
-    std::string bytes(ref.length(), '\0');
-    in.seekg(ref.offset());
-    in.read(bytes.data(), ref.length());
-    if (in.gcount() != ref.length())
-      return absl::DataLossError(
-          absl::StrCat("weight '", ref.name(), "': '", path,
-                       "' ends before byte ", ref.offset() + ref.length()));
-    absl::Status s = decode(bytes, a);
-    if (!s.ok())
-      return absl::DataLossError(absl::StrCat("weight '", t.weight().name(),
-                                              "' ", std::string(s.message())));
+    absl::StatusOr<Array> a = readWeight(plan, t, options.weightsDir);
+    if (!a.ok())
+      return a.status();
+    parameters[t.id()] = std::move(*a);
   }
-  parameters[t.id()] = std::move(a);
   loaded[t.id()] = true;
   return absl::OkStatus();
 }
@@ -102,6 +130,11 @@ Session::run(const std::vector<Array> &inputs) {
   auto operand = [&](int64_t id) -> absl::StatusOr<const Array *> {
     if (ready[id])
       return &values[id];
+    // A trained weight streams from the weight store, as it is this step.
+    if (options.store && plan.tensors(id).has_weight())
+      if (const Array *stored =
+              options.store->weight(plan.tensors(id).weight().name()))
+        return stored;
     if (!loaded[id]) {
       absl::Status s = load(plan.tensors(id));
       if (!s.ok())
@@ -171,6 +204,70 @@ Session::~Session() = default;
 const PeStats &Session::peStats() const {
   static const PeStats none;
   return pes ? pes->getStats() : none;
+}
+
+absl::StatusOr<std::unique_ptr<WeightStore>>
+WeightStore::open(const plan::Plan &plan, const RunOptions &options) {
+  if (!plan.has_training())
+    return absl::FailedPreconditionError(
+        "the plan is not a training step (compile it with --train)");
+  std::unique_ptr<WeightStore> store(new WeightStore(plan));
+  std::map<std::string, const plan::Tensor *> byName;
+  for (const plan::Tensor &t : plan.tensors())
+    if (t.has_weight())
+      byName[t.weight().name()] = &t;
+  core::OptimizerSpec spec = optimizerSpec(plan.training().optimizer());
+  for (const plan::Gradient &g : plan.training().gradients()) {
+    const plan::Tensor *t = byName.at(g.weight()); // checkPlan: it exists.
+    absl::StatusOr<Array> initial = readWeight(plan, *t, options.weightsDir);
+    if (!initial.ok())
+      return initial.status();
+    store->state[g.weight()].assign(
+        static_cast<size_t>(core::stateSlots(spec)) * initial->size(), 0.0f);
+    store->master[g.weight()] = std::move(*initial);
+  }
+  return store;
+}
+
+const Array *WeightStore::weight(const std::string &name) const {
+  auto it = master.find(name);
+  return it == master.end() ? nullptr : &it->second;
+}
+
+absl::Status WeightStore::update(const std::vector<Array> &outputs) {
+  core::OptimizerSpec spec = optimizerSpec(plan.training().optimizer());
+  ++step;
+  for (const plan::Gradient &g : plan.training().gradients()) {
+    int index = 0;
+    while (index < plan.outputs_size() && plan.outputs(index) != g.tensor())
+      ++index;
+    if (index >= static_cast<int>(outputs.size()))
+      return absl::InternalError(absl::StrCat(
+          "the gradient of '", g.weight(), "' did not leave the wafer"));
+    Array &weight = master.at(g.weight());
+    const Array &gradient = outputs[index];
+    if (gradient.size() != weight.size() || !gradient.isFloat())
+      return absl::InternalError(absl::StrCat(
+          "the gradient of '", g.weight(), "' has the wrong size"));
+    core::applyOptimizerStep(spec, step, weight.size(), weight.floats.data(),
+                             gradient.floats.data(),
+                             state.at(g.weight()).data());
+  }
+  return absl::OkStatus();
+}
+
+int64_t WeightStore::bytes() const {
+  int64_t total = 0;
+  for (const auto &[name, weight] : master)
+    total += 4 * (weight.size() + static_cast<int64_t>(state.at(name).size()));
+  return total;
+}
+
+int64_t WeightStore::gradientBytes() const {
+  int64_t total = 0;
+  for (const auto &[name, weight] : master)
+    total += 4 * weight.size();
+  return total;
 }
 
 absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,

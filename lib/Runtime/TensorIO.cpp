@@ -6,10 +6,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "TensorIO.h"
+#include "wafer/Runtime/Runtime.h"
+#include "wafer/Support/DataFile.h"
 #include "wafer/Support/OutputFile.h"
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -217,6 +220,51 @@ absl::Status writeTensorFile(const Array &array, const std::string &name,
         absl::StrCat("cannot serialize output '", name, "'"));
   if (std::string error = writeOutputFile(path, bytes); !error.empty())
     return absl::PermissionDeniedError(error);
+  return absl::OkStatus();
+}
+
+absl::Status saveTrainedModel(const plan::Plan &plan, const WeightStore &store,
+                              const std::string &weightsDir,
+                              const std::string &path) {
+  std::string dir = weightsDir.empty() ? plan.weights_dir() : weightsDir;
+  std::string model = std::filesystem::path(plan.model()).filename().string();
+  std::string error;
+  // The model is read by the same rule as the weights it holds.
+  std::string source =
+      checkDataFile(dir, model, 0, 0, "its model", "the weights folder", error);
+  if (!error.empty())
+    return absl::NotFoundError(absl::StrCat("--save-model: the plan ", error));
+  absl::StatusOr<std::string> bytes = plan::readFile(source);
+  if (!bytes.ok())
+    return bytes.status();
+  onnx::ModelProto proto;
+  if (!proto.ParseFromString(*bytes))
+    return absl::InvalidArgumentError(
+        absl::StrCat("--save-model: '", source, "' is not an ONNX model"));
+  int64_t replaced = 0;
+  for (onnx::TensorProto &init : *proto.mutable_graph()->mutable_initializer()) {
+    const Array *weight = store.weight(init.name());
+    if (!weight)
+      continue;
+    std::string name = init.name();
+    std::vector<int64_t> dims(init.dims().begin(), init.dims().end());
+    init.Clear();
+    init.set_name(name);
+    for (int64_t d : dims)
+      init.add_dims(d);
+    init.set_data_type(onnx::TensorProto::FLOAT);
+    init.set_raw_data(weight->floats.data(), weight->floats.size() * 4);
+    ++replaced;
+  }
+  if (replaced != static_cast<int64_t>(store.weights().size()))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--save-model: '", source, "' holds ", replaced, " of the ",
+        store.weights().size(), " trained weights as initializers"));
+  std::string out;
+  if (!proto.SerializeToString(&out))
+    return absl::InternalError("--save-model: cannot serialize the model");
+  if (std::string failed = writeOutputFile(path, out); !failed.empty())
+    return absl::PermissionDeniedError(absl::StrCat("--save-model: ", failed));
   return absl::OkStatus();
 }
 

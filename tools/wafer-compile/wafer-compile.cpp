@@ -14,6 +14,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "wafer/Analysis/LayerAnalysis.h"
 #include "wafer/Analysis/RoutingIR.h"
+#include "wafer/Core/Optimizer.h"
 #include "wafer/Dialect/Wafer/Passes.h"
 #include "wafer/Dialect/Wafer/WaferAttrs.h"
 #include "wafer/Dialect/Wafer/WaferDialect.h"
@@ -92,6 +93,21 @@ cl::list<std::string> pinOptions(
 cl::opt<std::string> svgPath("placement-svg",
                              cl::desc("Draw the placement as SVG to this file"),
                              cl::value_desc("file"), cl::cat(category));
+cl::opt<bool> train("train",
+                    cl::desc("Compile the training step: the model's first "
+                             "output is its loss; every float initializer "
+                             "not frozen is trained"),
+                    cl::init(false), cl::cat(category));
+cl::opt<std::string> optimizerSpec(
+    "optimizer",
+    cl::desc("With --train: sgd:lr=..,momentum=..,dampening=..,nesterov=..,"
+             "weight_decay=.. | adam:lr=..,beta1=..,beta2=..,eps=..,"
+             "weight_decay=.. | adamw:(as adam) (PyTorch's defaults)"),
+    cl::value_desc("spec"), cl::cat(category));
+cl::list<std::string> freezeNames("freeze",
+                                  cl::desc("With --train: weights not "
+                                           "trained (NAME,NAME,...)"),
+                                  cl::CommaSeparated, cl::cat(category));
 cl::opt<bool> noFusion("no-fusion",
                        cl::desc("Skip kernel fusion (for comparisons)"),
                        cl::init(false), cl::cat(category));
@@ -375,7 +391,28 @@ LogicalResult checkOutputs() {
 LogicalResult compile(MLIRContext &context) {
   if (failed(checkOutputs()))
     return failure();
+  wafer::core::OptimizerSpec optimizer;
+  if (!train && (!optimizerSpec.empty() || !freezeNames.empty())) {
+    llvm::errs() << "error: --optimizer and --freeze go with --train\n";
+    return failure();
+  }
+  if (train) {
+    if (optimizerSpec.empty()) {
+      llvm::errs() << "error: --train needs --optimizer (for example "
+                      "--optimizer=adamw:lr=1e-4)\n";
+      return failure();
+    }
+    if (std::string error =
+            wafer::core::parseOptimizerSpec(optimizerSpec, optimizer);
+        !error.empty()) {
+      llvm::errs() << "error: " << error << "\n";
+      return failure();
+    }
+  }
   wafer::OnnxImportOptions options;
+  // Every float initializer of a trained model is a parameter, held by
+  // reference however small.
+  options.floatInitializersAsWeights = train;
   for (const std::string &text : inputShapes)
     if (std::string err = wafer::parseInputShapeOption(text, options);
         !err.empty()) {
@@ -407,6 +444,11 @@ LogicalResult compile(MLIRContext &context) {
     return failure();
   (*module)->setAttr(wafer::WaferDialect::getTargetAttrName(),
                      wafer::TargetAttr::get(&context, *target));
+  if (train)
+    (*module)->setAttr(
+        wafer::WaferDialect::getOptimizerAttrName(),
+        StringAttr::get(&context,
+                        wafer::core::formatOptimizerSpec(optimizer)));
 
   if (emitLevel >= EmitLevel::kernels) {
     PassManager pm(&context);
@@ -415,6 +457,13 @@ LogicalResult compile(MLIRContext &context) {
       pm.addPass(createCSEPass());
     } else {
       wafer::buildGraphPipeline(pm);
+    }
+    if (train) {
+      // The backward pass after fusion: one rule per fused kernel.
+      wafer::WaferAutodiffOptions autodiff;
+      autodiff.freeze.assign(freezeNames.begin(), freezeNames.end());
+      pm.addNestedPass<func::FuncOp>(wafer::createWaferAutodiff(autodiff));
+      pm.addNestedPass<func::FuncOp>(createCSEPass());
     }
     pm.addNestedPass<func::FuncOp>(wafer::createWaferAnnotateLayers());
     if (emitLevel >= EmitLevel::spatial)

@@ -38,6 +38,9 @@ struct Options {
   bool nanEqual = false; // --compare: a NaN matches a NaN.
   int repeat = 1, threads = 0;
   double atol = 1e-4, rtol = 1e-3;
+  bool train = false; // Train for `steps` steps on the --inputs batch.
+  int steps = 1;
+  std::string saveModel;
 };
 
 /// Bounds of the numeric flags: a thread per core of a large host at most,
@@ -51,7 +54,9 @@ int usage(const char *message) {
                "[--compare [--nan-equal]] [--repeat N] [--report=text|json] "
                "[--trace FILE] "
                "[--timing-only] [--weights-dir DIR] [--atol A] [--rtol R] "
-               "[--threads N] [--per-pe-math]\n",
+               "[--threads N] [--per-pe-math]\n"
+               "       wafer-run PLAN --train --inputs DIR [--steps N] "
+               "[--save-model OUT.onnx] [--report=text|json]\n",
                message);
   return 1;
 }
@@ -186,6 +191,103 @@ std::string renderTrace(const plan::Plan &p, const runtime::Timing &timing) {
   return out.str();
 }
 
+/// The training loop: each step streams the weights from the weight store,
+/// runs the plan's forward and backward layers on the batch, and applies
+/// the optimizer in the store with the gradients that left the wafer.
+int train(const Options &o, const plan::Plan &p,
+          const runtime::Timing &timing) {
+  auto fail = [](const absl::Status &s) {
+    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+    return 1;
+  };
+  if (!p.has_training())
+    return fail(absl::FailedPreconditionError(
+        "the plan is not a training step: compile it with --train"));
+  if (!o.saveModel.empty())
+    if (std::string error = checkOutputPath(o.saveModel); !error.empty())
+      return fail(absl::InvalidArgumentError("--save-model: " + error));
+  std::vector<runtime::Array> inputs;
+  for (int i = 0; i < p.inputs_size(); ++i) {
+    absl::StatusOr<runtime::Array> a = runtime::readTensorFile(
+        o.inputs + "/input_" + std::to_string(i) + ".pb");
+    if (!a.ok())
+      return fail(a.status());
+    inputs.push_back(std::move(*a));
+  }
+  if (o.threads > 0)
+    runtime::setThreadCount(o.threads);
+  runtime::RunOptions options;
+  options.weightsDir = o.weightsDir;
+  options.perPeMath = o.perPeMath;
+  absl::StatusOr<std::unique_ptr<runtime::WeightStore>> store =
+      runtime::WeightStore::open(p, options);
+  if (!store.ok())
+    return fail(store.status());
+  options.store = store->get();
+  runtime::Session session(p, options);
+  std::vector<double> losses;
+  auto start = std::chrono::steady_clock::now();
+  for (int step = 0; step < o.steps; ++step) {
+    absl::StatusOr<std::vector<runtime::Array>> outputs = session.run(inputs);
+    if (!outputs.ok())
+      return fail(outputs.status());
+    losses.push_back((*outputs)[0].get(0));
+    if (absl::Status s = (*store)->update(*outputs); !s.ok())
+      return fail(s);
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  if (!o.saveModel.empty())
+    if (absl::Status s = runtime::saveTrainedModel(p, **store, o.weightsDir,
+                                                   o.saveModel);
+        !s.ok())
+      return fail(s);
+  // What streams per step: the weights of every layer's tiles in, the
+  // gradients out.
+  int64_t streamedIn = 0;
+  for (const plan::Layer &l : p.layers())
+    for (const plan::StreamTile &t : l.tiles())
+      if (t.direction() == plan::TO_WAFER)
+        streamedIn += t.bytes();
+  int64_t samples = p.tensors(p.inputs(0)).shape_size() > 0
+                        ? p.tensors(p.inputs(0)).shape(0)
+                        : 1;
+  double step = timing.stepSeconds;
+  if (o.report == "json") {
+    std::printf("{\n  \"mode\": \"%s\",\n  \"optimizer\": \"%s\",\n"
+                "  \"steps\": %d,\n  \"losses\": [",
+                plan::modeName(p.mode()),
+                plan::OptimizerKind_Name(p.training().optimizer().kind())
+                    .c_str(),
+                o.steps);
+    for (size_t i = 0; i < losses.size(); ++i)
+      std::printf("%s%.9g", i ? ", " : "", losses[i]);
+    std::printf("],\n  \"modeled_step_seconds\": %.9g,\n"
+                "  \"samples_per_second\": %.9g,\n"
+                "  \"weight_store_bytes\": %lld,\n"
+                "  \"streamed_in_bytes\": %lld,\n"
+                "  \"streamed_out_bytes\": %lld,\n"
+                "  \"seconds_per_step\": %.9g\n}\n",
+                step, step > 0 ? samples / step : 0.0,
+                static_cast<long long>((*store)->bytes()),
+                static_cast<long long>(streamedIn),
+                static_cast<long long>((*store)->gradientBytes()),
+                seconds / o.steps);
+  } else {
+    std::printf("plan: %s, training step of %d layers on %s; checks passed\n",
+                o.plan.c_str(), p.layers_size(), p.target().name().c_str());
+    for (size_t i = 0; i < losses.size(); ++i)
+      std::printf("step %zu: loss %.9g\n", i + 1, losses[i]);
+    std::printf("modeled step: %.6g s; weight store %lld bytes; %lld bytes "
+                "streamed in and %lld out per step\n",
+                step, static_cast<long long>((*store)->bytes()),
+                static_cast<long long>(streamedIn),
+                static_cast<long long>((*store)->gradientBytes()));
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -237,6 +339,16 @@ int main(int argc, char **argv) {
                                   v, "'")
                          .c_str());
     }
+    else if (const char *v = value("--steps")) {
+      if (!absl::SimpleAtoi(v, &o.steps) || o.steps < 1 ||
+          o.steps > kMaxRepeat)
+        return usage(absl::StrCat("--steps takes a whole number from 1 to ",
+                                  kMaxRepeat, ", not '", v, "'")
+                         .c_str());
+    } else if (const char *v = value("--save-model"))
+      o.saveModel = v;
+    else if (arg == "--train")
+      o.train = true;
     else if (arg == "--compare")
       o.compare = true;
     else if (arg == "--nan-equal")
@@ -258,6 +370,11 @@ int main(int argc, char **argv) {
     return usage("--inputs DIR is needed unless --timing-only");
   if (o.nanEqual && !o.compare)
     return usage("--nan-equal goes with --compare");
+  if (o.train && (o.compare || o.timingOnly || !o.outputs.empty()))
+    return usage("--train does not go with --compare, --timing-only or "
+                 "--outputs");
+  if (!o.train && !o.saveModel.empty())
+    return usage("--save-model goes with --train");
   // The reference files must survive the run that is compared with them.
   if (!o.outputs.empty() && !o.inputs.empty()) {
     char *in = realpath(o.inputs.c_str(), nullptr);
@@ -297,6 +414,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   runtime::Timing timing = runtime::modelTiming(p);
+  if (o.train)
+    return train(o, p, timing);
+  if (p.has_training())
+    std::fprintf(stderr, "note: a training plan run once: its outputs are "
+                         "the loss and the gradients (--train trains)\n");
   double predictedSeconds =
       p.predicted_cycles() / (p.target().clock_mhz() * 1e6);
 

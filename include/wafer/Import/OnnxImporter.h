@@ -22,6 +22,9 @@ struct OnnxImportOptions {
   /// Initializers with at most this many elements (and no external data)
   /// become inline `wafer.constant`s; larger ones are `wafer.weight`s.
   int64_t inlineElementLimit = 64;
+  /// Float initializers become `wafer.weight`s whatever their size (a
+  /// training step trains them all).
+  bool floatInitializersAsWeights = false;
   /// Host-side constant folding handles results up to this many elements.
   int64_t foldElementLimit = 1 << 16;
 };

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,8 +95,13 @@ struct PeStats {
 class PeExecutor;
 class PlanView;
 
+class WeightStore;
+
 struct RunOptions {
   std::string weightsDir; // Overrides the plan's.
+  /// Training: the trained weights stream from this store instead of the
+  /// plan's weight files.
+  const WeightStore *store = nullptr;
   /// Each PE's SUMMA block and attention math from its own received panels,
   /// one call per PE and panel: slow, a reference for the default, which
   /// computes the same chains for many PEs in one call and so the same bits.
@@ -132,6 +138,48 @@ private:
   std::unique_ptr<PlanView> view; // Made at the first run.
   std::unique_ptr<PeExecutor> pes;
 };
+
+/// The weight store off the wafer (MemoryX) of a training plan: the fp32
+/// master copy of every trained weight and the optimizer's state. Weights
+/// leave it only as the plan's weight streams (a Session reads them here);
+/// gradients enter it only as the plan's gradient outputs, and the
+/// optimizer (core::applyOptimizerStep) runs here, between steps.
+class WeightStore {
+public:
+  /// Loads the trained weights' initial values from the plan's files.
+  static absl::StatusOr<std::unique_ptr<WeightStore>>
+  open(const plan::Plan &plan, const RunOptions &options);
+  /// The master copy of weight `name`, or null if it is not trained.
+  const Array *weight(const std::string &name) const;
+  /// Applies the optimizer with the gradients among a step's `outputs`.
+  absl::Status update(const std::vector<Array> &outputs);
+  /// Weights and optimizer state held, in bytes.
+  int64_t bytes() const;
+  /// Bytes of gradients streamed in per step.
+  int64_t gradientBytes() const;
+  int64_t steps() const { return step; }
+  /// Every trained weight, by name.
+  const std::map<std::string, Array> &weights() const { return master; }
+
+private:
+  explicit WeightStore(const plan::Plan &plan) : plan(plan) {}
+  const plan::Plan &plan;
+  std::map<std::string, Array> master;
+  std::map<std::string, std::vector<float>> state;
+  int64_t step = 0;
+};
+
+/// Writes the plan's ONNX model (found in its weights folder, or
+/// `weightsDir`) to `path` with every trained initializer replaced by the
+/// store's weight, so PyTorch or ONNX Runtime can load the trained model.
+absl::Status saveTrainedModel(const plan::Plan &plan, const WeightStore &store,
+                              const std::string &weightsDir,
+                              const std::string &path);
+
+/// Reads tensor `t`'s weight from the plan's weight files (`weightsDir`
+/// overrides the plan's folder), by the rule of wafer::checkDataFile.
+absl::StatusOr<Array> readWeight(const plan::Plan &plan, const plan::Tensor &t,
+                                 const std::string &weightsDir);
 
 /// One run of the plan on `inputs` (in the plan's input order).
 absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,

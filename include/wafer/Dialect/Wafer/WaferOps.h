@@ -11,6 +11,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "wafer/Dialect/Wafer/WaferAttrs.h"
 #include "wafer/Dialect/Wafer/WaferDialect.h"
+#include "wafer/Dialect/Wafer/WaferInterfaces.h"
 
 #define GET_OP_CLASSES
 #include "wafer/Dialect/Wafer/WaferOps.h.inc"

@@ -4,6 +4,7 @@
 
 #include "wafer/Dialect/Wafer/WaferAttrs.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
+#include "wafer/Core/Optimizer.h"
 
 using namespace mlir;
 using namespace wafer;
@@ -16,6 +17,7 @@ void WaferDialect::initialize() {
 #define GET_OP_LIST
 #include "wafer/Dialect/Wafer/WaferOps.cpp.inc"
       >();
+  attachGradientRules(*getContext());
 }
 
 Operation *WaferDialect::materializeConstant(OpBuilder &builder,
@@ -53,12 +55,44 @@ LogicalResult WaferDialect::verifyOperationAttribute(Operation *op,
                              << attr.getValue();
     return success();
   }
+  if (attr.getName() == getOptimizerAttrName()) {
+    core::OptimizerSpec spec;
+    auto text = dyn_cast<StringAttr>(attr.getValue());
+    std::string error = text ? core::parseOptimizerSpec(text.str(), spec)
+                             : "it must be a string";
+    if (!isa<ModuleOp>(op) || !error.empty())
+      return op->emitError() << "'" << getOptimizerAttrName()
+                             << "' must be an optimizer spec on a module: "
+                             << (error.empty() ? "found on '" +
+                                                     op->getName()
+                                                         .getStringRef()
+                                                         .str() +
+                                                     "'"
+                                               : error);
+    return success();
+  }
+  if (attr.getName() == getBackwardAttrName()) {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError() << "'" << getBackwardAttrName()
+                             << "' is a unit attribute, found "
+                             << attr.getValue();
+    return success();
+  }
   return op->emitError() << "unknown wafer dialect attribute '"
                          << attr.getName().getValue() << "'";
 }
 
-/// `wafer.name` on a function argument or result must be a string.
-static LogicalResult verifyValueNameAttr(Operation *op, NamedAttribute attr) {
+/// `wafer.name` on a function argument or result, and `wafer.gradient_of`
+/// on a result, must be strings.
+static LogicalResult verifyValueNameAttr(Operation *op, NamedAttribute attr,
+                                         bool result) {
+  if (result && attr.getName() == WaferDialect::getGradientOfAttrName()) {
+    if (!isa<StringAttr>(attr.getValue()))
+      return op->emitError() << "'" << WaferDialect::getGradientOfAttrName()
+                             << "' must be a weight's name, found "
+                             << attr.getValue();
+    return success();
+  }
   if (attr.getName() != WaferDialect::getNameAttrName())
     return op->emitError() << "unknown wafer dialect attribute '"
                            << attr.getName().getValue()
@@ -72,11 +106,11 @@ static LogicalResult verifyValueNameAttr(Operation *op, NamedAttribute attr) {
 LogicalResult WaferDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                      unsigned,
                                                      NamedAttribute attr) {
-  return verifyValueNameAttr(op, attr);
+  return verifyValueNameAttr(op, attr, /*result=*/false);
 }
 
 LogicalResult WaferDialect::verifyRegionResultAttribute(Operation *op,
                                                         unsigned, unsigned,
                                                         NamedAttribute attr) {
-  return verifyValueNameAttr(op, attr);
+  return verifyValueNameAttr(op, attr, /*result=*/true);
 }

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Exports small models together with their loss from PyTorch to ONNX, and
+PyTorch's own training of them (torch.optim) as the oracle for wafer-run
+--train.
+
+Run with Debian's Python and python3-torch:
+
+  /usr/bin/python3 models/export_training.py models/training
+
+For each model NAME it writes NAME/model.onnx (the forward pass ending in
+the scalar loss; weights as initializers), NAME/test_data_set_0/input_*.pb
+(one batch, labels included, the ONNX backend-test layout) and, for each
+optimizer OPT, NAME/OPT/expected.json (the loss before each of 3 steps, the
+optimizer spec in wafer-compile's words) and NAME/OPT/trained.onnx (the
+model after 3 steps: PyTorch's weights as initializers).
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+from onnx import numpy_helper
+
+STEPS = 3
+
+# wafer-compile's spec and the torch.optim optimizer it names.
+OPTIMIZERS = {
+    "sgd": ("sgd:lr=0.1,momentum=0.9,weight_decay=0.01",
+            lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9,
+                                      weight_decay=0.01)),
+    "adam": ("adam:lr=0.01,beta1=0.9,beta2=0.999,eps=1e-08",
+             lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.9, 0.999),
+                                        eps=1e-8)),
+    "adamw": ("adamw:lr=0.01,beta1=0.9,beta2=0.999,eps=1e-08,weight_decay=0.1",
+              lambda p: torch.optim.AdamW(p, lr=0.01, betas=(0.9, 0.999),
+                                          eps=1e-8, weight_decay=0.1)),
+}
+
+
+class MlpMse(nn.Module):
+    """Two linear layers with a ReLU between, mean squared error (spelled out
+    as PyTorch exports it: Sub, Mul, ReduceMean)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(16, 32)
+        self.fc2 = nn.Linear(32, 8)
+
+    def forward(self, x, target):
+        y = self.fc2(torch.relu(self.fc1(x)))
+        return ((y - target) * (y - target)).mean()
+
+
+def batch(name):
+    g = torch.Generator().manual_seed(1)
+    if name == "mlp-mse":
+        return (torch.randn(4, 16, generator=g), torch.randn(4, 8, generator=g))
+    raise ValueError(name)
+
+
+def write_tensor(array, name, path):
+    t = numpy_helper.from_array(np.asarray(array), name)
+    with open(path, "wb") as f:
+        f.write(t.SerializeToString())
+
+
+def export(name, make, out):
+    folder = os.path.join(out, name)
+    os.makedirs(os.path.join(folder, "test_data_set_0"), exist_ok=True)
+    torch.manual_seed(0)
+    model = make()
+    inputs = batch(name)
+    names = ["x", "target"]
+    torch.onnx.export(model, inputs, os.path.join(folder, "model.onnx"),
+                      input_names=names, output_names=["loss"],
+                      opset_version=17, do_constant_folding=False,
+                      export_params=True,
+                      training=torch.onnx.TrainingMode.TRAINING)
+    for i, (n, v) in enumerate(zip(names, inputs)):
+        write_tensor(v.numpy(), n, os.path.join(folder, "test_data_set_0",
+                                                f"input_{i}.pb"))
+    initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    for opt_name, (spec, make_opt) in OPTIMIZERS.items():
+        model.load_state_dict(initial)
+        optimizer = make_opt(model.parameters())
+        losses, gradients = [], {}
+        for step in range(STEPS):
+            optimizer.zero_grad()
+            loss = model(*inputs)
+            loss.backward()
+            losses.append(float(loss))
+            if step == 0:
+                gradients = {k: p.grad.numpy().copy()
+                             for k, p in model.named_parameters()}
+            optimizer.step()
+        odir = os.path.join(folder, opt_name)
+        os.makedirs(odir, exist_ok=True)
+        with open(os.path.join(odir, "expected.json"), "w") as f:
+            json.dump({"optimizer": spec, "steps": STEPS, "losses": losses},
+                      f, indent=1)
+        trained = onnx.load(os.path.join(folder, "model.onnx"))
+        state = model.state_dict()
+        for init in trained.graph.initializer:
+            if init.name in state:
+                init.CopyFrom(numpy_helper.from_array(
+                    state[init.name].numpy(), init.name))
+        onnx.save(trained, os.path.join(odir, "trained.onnx"))
+        grads = onnx.GraphProto()
+        for k, g in gradients.items():
+            grads.initializer.append(numpy_helper.from_array(g, k))
+        with open(os.path.join(odir, "gradients_step0.pb"), "wb") as f:
+            f.write(grads.SerializeToString())
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "models/training"
+    export("mlp-mse", MlpMse, out)
+
+
+if __name__ == "__main__":
+    main()
