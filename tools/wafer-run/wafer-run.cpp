@@ -191,6 +191,26 @@ std::string renderTrace(const plan::Plan &p, const runtime::Timing &timing) {
   return out.str();
 }
 
+/// The plan's inputs from `o.inputs` (input_N.pb), and the run options and
+/// thread count the flags give.
+absl::StatusOr<std::vector<runtime::Array>>
+readInputs(const Options &o, const plan::Plan &p,
+           runtime::RunOptions &options) {
+  std::vector<runtime::Array> inputs;
+  for (int i = 0; i < p.inputs_size(); ++i) {
+    absl::StatusOr<runtime::Array> a = runtime::readTensorFile(
+        o.inputs + "/input_" + std::to_string(i) + ".pb");
+    if (!a.ok())
+      return a.status();
+    inputs.push_back(std::move(*a));
+  }
+  if (o.threads > 0)
+    runtime::setThreadCount(o.threads);
+  options.weightsDir = o.weightsDir;
+  options.perPeMath = o.perPeMath;
+  return inputs;
+}
+
 /// The training loop: each step streams the weights from the weight store,
 /// runs the plan's forward and backward layers on the batch, and applies
 /// the optimizer in the store with the gradients that left the wafer.
@@ -206,19 +226,11 @@ int train(const Options &o, const plan::Plan &p,
   if (!o.saveModel.empty())
     if (std::string error = checkOutputPath(o.saveModel); !error.empty())
       return fail(absl::InvalidArgumentError("--save-model: " + error));
-  std::vector<runtime::Array> inputs;
-  for (int i = 0; i < p.inputs_size(); ++i) {
-    absl::StatusOr<runtime::Array> a = runtime::readTensorFile(
-        o.inputs + "/input_" + std::to_string(i) + ".pb");
-    if (!a.ok())
-      return fail(a.status());
-    inputs.push_back(std::move(*a));
-  }
-  if (o.threads > 0)
-    runtime::setThreadCount(o.threads);
   runtime::RunOptions options;
-  options.weightsDir = o.weightsDir;
-  options.perPeMath = o.perPeMath;
+  absl::StatusOr<std::vector<runtime::Array>> read = readInputs(o, p, options);
+  if (!read.ok())
+    return fail(read.status());
+  const std::vector<runtime::Array> &inputs = *read;
   absl::StatusOr<std::unique_ptr<runtime::WeightStore>> store =
       runtime::WeightStore::open(p, options);
   if (!store.ok())
@@ -442,22 +454,15 @@ int main(int argc, char **argv) {
     }
   }
   if (!o.timingOnly) {
-    std::vector<runtime::Array> inputs;
-    for (int i = 0; i < p.inputs_size(); ++i) {
-      absl::StatusOr<runtime::Array> a = runtime::readTensorFile(
-          o.inputs + "/input_" + std::to_string(i) + ".pb");
-      if (!a.ok()) {
-        std::fprintf(stderr, "error: %s\n",
-                     std::string(a.status().message()).c_str());
-        return 1;
-      }
-      inputs.push_back(std::move(*a));
-    }
-    if (o.threads > 0)
-      runtime::setThreadCount(o.threads);
     runtime::RunOptions options;
-    options.weightsDir = o.weightsDir;
-    options.perPeMath = o.perPeMath;
+    absl::StatusOr<std::vector<runtime::Array>> read =
+        readInputs(o, p, options);
+    if (!read.ok()) {
+      std::fprintf(stderr, "error: %s\n",
+                   std::string(read.status().message()).c_str());
+      return 1;
+    }
+    const std::vector<runtime::Array> &inputs = *read;
     // A progress bar over all the runs when stderr is a terminal.
     Progress progress(static_cast<int64_t>(o.repeat + 1) * p.kernels_size());
     if (isatty(STDERR_FILENO))
