@@ -629,6 +629,26 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
                          " on no flow: its route is missing"));
     }
   }
+  // Every output made on a layer leaves the wafer on a flow from that layer
+  // to the edge: a training step's gradients reach the weight store so.
+  std::map<int64_t, std::string> gradientOf;
+  for (const plan::Gradient &g : plan.training().gradients())
+    gradientOf[g.tensor()] = g.weight();
+  std::set<std::pair<int64_t, int64_t>> leaving;
+  for (const plan::Flow &f : plan.flows())
+    if (f.tensor() >= 0 && f.destination_layer() == -1)
+      leaving.insert({f.tensor(), f.source_layer()});
+  for (int64_t id : plan.outputs()) {
+    if (producer[id] < 0 || leaving.count({id, producer[id]}))
+      continue;
+    auto g = gradientOf.find(id);
+    return absl::FailedPreconditionError(absl::StrCat(
+        g != gradientOf.end()
+            ? absl::StrCat("the gradient of '", g->second, "'")
+            : absl::StrCat("output tensor ", id),
+        " from layer ", plan.layers(producer[id]).name(),
+        " leaves the wafer on no flow: its route is missing"));
+  }
 
   return absl::OkStatus();
 }
