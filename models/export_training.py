@@ -54,11 +54,37 @@ class MlpMse(nn.Module):
         return ((y - target) * (y - target)).mean()
 
 
+# The GPT- and Llama-style decoders of the inference tests
+# (models/export_models.py), smaller, with token cross-entropy as PyTorch
+# exports it (SoftmaxCrossEntropyLoss).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import export_models as decoders  # noqa: E402
+
+decoders.VOCAB, decoders.D, decoders.HEADS, decoders.LAYERS = 64, 32, 2, 2
+decoders.FF, decoders.BATCH, decoders.SEQ = 64, 2, 8
+
+
+class WithCrossEntropy(nn.Module):
+    def __init__(self, decoder):
+        super().__init__()
+        self.decoder = decoder
+
+    def forward(self, ids, labels):
+        logits = self.decoder(ids)
+        return nn.functional.cross_entropy(
+            logits.reshape(-1, decoders.VOCAB), labels.reshape(-1))
+
+
 def batch(name):
     g = torch.Generator().manual_seed(1)
     if name == "mlp-mse":
         return (torch.randn(4, 16, generator=g), torch.randn(4, 8, generator=g))
-    raise ValueError(name)
+    shape = (decoders.BATCH, decoders.SEQ)
+    return (torch.randint(0, decoders.VOCAB, shape, generator=g),
+            torch.randint(0, decoders.VOCAB, shape, generator=g))
+
+
+INPUT_NAMES = {"mlp-mse": ["x", "target"]}
 
 
 def write_tensor(array, name, path):
@@ -73,7 +99,7 @@ def export(name, make, out):
     torch.manual_seed(0)
     model = make()
     inputs = batch(name)
-    names = ["x", "target"]
+    names = INPUT_NAMES.get(name, ["ids", "labels"])
     torch.onnx.export(model, inputs, os.path.join(folder, "model.onnx"),
                       input_names=names, output_names=["loss"],
                       opset_version=17, do_constant_folding=False,
@@ -99,8 +125,10 @@ def export(name, make, out):
         odir = os.path.join(folder, opt_name)
         os.makedirs(odir, exist_ok=True)
         with open(os.path.join(odir, "expected.json"), "w") as f:
-            json.dump({"optimizer": spec, "steps": STEPS, "losses": losses},
-                      f, indent=1)
+            # Buffers are initializers PyTorch does not train.
+            frozen = [n for n, _ in model.named_buffers()]
+            json.dump({"optimizer": spec, "steps": STEPS, "losses": losses,
+                       "freeze": frozen}, f, indent=1)
         trained = onnx.load(os.path.join(folder, "model.onnx"))
         state = model.state_dict()
         for init in trained.graph.initializer:
@@ -118,6 +146,8 @@ def export(name, make, out):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "models/training"
     export("mlp-mse", MlpMse, out)
+    export("gpt-ce", lambda: WithCrossEntropy(decoders.Gpt()), out)
+    export("llama-ce", lambda: WithCrossEntropy(decoders.Llama()), out)
 
 
 if __name__ == "__main__":

@@ -429,6 +429,15 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
   for (const onnx::ValueInfoProto &output : graph.output())
     ++uses[output.name()];
 
+  for (const std::string &name : options.frozen)
+    if (llvm::none_of(graph.initializer(), [&](const onnx::TensorProto &init) {
+          return init.name() == name;
+        })) {
+      emitError(fileLoc) << "--freeze names '" << name
+                         << "', which is no initializer of the model";
+      return {};
+    }
+
   // Initializers: small ones inline and foldable, the rest by reference.
   StringRef modelDir = llvm::sys::path::parent_path(path);
   std::string modelFile = llvm::sys::path::filename(path).str();
@@ -485,7 +494,8 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
     } else if (auto ref = inlineData.find(init.name());
                (count > options.inlineElementLimit ||
                 (options.floatInitializersAsWeights &&
-                 isa<FloatType>(elementType))) &&
+                 isa<FloatType>(elementType) &&
+                 !options.frozen.count(init.name()))) &&
                ref != inlineData.end()) {
       if (ref->second.length != count * width) {
         emitError(loc) << "initializer '" << init.name() << "' holds "

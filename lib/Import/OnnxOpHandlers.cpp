@@ -629,6 +629,110 @@ template <typename OpTy> LogicalResult importSoftmax(NodeContext &ctx) {
   return success();
 }
 
+/// SoftmaxCrossEntropyLoss (what PyTorch's cross_entropy exports), spelled
+/// out with wafer ops: log-softmax over the classes (axis 1), the label's
+/// entry picked by a one-hot mask, negated, and reduced as `reduction` asks
+/// over the entries whose label is not `ignore_index`, each weighted by its
+/// class's weight when weights are given.
+LogicalResult importSoftmaxCrossEntropyLoss(NodeContext &ctx) {
+  OpBuilder &b = ctx.builder();
+  RankedTensorType scores = ctx.inputType(0);
+  RankedTensorType labels = ctx.inputType(1);
+  int64_t rank = scores.getRank();
+  if (rank < 2 || labels.getRank() != rank - 1 ||
+      !isa<IntegerType>(labels.getElementType()) ||
+      labels.getDimSize(0) != scores.getDimSize(0) ||
+      labels.getShape().drop_front() != scores.getShape().drop_front(2)) {
+    ctx.emitError() << "expects scores [N, C, ...] and integer labels [N, "
+                       "...]; found "
+                    << scores << " and " << labels;
+    return failure();
+  }
+  std::string reduction = "mean";
+  if (const onnx::AttributeProto *a = ctx.attr("reduction"))
+    reduction = a->s();
+  if (reduction != "mean" && reduction != "sum" && reduction != "none") {
+    ctx.emitError() << "reduction '" << reduction
+                    << "' is not mean, sum or none";
+    return failure();
+  }
+  Type f = scores.getElementType();
+  Value logProb =
+      LogSoftmaxOp::create(b, ctx.loc, scores, ctx.value(0), 1 - rank);
+  // The label's class: labels [N, ...] as [N, 1, ...] against an iota over
+  // the classes [1, C, 1, ...].
+  SmallVector<int64_t> labelShape(labels.getShape());
+  labelShape.insert(labelShape.begin() + 1, 1);
+  SmallVector<int64_t> classShape(rank, 1);
+  classShape[1] = scores.getDimSize(1);
+  Value label = ReshapeOp::create(
+      b, ctx.loc, tensorType(labelShape, labels.getElementType()),
+      ctx.value(1));
+  Value classes = IotaOp::create(
+      b, ctx.loc, tensorType(classShape, labels.getElementType()), 1);
+  auto maskType = tensorType(scores.getShape(), b.getI1Type());
+  Value picked = CompareOp::create(b, ctx.loc, maskType, CompareKind::eq,
+                                   label, classes);
+  Value chosen = SelectOp::create(b, ctx.loc, scores, picked, logProb,
+                                  ctx.scalar(f, 0.0));
+  auto lossType = tensorType(labels.getShape(), f);
+  Value loss = NegOp::create(
+      b, ctx.loc, lossType,
+      ReduceOp::create(b, ctx.loc, lossType, ReduceKind::sum, chosen,
+                       SmallVector<int64_t>{1}, /*keep_dims=*/false));
+  // Each entry counts with its class's weight (1 without weights), in the
+  // sum and in the mean's divisor; entries labelled ignore_index count for
+  // nothing.
+  Value counted;
+  if (ctx.hasInput(2)) {
+    RankedTensorType weights = ctx.inputType(2);
+    if (weights.getRank() != 1 ||
+        weights.getDimSize(0) != scores.getDimSize(1)) {
+      ctx.emitError() << "expects one weight per class, found " << weights;
+      return failure();
+    }
+    Value perClass = ReshapeOp::create(b, ctx.loc, tensorType(classShape, f),
+                                       ctx.value(2));
+    Value spread =
+        SelectOp::create(b, ctx.loc, scores, picked, perClass,
+                         ctx.scalar(f, 0.0));
+    counted = ReduceOp::create(b, ctx.loc, lossType, ReduceKind::sum, spread,
+                               SmallVector<int64_t>{1}, /*keep_dims=*/false);
+    loss = MulOp::create(b, ctx.loc, lossType, loss, counted);
+  }
+  if (const onnx::AttributeProto *a = ctx.attr("ignore_index")) {
+    Value ignore = ctx.scalar(labels.getElementType(), a->i());
+    Value kept = CompareOp::create(
+        b, ctx.loc, tensorType(labels.getShape(), b.getI1Type()),
+        CompareKind::ne, ctx.value(1), ignore);
+    loss = SelectOp::create(b, ctx.loc, lossType, kept, loss,
+                            ctx.scalar(f, 0.0));
+    counted = counted ? SelectOp::create(b, ctx.loc, lossType, kept, counted,
+                                         ctx.scalar(f, 0.0))
+                            .getResult()
+                      : CastOp::create(b, ctx.loc, lossType, kept).getResult();
+  }
+  if (reduction != "none") {
+    SmallVector<int64_t> all;
+    for (int64_t d = 0; d < labels.getRank(); ++d)
+      all.push_back(d);
+    auto scalarType = tensorType({}, f);
+    ReduceKind kind =
+        reduction == "mean" && !counted ? ReduceKind::mean : ReduceKind::sum;
+    loss = ReduceOp::create(b, ctx.loc, scalarType, kind, loss, all,
+                            /*keep_dims=*/false);
+    if (reduction == "mean" && counted)
+      loss = DivOp::create(b, ctx.loc, scalarType, loss,
+                           ReduceOp::create(b, ctx.loc, scalarType,
+                                            ReduceKind::sum, counted, all,
+                                            /*keep_dims=*/false));
+  }
+  ctx.setOutput(0, loss);
+  if (ctx.outputUsed(1))
+    ctx.setOutput(1, logProb);
+  return success();
+}
+
 /// LayerNormalization's optional Mean and InvStdDev outputs, spelled out
 /// with reductions: the fused op yields only the normalised tensor.
 void importLayerNormStatistics(NodeContext &ctx, int64_t axis, float epsilon) {
@@ -1501,6 +1605,7 @@ const llvm::StringMap<OnnxOp> &onnxOps() {
       {"Softmax", {importSoftmax<SoftmaxOp>, 1}},
       {"LogSoftmax", {importSoftmax<LogSoftmaxOp>, 1}},
       {"LayerNormalization", {importLayerNorm, 2}},
+      {"SoftmaxCrossEntropyLoss", {importSoftmaxCrossEntropyLoss, 2}},
       {"ReduceMean",
        {[](NodeContext &c) { return importReduce(c, ReduceKind::mean, 18); },
         1}},

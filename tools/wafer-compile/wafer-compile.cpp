@@ -413,6 +413,7 @@ LogicalResult compile(MLIRContext &context) {
   // Every float initializer of a trained model is a parameter, held by
   // reference however small.
   options.floatInitializersAsWeights = train;
+  options.frozen.insert(freezeNames.begin(), freezeNames.end());
   for (const std::string &text : inputShapes)
     if (std::string err = wafer::parseInputShapeOption(text, options);
         !err.empty()) {
@@ -460,8 +461,13 @@ LogicalResult compile(MLIRContext &context) {
     }
     if (train) {
       // The backward pass after fusion: one rule per fused kernel.
+      // Frozen initializers the importer kept inline are constants, not
+      // weights: the pass is told only of those that are weights.
       wafer::WaferAutodiffOptions autodiff;
-      autodiff.freeze.assign(freezeNames.begin(), freezeNames.end());
+      module->walk([&](wafer::WeightOp weight) {
+        if (llvm::is_contained(freezeNames, weight.getSymName()))
+          autodiff.freeze.push_back(weight.getSymName().str());
+      });
       pm.addNestedPass<func::FuncOp>(wafer::createWaferAutodiff(autodiff));
       pm.addNestedPass<func::FuncOp>(createCSEPass());
     }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct OnnxImportOptions {
   /// Float initializers become `wafer.weight`s whatever their size (a
   /// training step trains them all).
   bool floatInitializersAsWeights = false;
+  /// Initializers that are not trained (`--freeze`): they import as they do
+  /// for inference (small ones inline and foldable). Each must exist.
+  std::set<std::string> frozen;
   /// Host-side constant folding handles results up to this many elements.
   int64_t foldElementLimit = 1 << 16;
 };

@@ -168,13 +168,8 @@ struct AutodiffPass : public wafer::impl::WaferAutodiffBase<AutodiffPass> {
             << "through it";
         return signalPassFailure();
       }
-      // A result the loss does not reach takes a zero gradient only if the
-      // rule needs one: multi-result ops are not differentiated yet.
-      if (llvm::is_contained(resultGradients, Value())) {
-        op->emitError("no backward rule for '")
-            << op->getName() << "' with some results unused by the loss";
-        return signalPassFailure();
-      }
+      // Results the loss does not reach pass null gradients: only ops of
+      // several results (split) see them, and take them as zeros.
       Block::iterator last = lastBuilt();
       SmallVector<Value> operandGradients;
       if (failed(rule.buildGradients(builder, resultGradients, needed,
