@@ -8,7 +8,8 @@ Run with Debian's Python and python3-torch:
   /usr/bin/python3 models/export_training.py models/training
 
 For each model NAME it writes NAME/model.onnx (the forward pass ending in
-the scalar loss; weights as initializers), NAME/test_data_set_0/input_*.pb
+the scalar loss; weights as initializers; the decoders also as
+NAME/logits.onnx, without the loss, for --loss=cross-entropy), NAME/test_data_set_0/input_*.pb
 (one batch, labels included, the ONNX backend-test layout) and, for each
 optimizer OPT, NAME/OPT/expected.json (the loss before each of 3 steps, the
 optimizer spec in wafer-compile's words) and NAME/OPT/trained.onnx (the
@@ -75,6 +76,17 @@ class WithCrossEntropy(nn.Module):
             logits.reshape(-1, decoders.VOCAB), labels.reshape(-1))
 
 
+class Logits(nn.Module):
+    """The same decoder without its loss (what --loss=cross-entropy takes)."""
+
+    def __init__(self, wrapped):
+        super().__init__()
+        self.decoder = wrapped.decoder
+
+    def forward(self, ids):
+        return self.decoder(ids)
+
+
 def batch(name):
     g = torch.Generator().manual_seed(1)
     if name == "mlp-mse":
@@ -105,6 +117,13 @@ def export(name, make, out):
                       opset_version=17, do_constant_folding=False,
                       export_params=True,
                       training=torch.onnx.TrainingMode.TRAINING)
+    if isinstance(model, WithCrossEntropy):
+        torch.onnx.export(Logits(model), inputs[:1],
+                          os.path.join(folder, "logits.onnx"),
+                          input_names=names[:1], output_names=["logits"],
+                          opset_version=17, do_constant_folding=False,
+                          export_params=True,
+                          training=torch.onnx.TrainingMode.TRAINING)
     for i, (n, v) in enumerate(zip(names, inputs)):
         write_tensor(v.numpy(), n, os.path.join(folder, "test_data_set_0",
                                                 f"input_{i}.pb"))

@@ -107,6 +107,49 @@ def WaferFuseKernels : Pass<"wafer-fuse-kernels"> {
   let dependentDialects = ["::wafer::WaferDialect"];
 }
 
+def WaferAppendLoss : Pass<"wafer-append-loss", "::mlir::func::FuncOp"> {
+  let summary = "Ends a model that returns logits with its training loss";
+  let description = [{
+    For a model whose first result is logits `[..., C]` (as exported for
+    inference), adds an integer argument `labels` shaped like the logits
+    without their last axis (named `labels`) and replaces the first result
+    with the mean token cross-entropy of the logits against the labels, as
+    ONNX Runtime's training artifacts and PyTorch's `cross_entropy` define
+    it: `-mean(log_softmax(logits)[label])`. Other results are dropped (a
+    training step returns its loss). Logits that are not a float tensor of
+    rank 2 or more are an error.
+
+    Input:
+
+    ```mlir
+    func.func @f(%ids: tensor<2x8xi64>) -> tensor<2x8x64xf32> {
+      ...
+      return %logits : tensor<2x8x64xf32>
+    }
+    ```
+
+    After `--wafer-append-loss`:
+
+    ```mlir
+    func.func @f(%ids: tensor<2x8xi64>,
+                 %labels: tensor<2x8xi64> {wafer.name = "labels"})
+        -> (tensor<f32> {wafer.name = "loss"}) {
+      ...
+      %lp = wafer.log_softmax %logits {axis = -1 : i64} : ...
+      %c = wafer.iota {dimension = 2 : i64} : tensor<1x1x64xi64>
+      %l = wafer.reshape %labels : tensor<2x8xi64> -> tensor<2x8x1xi64>
+      %hot = wafer.compare eq, %l, %c : ... -> tensor<2x8x64xi1>
+      %pick = wafer.select %hot, %lp, %zero : ...
+      %nll = wafer.reduce sum %pick {axes = array<i64: 2>} : ...
+      %mean = wafer.reduce mean %nll {axes = array<i64: 0, 1>} : ...
+      %loss = wafer.neg %mean : tensor<f32>
+      return %loss : tensor<f32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::wafer::WaferDialect"];
+}
+
 def WaferAutodiff : Pass<"wafer-autodiff", "::mlir::func::FuncOp"> {
   let summary = "Appends the backward pass: the loss's gradient for each weight";
   let description = [{

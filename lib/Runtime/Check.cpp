@@ -205,9 +205,12 @@ absl::Status checkTraining(const plan::Plan &plan) {
   int64_t lossElements = 1;
   for (int64_t d : loss.shape())
     lossElements *= d;
-  if (loss.element_type() != plan::F32 || lossElements != 1)
+  bool floatLoss = loss.element_type() == plan::F32 ||
+                   loss.element_type() == plan::F16 ||
+                   loss.element_type() == plan::BF16;
+  if (!floatLoss || lossElements != 1)
     return absl::InvalidArgumentError(
-        "the training plan's loss is not an f32 scalar");
+        "the training plan's loss is not a float scalar");
   if (training.gradients().empty())
     return absl::InvalidArgumentError("the training plan trains no weight");
   std::map<std::string, const plan::Tensor *> weights;
@@ -231,11 +234,10 @@ absl::Status checkTraining(const plan::Plan &plan) {
     const plan::Tensor &t = plan.tensors(g.tensor());
     if (!std::equal(t.shape().begin(), t.shape().end(),
                     it->second->shape().begin(), it->second->shape().end()) ||
-        t.element_type() != plan::F32 ||
-        it->second->element_type() != plan::F32)
+        t.element_type() != it->second->element_type())
       return absl::InvalidArgumentError(absl::StrCat(
           "the gradient of '", g.weight(),
-          "' does not have its weight's f32 shape"));
+          "' does not have its weight's shape and element type"));
   }
   const plan::Optimizer &o = plan.training().optimizer();
   if (!(o.lr() > 0) || !std::isfinite(o.lr()) || o.momentum() < 0 ||

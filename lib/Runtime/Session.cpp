@@ -219,6 +219,11 @@ WeightStore::open(const plan::Plan &plan, const RunOptions &options) {
   core::OptimizerSpec spec = optimizerSpec(plan.training().optimizer());
   for (const plan::Gradient &g : plan.training().gradients()) {
     const plan::Tensor *t = byName.at(g.weight()); // checkPlan: it exists.
+    if (t->element_type() != plan::F32)
+      return absl::UnimplementedError(absl::StrCat(
+          "weight '", g.weight(), "' is ", plan::ElementType_Name(t->element_type()),
+          "; this wafer-run trains f32 weights (16-bit training is modeled "
+          "in time only)"));
     absl::StatusOr<Array> initial = readWeight(plan, *t, options.weightsDir);
     if (!initial.ok())
       return initial.status();

@@ -104,6 +104,12 @@ cl::opt<std::string> optimizerSpec(
              "weight_decay=.. | adam:lr=..,beta1=..,beta2=..,eps=..,"
              "weight_decay=.. | adamw:(as adam) (PyTorch's defaults)"),
     cl::value_desc("spec"), cl::cat(category));
+cl::opt<std::string> lossKind(
+    "loss",
+    cl::desc("With --train, for a model that returns logits: "
+             "cross-entropy adds an int64 'labels' input and the mean token "
+             "cross-entropy"),
+    cl::value_desc("cross-entropy"), cl::cat(category));
 cl::list<std::string> freezeNames("freeze",
                                   cl::desc("With --train: weights not "
                                            "trained (NAME,NAME,...)"),
@@ -392,8 +398,14 @@ LogicalResult compile(MLIRContext &context) {
   if (failed(checkOutputs()))
     return failure();
   wafer::core::OptimizerSpec optimizer;
-  if (!train && (!optimizerSpec.empty() || !freezeNames.empty())) {
-    llvm::errs() << "error: --optimizer and --freeze go with --train\n";
+  if (!train &&
+      (!optimizerSpec.empty() || !freezeNames.empty() || !lossKind.empty())) {
+    llvm::errs() << "error: --optimizer, --freeze and --loss go with --train\n";
+    return failure();
+  }
+  if (!lossKind.empty() && lossKind != "cross-entropy") {
+    llvm::errs() << "error: --loss takes cross-entropy, not '" << lossKind
+                 << "'\n";
     return failure();
   }
   if (train) {
@@ -460,6 +472,8 @@ LogicalResult compile(MLIRContext &context) {
       wafer::buildGraphPipeline(pm);
     }
     if (train) {
+      if (!lossKind.empty())
+        pm.addNestedPass<func::FuncOp>(wafer::createWaferAppendLoss());
       // The backward pass after fusion: one rule per fused kernel.
       // Frozen initializers the importer kept inline are constants, not
       // weights: the pass is told only of those that are weights.

@@ -428,7 +428,7 @@ int main(int argc, char **argv) {
   runtime::Timing timing = runtime::modelTiming(p);
   if (o.train)
     return train(o, p, timing);
-  if (p.has_training())
+  if (p.has_training() && !o.timingOnly)
     std::fprintf(stderr, "note: a training plan run once: its outputs are "
                          "the loss and the gradients (--train trains)\n");
   double predictedSeconds =
