@@ -133,8 +133,63 @@ llvm::json::Object layerJson(const wafer::Layer &layer) {
       {"weights", std::move(weights)}};
 }
 
+/// What a training step moves and achieves (the function returns
+/// gradients): per step, its tokens and samples (the first input's leading
+/// one or two dimensions), the weights streamed in (forward and backward
+/// layers' streams, weight streaming only) and the gradients out, the weight
+/// store's bytes (an fp32 master copy and the optimizer's state per trained
+/// parameter), the FLOPs the backward pass recomputes (attention scores),
+/// and the model FLOP utilisation against the usable PEs' peak in the
+/// model's precision (fp16 for 16-bit weights, else fp32).
+llvm::json::Object trainingJson(func::FuncOp func,
+                                const wafer::LayerAnalysis &layers,
+                                const wafer::TargetDesc &target,
+                                double stepSeconds, bool streaming) {
+  int64_t gradientBytes = 0, parameters = 0;
+  bool sixteenBit = false; // The peak of the precision the model computes in.
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    if (func.getResultAttr(i, wafer::WaferDialect::getGradientOfAttrName())) {
+      auto type = cast<RankedTensorType>(func.getResultTypes()[i]);
+      sixteenBit = type.getElementTypeBitWidth() == 16;
+      parameters += type.getNumElements();
+      gradientBytes += type.getNumElements() *
+                       ((type.getElementTypeBitWidth() + 7) / 8);
+    }
+  wafer::core::OptimizerSpec optimizer;
+  if (auto text = func->getParentOfType<ModuleOp>()->getAttrOfType<StringAttr>(
+          wafer::WaferDialect::getOptimizerAttrName()))
+    (void)wafer::core::parseOptimizerSpec(text.str(), optimizer);
+  int64_t storeBytes =
+      parameters * 4 * (1 + wafer::core::stateSlots(optimizer));
+  auto first = func.getNumArguments()
+                   ? dyn_cast<RankedTensorType>(func.getArgumentTypes()[0])
+                   : RankedTensorType();
+  int64_t samples = first && first.getRank() >= 1 ? first.getDimSize(0) : 1;
+  int64_t tokens =
+      first && first.getRank() >= 2 ? samples * first.getDimSize(1) : samples;
+  double recomputed = 0;
+  for (const wafer::Layer &layer : layers.getLayers())
+    if (StringRef(layer.name).ends_with(".scores"))
+      recomputed += layer.flops;
+  double peak = static_cast<double>(sixteenBit ? target.fp16FlopsPerCycle
+                                               : target.fp32FlopsPerCycle) *
+                static_cast<double>(target.usable.area()) * target.clockHz();
+  double step = std::max(stepSeconds, 1e-30);
+  return llvm::json::Object{
+      {"tokens_per_step", tokens},
+      {"samples_per_step", samples},
+      {"tokens_per_second", tokens / step},
+      {"samples_per_second", samples / step},
+      {"mfu", layers.getTotalFlops() / (step * peak)},
+      {"weight_store_bytes", storeBytes},
+      {"streamed_in_bytes", streaming ? layers.getTotalWeightBytes() : 0},
+      {"streamed_out_bytes", gradientBytes},
+      {"recomputed_flops", recomputed},
+      {"optimizer", wafer::core::formatOptimizerSpec(optimizer)}};
+}
+
 void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
-                 const wafer::TargetDesc &target,
+                 const wafer::TargetDesc &target, func::FuncOp func,
                  wafer::PlacementOp placement, wafer::RoutingOp routing) {
   llvm::StringMap<wafer::PlaceOp> places;
   if (placement)
@@ -190,6 +245,10 @@ void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
           {"slot_bytes_per_pe", static_cast<int64_t>(placement.getSlotBytes())},
           {"passes", static_cast<int64_t>(placement.getPasses())}};
     }
+    if (placement && train)
+      report["training"] = trainingJson(
+          func, layers, target, predictedCycles / clock,
+          placement.getMode() == wafer::ExecutionMode::weight_streaming);
     if (routing)
       report["routing"] = llvm::json::Object{
           {"max_colors_per_router",
@@ -240,6 +299,21 @@ void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
         routing.getMaxLinkLoad().convertToDouble(),
         routing.getLinkLoadLowerBound().convertToDouble(),
         routing.getTotalHops(), routing.getDeadlockFree() ? "yes" : "no");
+  if (placement && train) {
+    llvm::json::Object t = trainingJson(
+        func, layers, target, predictedCycles / clock,
+        placement.getMode() == wafer::ExecutionMode::weight_streaming);
+    os << llvm::formatv(
+        "training ({0}): {1:E3} tokens/s, {2:E3} samples/s, MFU {3:F3}; "
+        "weight store {4:E3} B; per step {5:E3} B of weights in, {6:E3} B "
+        "of gradients out, {7:E3} FLOP recomputed\n",
+        *t.getString("optimizer"), *t.getNumber("tokens_per_second"),
+        *t.getNumber("samples_per_second"), *t.getNumber("mfu"),
+        static_cast<double>(*t.getInteger("weight_store_bytes")),
+        static_cast<double>(*t.getInteger("streamed_in_bytes")),
+        static_cast<double>(*t.getInteger("streamed_out_bytes")),
+        *t.getNumber("recomputed_flops"));
+  }
 }
 
 std::string escapeXml(StringRef text) {
@@ -543,7 +617,8 @@ LogicalResult compile(MLIRContext &context) {
     auto func = *module->getOps<func::FuncOp>().begin();
     wafer::LayerAnalysis layers(func);
     outputs.push_back({reportPath, render([&](llvm::raw_ostream &os) {
-                         writeReport(os, layers, *target, placement, routing);
+                         writeReport(os, layers, *target, func, placement,
+                                     routing);
                        })});
   }
   if (failed(writeOutputs(outputs)))
