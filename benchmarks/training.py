@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Training-step benchmark: shape-only GPTs (weights in sparse external
+files that are never read) compiled with --train --loss=cross-entropy
+--optimizer=adamw by weight streaming. Two tables from one run:
+
+* scale: 1.3B to 1T on wse3 and 20B on wse2 at one sequence of 2048 tokens:
+  wall time and peak memory of wafer-compile, the modeled step over its
+  lower bound (max of FLOPs over peak and streamed bytes over the weight
+  store's bandwidth), tokens/s and MFU;
+* calibration: the shapes of published training runs (training.md §2),
+  modeled samples/s beside the published ones. No factor is fitted.
+
+  benchmarks/training.py [--build build] [--tables scale,calibration]
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# name: (layers, d_model, heads, vocab, seq, batch, target, published samples/s)
+SCALE = {
+    "1.3B": (24, 2048, 32, 50257, 2048, 1, "wse3", None),
+    "6.7B": (32, 4096, 32, 50257, 2048, 1, "wse3", None),
+    "13B": (40, 5120, 40, 50257, 2048, 1, "wse3", None),
+    "20B": (44, 6144, 48, 50257, 2048, 1, "wse2", None),
+    "175B": (96, 12288, 96, 50257, 2048, 1, "wse3", None),
+    "1T": (128, 25600, 200, 50257, 2048, 1, "wse3", None),
+}
+# Published rates (../shared/reference/training.md §2). Llama-2-7B is
+# approximated by a GPT of its width, depth and vocabulary (4d MLP instead
+# of SwiGLU 3 x 11008: 6.7B instead of 6.7B+ parameters).
+CALIBRATION = {
+    "GPT-J 6B b120": (28, 4096, 16, 50400, 2048, 120, "wse3", 44.75),
+    "Llama-2-7B b99": (32, 4096, 32, 32000, 4096, 99, "wse2", 20.45),
+    "Llama-2-7B b1024": (32, 4096, 32, 32000, 4096, 1024, "wse3", 31.98),
+}
+
+p = argparse.ArgumentParser()
+p.add_argument("--build", default=os.path.join(root, "build"))
+p.add_argument("--tables", default="scale,calibration")
+a = p.parse_args()
+tool = os.path.join(a.build, "bin", "wafer-compile")
+
+
+def compile_one(name, cfg, work):
+    layers, d, heads, vocab, seq, batch, target, _ = cfg
+    folder = os.path.join(work, name.replace(" ", "_"))
+    subprocess.run([sys.executable,
+                    os.path.join(root, "benchmarks", "make_shape_only_gpt.py"),
+                    folder, "--layers", str(layers), "--d-model", str(d),
+                    "--heads", str(heads), "--vocab", str(vocab), "--seq",
+                    str(seq), "--batch", str(batch)], check=True,
+                   capture_output=True)
+    report = os.path.join(folder, "report.json")
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        [tool, os.path.join(folder, "model.onnx"), "--train",
+         "--loss=cross-entropy", "--optimizer=adamw:lr=1e-4",
+         "--mode=weight-streaming", f"--target={target}",
+         "-o", os.path.join(folder, "plan.wplan"), "--report=json",
+         f"--report-file={report}"])
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        return None
+    r = json.load(open(report))
+    return wall, usage.ru_maxrss / 1024, r
+
+
+with tempfile.TemporaryDirectory() as work:
+    if "scale" in a.tables:
+        print(f"{'model':>6} {'target':>6} {'layers':>6} {'wall s':>7} "
+              f"{'peak MB':>8} {'step s':>10} {'step/bound':>10} "
+              f"{'tokens/s':>10} {'MFU':>6}")
+        for name, cfg in SCALE.items():
+            got = compile_one(name, cfg, work)
+            if not got:
+                print(f"{name:>6} {cfg[6]:>6} failed")
+                continue
+            wall, peak, r = got
+            s, t = r["schedule"], r["training"]
+            print(f"{name:>6} {cfg[6]:>6} {r['totals']['layers']:>6} "
+                  f"{wall:>7.2f} {peak:>8.0f} "
+                  f"{s['predicted_step_seconds']:>10.4g} "
+                  f"{s['predicted_step_seconds'] / s['lower_bound_seconds']:>10.3f} "
+                  f"{t['tokens_per_second']:>10.4g} {t['mfu']:>6.3f}")
+    if "calibration" in a.tables:
+        print(f"\n{'run':>17} {'target':>6} {'modeled samples/s':>18} "
+              f"{'published':>10} {'ratio':>6} {'step/bound':>10} {'MFU':>6}")
+        for name, cfg in CALIBRATION.items():
+            got = compile_one(name, cfg, work)
+            if not got:
+                print(f"{name:>17} {cfg[6]:>6} failed")
+                continue
+            _, _, r = got
+            t, s = r["training"], r["schedule"]
+            print(f"{name:>17} {cfg[6]:>6} {t['samples_per_second']:>18.4g} "
+                  f"{cfg[7]:>10.4g} {t['samples_per_second'] / cfg[7]:>6.2f} "
+                  f"{s['predicted_step_seconds'] / s['lower_bound_seconds']:>10.3f} "
+                  f"{t['mfu']:>6.3f}")
