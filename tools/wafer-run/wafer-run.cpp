@@ -262,9 +262,9 @@ int train(const Options &o, const plan::Plan &p,
     for (const plan::StreamTile &t : l.tiles())
       if (t.direction() == plan::TO_WAFER)
         streamedIn += t.bytes();
-  int64_t samples = p.tensors(p.inputs(0)).shape_size() > 0
-                        ? p.tensors(p.inputs(0)).shape(0)
-                        : 1;
+  int64_t samples = 1;
+  if (p.inputs_size() > 0 && p.tensors(p.inputs(0)).shape_size() > 0)
+    samples = p.tensors(p.inputs(0)).shape(0);
   double step = timing.stepSeconds;
   if (o.report == "json") {
     std::printf("{\n  \"mode\": \"%s\",\n  \"optimizer\": \"%s\",\n"
