@@ -29,7 +29,10 @@ SCALE = {
     "13B": (40, 5120, 40, 50257, 2048, 1, "wse3", None),
     "20B": (44, 6144, 48, 50257, 2048, 1, "wse2", None),
     "175B": (96, 12288, 96, 50257, 2048, 1, "wse3", None),
-    "1T": (128, 25600, 200, 50257, 2048, 1, "wse3", None),
+    # The 55 TB MemoryX Sandia's 1T run used (training.md §2): the 12 TB
+    # option cannot hold 1T fp32 weights and Adam's state.
+    "1T": (128, 25600, 200, 50257, 2048, 1, "wse3:weight_memory_bytes=55e12",
+           None),
 }
 # Published rates (../shared/reference/training.md §2). Llama-2-7B is
 # approximated by a GPT of its width, depth and vocabulary (4d MLP instead
@@ -80,11 +83,11 @@ with tempfile.TemporaryDirectory() as work:
         for name, cfg in SCALE.items():
             got = compile_one(name, cfg, work)
             if not got:
-                print(f"{name:>6} {cfg[6]:>6} failed")
+                print(f"{name:>6} {cfg[6][:4]:>6} failed")
                 continue
             wall, peak, r = got
             s, t = r["schedule"], r["training"]
-            print(f"{name:>6} {cfg[6]:>6} {r['totals']['layers']:>6} "
+            print(f"{name:>6} {cfg[6][:4]:>6} {r['totals']['layers']:>6} "
                   f"{wall:>7.2f} {peak:>8.0f} "
                   f"{s['predicted_step_seconds']:>10.4g} "
                   f"{s['predicted_step_seconds'] / s['lower_bound_seconds']:>10.3f} "

@@ -418,6 +418,33 @@ void writeSvg(llvm::raw_ostream &os, const wafer::TargetDesc &target,
   os << "</svg>\n";
 }
 
+/// The weight store (MemoryX) keeps an fp32 master copy of every trained
+/// parameter and the optimizer's state beside it: a model whose store does
+/// not fit the target's is refused with the numbers.
+LogicalResult checkWeightStore(ModuleOp module,
+                               const wafer::TargetDesc &target,
+                               const wafer::core::OptimizerSpec &optimizer) {
+  int64_t parameters = 0;
+  for (auto func : module.getOps<func::FuncOp>())
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      if (func.getResultAttr(i, wafer::WaferDialect::getGradientOfAttrName()))
+        parameters +=
+            cast<RankedTensorType>(func.getResultTypes()[i]).getNumElements();
+  int64_t perParameter = 4 * (1 + wafer::core::stateSlots(optimizer));
+  if (parameters <= target.weightMemoryBytes / perParameter)
+    return success();
+  llvm::errs() << llvm::formatv(
+      "error: the weight store needs {0:E3} bytes ({1} trained parameters x "
+      "{2} bytes: an fp32 master copy and {3} optimizer state slot(s)); the "
+      "target's holds {4:E3} (weight_memory_bytes; for example "
+      "--target={5}:weight_memory_bytes=55e12, the MemoryX of the 1T-parameter "
+      "CS-3 run)\n",
+      static_cast<double>(parameters) * perParameter, parameters, perParameter,
+      wafer::core::stateSlots(optimizer),
+      static_cast<double>(target.weightMemoryBytes), target.name);
+  return failure();
+}
+
 /// Renders one output with `write`; the bytes are written only once every
 /// output of the run is ready (wafer::writeOutputFile).
 std::string render(llvm::function_ref<void(llvm::raw_ostream &)> write) {
@@ -570,6 +597,8 @@ LogicalResult compile(MLIRContext &context) {
       pm.addPass(wafer::createWaferVerifyRoutes());
     }
     if (failed(pm.run(*module)))
+      return failure();
+    if (train && failed(checkWeightStore(*module, *target, optimizer)))
       return failure();
   }
   wafer::PlacementOp placement;
