@@ -9,7 +9,8 @@ Run with Debian's Python and python3-torch:
 
 For each model NAME it writes NAME/model.onnx (the forward pass ending in
 the scalar loss; weights as initializers; the decoders also as
-NAME/logits.onnx, without the loss, for --loss=cross-entropy), NAME/test_data_set_0/input_*.pb
+NAME/logits.onnx, without the loss, for --loss=cross-entropy, and
+NAME/micro.onnx, for one row of the batch, for --micro-batches=2), NAME/test_data_set_0/input_*.pb
 (one batch, labels included, the ONNX backend-test layout) and, for each
 optimizer OPT, NAME/OPT/expected.json (the loss before each of 3 steps, the
 optimizer spec in wafer-compile's words) and NAME/OPT/trained.onnx (the
@@ -118,6 +119,14 @@ def export(name, make, out):
                       export_params=True,
                       training=torch.onnx.TrainingMode.TRAINING)
     if isinstance(model, WithCrossEntropy):
+        # One row of the batch: with --micro-batches=2 a step of two such
+        # micro-batches is PyTorch's step on the whole batch.
+        torch.onnx.export(model, tuple(t[:1] for t in inputs),
+                          os.path.join(folder, "micro.onnx"),
+                          input_names=names, output_names=["loss"],
+                          opset_version=17, do_constant_folding=False,
+                          export_params=True,
+                          training=torch.onnx.TrainingMode.TRAINING)
         torch.onnx.export(Logits(model), inputs[:1],
                           os.path.join(folder, "logits.onnx"),
                           input_names=names[:1], output_names=["logits"],

@@ -67,11 +67,17 @@ def Wafer_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getGradientOfAttrName() {
       return ::llvm::StringLiteral("wafer.gradient_of");
     }
-    /// Name of the module attribute that holds a training plan's optimizer
-    /// (core::parseOptimizerSpec's words, e.g. "sgd:lr=0.1,momentum=0.9").
-    static constexpr ::llvm::StringLiteral getOptimizerAttrName() {
-      return ::llvm::StringLiteral("wafer.optimizer");
+    /// Name of the module attribute that makes a module a training step:
+    /// `{optimizer = "adamw:lr=1e-4", micro_batches = 2 : i64}` (the
+    /// optimizer in core::parseOptimizerSpec's words; the micro-batches a
+    /// step accumulates, each one batch of the function's inputs).
+    static constexpr ::llvm::StringLiteral getTrainingAttrName() {
+      return ::llvm::StringLiteral("wafer.training");
     }
+    /// Reads a `wafer.training` value; returns an error phrase or "".
+    static std::string readTraining(::mlir::Attribute value,
+                                    ::wafer::core::OptimizerSpec &optimizer,
+                                    int64_t &microBatches);
     /// Name of the unit attribute on the ops of the backward pass.
     static constexpr ::llvm::StringLiteral getBackwardAttrName() {
       return ::llvm::StringLiteral("wafer.backward");

@@ -101,13 +101,15 @@ static LogicalResult exportTraining(ModuleOp module, func::FuncOp func,
     }
   if (training.gradients().empty())
     return success();
-  auto text =
-      module->getAttrOfType<StringAttr>(WaferDialect::getOptimizerAttrName());
   core::OptimizerSpec spec;
-  if (!text || !core::parseOptimizerSpec(text.str(), spec).empty())
+  int64_t microBatches = 0;
+  Attribute config = module->getAttr(WaferDialect::getTrainingAttrName());
+  if (!config ||
+      !WaferDialect::readTraining(config, spec, microBatches).empty())
     return module.emitError()
-           << "a training plan needs its optimizer in '"
-           << WaferDialect::getOptimizerAttrName() << "'";
+           << "a training plan needs its optimizer and micro-batches in '"
+           << WaferDialect::getTrainingAttrName() << "'";
+  training.set_micro_batches(microBatches);
   training.set_loss(ids.lookup(ret->getOperand(0)));
   plan::Optimizer &o = *training.mutable_optimizer();
   o.set_kind(spec.kind == core::OptimizerKind::sgd    ? plan::SGD

@@ -239,6 +239,10 @@ absl::Status checkTraining(const plan::Plan &plan) {
           "the gradient of '", g.weight(),
           "' does not have its weight's shape and element type"));
   }
+  if (training.micro_batches() < 0 || training.micro_batches() > (1 << 20))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the training plan's step runs ", training.micro_batches(),
+        " micro-batches; from 1 to ", 1 << 20, " are taken"));
   const plan::Optimizer &o = plan.training().optimizer();
   if (!(o.lr() > 0) || !std::isfinite(o.lr()) || o.momentum() < 0 ||
       o.momentum() >= 1 || o.beta1() < 0 || o.beta1() >= 1 ||

@@ -239,9 +239,7 @@ const Array *WeightStore::weight(const std::string &name) const {
   return it == master.end() ? nullptr : &it->second;
 }
 
-absl::Status WeightStore::update(const std::vector<Array> &outputs) {
-  core::OptimizerSpec spec = optimizerSpec(plan.training().optimizer());
-  ++step;
+absl::Status WeightStore::accumulate(const std::vector<Array> &outputs) {
   for (const plan::Gradient &g : plan.training().gradients()) {
     int index = 0;
     while (index < plan.outputs_size() && plan.outputs(index) != g.tensor())
@@ -249,15 +247,38 @@ absl::Status WeightStore::update(const std::vector<Array> &outputs) {
     if (index >= static_cast<int>(outputs.size()))
       return absl::InternalError(absl::StrCat(
           "the gradient of '", g.weight(), "' did not leave the wafer"));
-    Array &weight = master.at(g.weight());
     const Array &gradient = outputs[index];
-    if (gradient.size() != weight.size() || !gradient.isFloat())
+    std::vector<float> &sum = pending[g.weight()];
+    if (gradient.size() != master.at(g.weight()).size() || !gradient.isFloat())
       return absl::InternalError(absl::StrCat(
           "the gradient of '", g.weight(), "' has the wrong size"));
-    core::applyOptimizerStep(spec, step, weight.size(), weight.floats.data(),
-                             gradient.floats.data(),
-                             state.at(g.weight()).data());
+    // Added in micro-batch order: the same bits on every run.
+    if (accumulated == 0)
+      sum.assign(gradient.floats.begin(), gradient.floats.end());
+    else
+      for (int64_t i = 0; i < gradient.size(); ++i)
+        sum[i] += gradient.floats[i];
   }
+  ++accumulated;
+  return absl::OkStatus();
+}
+
+absl::Status WeightStore::update() {
+  if (accumulated == 0)
+    return absl::FailedPreconditionError("no gradients to apply");
+  core::OptimizerSpec spec = optimizerSpec(plan.training().optimizer());
+  ++step;
+  for (auto &[name, sum] : pending) {
+    if (accumulated > 1) {
+      const float scale = 1.0f / static_cast<float>(accumulated);
+      for (float &v : sum)
+        v *= scale;
+    }
+    Array &weight = master.at(name);
+    core::applyOptimizerStep(spec, step, weight.size(), weight.floats.data(),
+                             sum.data(), state.at(name).data());
+  }
+  accumulated = 0;
   return absl::OkStatus();
 }
 

@@ -110,6 +110,11 @@ cl::opt<std::string> lossKind(
              "cross-entropy adds an int64 'labels' input and the mean token "
              "cross-entropy"),
     cl::value_desc("cross-entropy"), cl::cat(category));
+cl::opt<int64_t> microBatchCount(
+    "micro-batches",
+    cl::desc("With --train: micro-batches a step runs, each one batch of the "
+             "model's inputs, their gradients accumulated before the update"),
+    cl::init(1), cl::cat(category));
 cl::list<std::string> freezeNames("freeze",
                                   cl::desc("With --train: weights not "
                                            "trained (NAME,NAME,...)"),
@@ -156,17 +161,23 @@ llvm::json::Object trainingJson(func::FuncOp func,
                        ((type.getElementTypeBitWidth() + 7) / 8);
     }
   wafer::core::OptimizerSpec optimizer;
-  if (auto text = func->getParentOfType<ModuleOp>()->getAttrOfType<StringAttr>(
-          wafer::WaferDialect::getOptimizerAttrName()))
-    (void)wafer::core::parseOptimizerSpec(text.str(), optimizer);
+  int64_t microBatches = 1;
+  if (Attribute config = func->getParentOfType<ModuleOp>()->getAttr(
+          wafer::WaferDialect::getTrainingAttrName()))
+    (void)wafer::WaferDialect::readTraining(config, optimizer, microBatches);
   int64_t storeBytes =
       parameters * 4 * (1 + wafer::core::stateSlots(optimizer));
   auto first = func.getNumArguments()
                    ? dyn_cast<RankedTensorType>(func.getArgumentTypes()[0])
                    : RankedTensorType();
-  int64_t samples = first && first.getRank() >= 1 ? first.getDimSize(0) : 1;
-  int64_t tokens =
-      first && first.getRank() >= 2 ? samples * first.getDimSize(1) : samples;
+  // A step runs its micro-batches one after another, each streaming the
+  // weights in and the gradients out again.
+  int64_t samples =
+      microBatches * (first && first.getRank() >= 1 ? first.getDimSize(0) : 1);
+  int64_t tokens = first && first.getRank() >= 2
+                       ? samples * first.getDimSize(1)
+                       : samples;
+  stepSeconds *= static_cast<double>(microBatches);
   double recomputed = 0;
   for (const wafer::Layer &layer : layers.getLayers())
     if (StringRef(layer.name).ends_with(".scores"))
@@ -180,11 +191,14 @@ llvm::json::Object trainingJson(func::FuncOp func,
       {"samples_per_step", samples},
       {"tokens_per_second", tokens / step},
       {"samples_per_second", samples / step},
-      {"mfu", layers.getTotalFlops() / (step * peak)},
+      {"mfu", microBatches * layers.getTotalFlops() / (step * peak)},
       {"weight_store_bytes", storeBytes},
-      {"streamed_in_bytes", streaming ? layers.getTotalWeightBytes() : 0},
-      {"streamed_out_bytes", gradientBytes},
-      {"recomputed_flops", recomputed},
+      {"micro_batches", microBatches},
+      {"step_seconds", stepSeconds},
+      {"streamed_in_bytes",
+       streaming ? microBatches * layers.getTotalWeightBytes() : 0},
+      {"streamed_out_bytes", microBatches * gradientBytes},
+      {"recomputed_flops", microBatches * recomputed},
       {"optimizer", wafer::core::formatOptimizerSpec(optimizer)}};
 }
 
@@ -504,6 +518,15 @@ LogicalResult compile(MLIRContext &context) {
     llvm::errs() << "error: --optimizer, --freeze and --loss go with --train\n";
     return failure();
   }
+  if (microBatchCount < 1 || microBatchCount > (1 << 20)) {
+    llvm::errs() << "error: --micro-batches takes a whole number from 1 to "
+                 << (1 << 20) << ", not " << microBatchCount << "\n";
+    return failure();
+  }
+  if (!train && microBatchCount != 1) {
+    llvm::errs() << "error: --micro-batches goes with --train\n";
+    return failure();
+  }
   if (!lossKind.empty() && lossKind != "cross-entropy") {
     llvm::errs() << "error: --loss takes cross-entropy, not '" << lossKind
                  << "'\n";
@@ -560,9 +583,16 @@ LogicalResult compile(MLIRContext &context) {
                      wafer::TargetAttr::get(&context, *target));
   if (train)
     (*module)->setAttr(
-        wafer::WaferDialect::getOptimizerAttrName(),
-        StringAttr::get(&context,
-                        wafer::core::formatOptimizerSpec(optimizer)));
+        wafer::WaferDialect::getTrainingAttrName(),
+        DictionaryAttr::get(
+            &context,
+            {NamedAttribute(StringAttr::get(&context, "optimizer"),
+                            StringAttr::get(&context,
+                                            wafer::core::formatOptimizerSpec(
+                                                optimizer))),
+             NamedAttribute(StringAttr::get(&context, "micro_batches"),
+                            IntegerAttr::get(IntegerType::get(&context, 64),
+                                             microBatchCount))}));
 
   if (emitLevel >= EmitLevel::kernels) {
     PassManager pm(&context);

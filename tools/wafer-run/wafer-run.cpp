@@ -23,6 +23,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "wafer/Plan/Plan.h"
 #include "wafer/Runtime/Runtime.h"
 #include "wafer/Support/OutputFile.h"
@@ -236,15 +237,51 @@ int train(const Options &o, const plan::Plan &p,
   if (!store.ok())
     return fail(store.status());
   options.store = store->get();
+  // A step's batch is its micro-batches' batches one after another along
+  // the first dimension of every input.
+  int64_t micro = std::max<int64_t>(1, p.training().micro_batches());
+  std::vector<std::vector<runtime::Array>> microInputs(micro);
+  for (int i = 0; i < p.inputs_size(); ++i) {
+    const plan::Tensor &t = p.tensors(p.inputs(i));
+    std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
+    const runtime::Array &whole = inputs[i];
+    std::vector<int64_t> expected = shape;
+    if (!expected.empty())
+      expected[0] *= micro;
+    if (whole.shape != expected || (shape.empty() && micro > 1))
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          "input ", i, " ('", t.name(), "') has shape [",
+          absl::StrJoin(whole.shape, ", "), "]; the plan's step of ", micro,
+          " micro-batch(es) of [", absl::StrJoin(shape, ", "), "] takes [",
+          absl::StrJoin(expected, ", "), "]")));
+    int64_t rows = whole.size() / micro;
+    for (int64_t m = 0; m < micro; ++m) {
+      runtime::Array part = runtime::Array::zeros(whole.type, shape);
+      for (int64_t e = 0; e < rows; ++e) {
+        if (part.isFloat())
+          part.floats[e] = whole.floats[m * rows + e];
+        else
+          part.ints[e] = whole.ints[m * rows + e];
+      }
+      microInputs[m].push_back(std::move(part));
+    }
+  }
   runtime::Session session(p, options);
   std::vector<double> losses;
   auto start = std::chrono::steady_clock::now();
   for (int step = 0; step < o.steps; ++step) {
-    absl::StatusOr<std::vector<runtime::Array>> outputs = session.run(inputs);
-    if (!outputs.ok())
-      return fail(outputs.status());
-    losses.push_back((*outputs)[0].get(0));
-    if (absl::Status s = (*store)->update(*outputs); !s.ok())
+    double loss = 0;
+    for (int64_t m = 0; m < micro; ++m) {
+      absl::StatusOr<std::vector<runtime::Array>> outputs =
+          session.run(microInputs[m]);
+      if (!outputs.ok())
+        return fail(outputs.status());
+      loss += (*outputs)[0].get(0);
+      if (absl::Status s = (*store)->accumulate(*outputs); !s.ok())
+        return fail(s);
+    }
+    losses.push_back(loss / static_cast<double>(micro));
+    if (absl::Status s = (*store)->update(); !s.ok())
       return fail(s);
   }
   double seconds =
@@ -262,17 +299,19 @@ int train(const Options &o, const plan::Plan &p,
     for (const plan::StreamTile &t : l.tiles())
       if (t.direction() == plan::TO_WAFER)
         streamedIn += t.bytes();
-  int64_t samples = 1;
+  int64_t samples = micro;
   if (p.inputs_size() > 0 && p.tensors(p.inputs(0)).shape_size() > 0)
-    samples = p.tensors(p.inputs(0)).shape(0);
-  double step = timing.stepSeconds;
+    samples *= p.tensors(p.inputs(0)).shape(0);
+  double step = timing.stepSeconds * static_cast<double>(micro);
+  streamedIn *= micro;
   if (o.report == "json") {
     std::printf("{\n  \"mode\": \"%s\",\n  \"optimizer\": \"%s\",\n"
-                "  \"steps\": %d,\n  \"losses\": [",
+                "  \"steps\": %d,\n  \"micro_batches\": %lld,\n"
+                "  \"losses\": [",
                 plan::modeName(p.mode()),
                 plan::OptimizerKind_Name(p.training().optimizer().kind())
                     .c_str(),
-                o.steps);
+                o.steps, static_cast<long long>(micro));
     for (size_t i = 0; i < losses.size(); ++i)
       std::printf("%s%.9g", i ? ", " : "", losses[i]);
     std::printf("],\n  \"modeled_step_seconds\": %.9g,\n"
@@ -284,7 +323,7 @@ int train(const Options &o, const plan::Plan &p,
                 step, step > 0 ? samples / step : 0.0,
                 static_cast<long long>((*store)->bytes()),
                 static_cast<long long>(streamedIn),
-                static_cast<long long>((*store)->gradientBytes()),
+                static_cast<long long>(micro * (*store)->gradientBytes()),
                 seconds / o.steps);
   } else {
     std::printf("plan: %s, training step of %d layers on %s; checks passed\n",
@@ -295,7 +334,7 @@ int train(const Options &o, const plan::Plan &p,
                 "streamed in and %lld out per step\n",
                 step, static_cast<long long>((*store)->bytes()),
                 static_cast<long long>(streamedIn),
-                static_cast<long long>((*store)->gradientBytes()));
+                static_cast<long long>(micro * (*store)->gradientBytes()));
   }
   return 0;
 }

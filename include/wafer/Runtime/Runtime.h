@@ -151,8 +151,12 @@ public:
   open(const plan::Plan &plan, const RunOptions &options);
   /// The master copy of weight `name`, or null if it is not trained.
   const Array *weight(const std::string &name) const;
-  /// Applies the optimizer with the gradients among a step's `outputs`.
-  absl::Status update(const std::vector<Array> &outputs);
+  /// Adds the gradients among a micro-batch's `outputs` to the step's.
+  absl::Status accumulate(const std::vector<Array> &outputs);
+  /// Applies the optimizer with the mean of the accumulated gradients (each
+  /// micro-batch's loss is a mean over its rows, so the step's gradient is
+  /// the mean of theirs) and clears them.
+  absl::Status update();
   /// Weights and optimizer state held, in bytes.
   int64_t bytes() const;
   /// Bytes of gradients streamed in per step.
@@ -166,6 +170,8 @@ private:
   const plan::Plan &plan;
   std::map<std::string, Array> master;
   std::map<std::string, std::vector<float>> state;
+  std::map<std::string, std::vector<float>> pending; // Accumulated gradients.
+  int64_t accumulated = 0;
   int64_t step = 0;
 };
 

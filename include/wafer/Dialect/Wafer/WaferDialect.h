@@ -4,6 +4,9 @@
 #define WAFER_DIALECT_WAFER_WAFERDIALECT_H
 
 #include "mlir/IR/Dialect.h"
+#include "wafer/Core/Optimizer.h"
+
+#include <string>
 
 #include "wafer/Dialect/Wafer/WaferDialect.h.inc"
 

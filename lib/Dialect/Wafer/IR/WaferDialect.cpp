@@ -29,6 +29,21 @@ Operation *WaferDialect::materializeConstant(OpBuilder &builder,
   return ConstantOp::create(builder, loc, type, elements);
 }
 
+std::string WaferDialect::readTraining(Attribute value,
+                                       core::OptimizerSpec &optimizer,
+                                       int64_t &microBatches) {
+  auto dict = dyn_cast<DictionaryAttr>(value);
+  auto text = dict ? dict.getAs<StringAttr>("optimizer") : StringAttr();
+  auto count = dict ? dict.getAs<IntegerAttr>("micro_batches") : IntegerAttr();
+  if (!text || !count || dict.size() != 2)
+    return "expects {optimizer = \"SPEC\", micro_batches = N : i64}";
+  microBatches = count.getInt();
+  if (microBatches < 1)
+    return "micro_batches is " + std::to_string(microBatches) +
+           "; a step accumulates at least 1";
+  return core::parseOptimizerSpec(text.str(), optimizer);
+}
+
 LogicalResult WaferDialect::verifyOperationAttribute(Operation *op,
                                                      NamedAttribute attr) {
   if (attr.getName() == getTargetAttrName()) {
@@ -55,20 +70,14 @@ LogicalResult WaferDialect::verifyOperationAttribute(Operation *op,
                              << attr.getValue();
     return success();
   }
-  if (attr.getName() == getOptimizerAttrName()) {
-    core::OptimizerSpec spec;
-    auto text = dyn_cast<StringAttr>(attr.getValue());
-    std::string error = text ? core::parseOptimizerSpec(text.str(), spec)
-                             : "it must be a string";
-    if (!isa<ModuleOp>(op) || !error.empty())
-      return op->emitError() << "'" << getOptimizerAttrName()
-                             << "' must be an optimizer spec on a module: "
-                             << (error.empty() ? "found on '" +
-                                                     op->getName()
-                                                         .getStringRef()
-                                                         .str() +
-                                                     "'"
-                                               : error);
+  if (attr.getName() == getTrainingAttrName()) {
+    core::OptimizerSpec optimizer;
+    int64_t microBatches = 0;
+    std::string error = readTraining(attr.getValue(), optimizer, microBatches);
+    if (error.empty() && !isa<ModuleOp>(op))
+      error = "it belongs on a builtin.module";
+    if (!error.empty())
+      return op->emitError() << "'" << getTrainingAttrName() << "': " << error;
     return success();
   }
   if (attr.getName() == getBackwardAttrName()) {
