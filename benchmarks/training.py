@@ -15,6 +15,7 @@ files that are never read) compiled with --train --loss=cross-entropy
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -50,14 +51,18 @@ a = p.parse_args()
 tool = os.path.join(a.build, "bin", "wafer-compile")
 
 
-def compile_one(name, cfg, work):
+def compile_one(name, cfg, work, micro=1):
+    """Compiles cfg with its batch cut into `micro` micro-batches; when the
+    activations do not fit, again with the fewest micro-batches that divide
+    the batch and that wafer-compile asks for. Returns (wall s, peak MB,
+    report, micro-batches) or an error line."""
     layers, d, heads, vocab, seq, batch, target, _ = cfg
-    folder = os.path.join(work, name.replace(" ", "_"))
+    folder = os.path.join(work, name.replace(" ", "_") + f"_{micro}")
     subprocess.run([sys.executable,
                     os.path.join(root, "benchmarks", "make_shape_only_gpt.py"),
                     folder, "--layers", str(layers), "--d-model", str(d),
                     "--heads", str(heads), "--vocab", str(vocab), "--seq",
-                    str(seq), "--batch", str(batch)], check=True,
+                    str(seq), "--batch", str(batch // micro)], check=True,
                    capture_output=True)
     report = os.path.join(folder, "report.json")
     start = time.perf_counter()
@@ -65,44 +70,53 @@ def compile_one(name, cfg, work):
         [tool, os.path.join(folder, "model.onnx"), "--train",
          "--loss=cross-entropy", "--optimizer=adamw:lr=1e-4",
          "--mode=weight-streaming", f"--target={target}",
+         f"--micro-batches={micro}",
          "-o", os.path.join(folder, "plan.wplan"), "--report=json",
-         f"--report-file={report}"])
+         f"--report-file={report}"], stderr=subprocess.PIPE, text=True)
+    error = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     if status != 0:
-        return None
+        needed = re.search(r"--micro-batches=K; K >= (\d+)", error)
+        if needed and micro == 1:
+            k = int(needed.group(1))
+            while k <= batch and batch % k:
+                k += 1
+            if k <= batch:
+                return compile_one(name, cfg, work, k)
+        return error.strip().split("error: ")[-1]
     r = json.load(open(report))
-    return wall, usage.ru_maxrss / 1024, r
+    return wall, usage.ru_maxrss / 1024, r, micro
 
 
 with tempfile.TemporaryDirectory() as work:
     if "scale" in a.tables:
-        print(f"{'model':>6} {'target':>6} {'layers':>6} {'wall s':>7} "
+        print(f"{'model':>6} {'target':>6} {'micro':>5} {'layers':>6} {'wall s':>7} "
               f"{'peak MB':>8} {'step s':>10} {'step/bound':>10} "
               f"{'tokens/s':>10} {'MFU':>6}")
         for name, cfg in SCALE.items():
             got = compile_one(name, cfg, work)
-            if not got:
-                print(f"{name:>6} {cfg[6][:4]:>6} failed")
+            if isinstance(got, str):
+                print(f"{name:>6} {cfg[6][:4]:>6} does not fit: {got}")
                 continue
-            wall, peak, r = got
+            wall, peak, r, micro = got
             s, t = r["schedule"], r["training"]
-            print(f"{name:>6} {cfg[6][:4]:>6} {r['totals']['layers']:>6} "
+            print(f"{name:>6} {cfg[6][:4]:>6} {micro:>5} {r['totals']['layers']:>6} "
                   f"{wall:>7.2f} {peak:>8.0f} "
                   f"{s['predicted_step_seconds']:>10.4g} "
                   f"{s['predicted_step_seconds'] / s['lower_bound_seconds']:>10.3f} "
                   f"{t['tokens_per_second']:>10.4g} {t['mfu']:>6.3f}")
     if "calibration" in a.tables:
-        print(f"\n{'run':>17} {'target':>6} {'modeled samples/s':>18} "
+        print(f"\n{'run':>17} {'target':>6} {'micro':>5} {'modeled samples/s':>18} "
               f"{'published':>10} {'ratio':>6} {'step/bound':>10} {'MFU':>6}")
         for name, cfg in CALIBRATION.items():
             got = compile_one(name, cfg, work)
-            if not got:
-                print(f"{name:>17} {cfg[6]:>6} failed")
+            if isinstance(got, str):
+                print(f"{name:>17} {cfg[6]:>6} does not fit: {got}")
                 continue
-            _, _, r = got
+            _, _, r, micro = got
             t, s = r["training"], r["schedule"]
-            print(f"{name:>17} {cfg[6]:>6} {t['samples_per_second']:>18.4g} "
+            print(f"{name:>17} {cfg[6]:>6} {micro:>5} {t['samples_per_second']:>18.4g} "
                   f"{cfg[7]:>10.4g} {t['samples_per_second'] / cfg[7]:>6.2f} "
                   f"{s['predicted_step_seconds'] / s['lower_bound_seconds']:>10.3f} "
                   f"{t['mfu']:>6.3f}")

@@ -206,6 +206,30 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
     if (int64_t l = layerOf.lookup(op))
       layers[l - 1].ops.push_back(op);
 
+  // What stays on the wafer between layers: each result from its layer to
+  // its last reader, summed per boundary with a difference array.
+  std::vector<int64_t> heldAfter(layers.size() + 1, 0);
+  for (Operation *op : order) {
+    int64_t made = layerOf.lookup(op);
+    if (!made)
+      continue;
+    for (Value result : op->getResults()) {
+      int64_t last = made;
+      for (Operation *user : result.getUsers())
+        last = std::max(last, layerOf.lookup(user));
+      if (last == made)
+        continue;
+      heldAfter[made - 1] += byteSize(result);
+      heldAfter[last - 1] -= byteSize(result);
+    }
+  }
+  int64_t running = 0;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    running += heldAfter[i];
+    if (running > mostHeld.bytes)
+      mostHeld = Held{running, static_cast<int64_t>(i)};
+  }
+
   // Costs.
   for (auto [index, layer] : llvm::enumerate(layers)) {
     int64_t self = index + 1;

@@ -700,7 +700,8 @@ absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
 
 absl::StatusOr<Placement>
 scheduleWeightStreaming(const TargetDesc &target,
-                        const std::vector<LayerSpec> &layers) {
+                        const std::vector<LayerSpec> &layers,
+                        int64_t heldBytes) {
   CostModel model(target);
   const Rect &usable = target.usable;
   int64_t pes = usable.area(), sram = target.usableSramBytes();
@@ -745,8 +746,26 @@ scheduleWeightStreaming(const TargetDesc &target,
                                                  /*weightsResident=*/false));
   if (fullest <= sram / 2)
     activationPerPE = std::max(activationPerPE, fullest);
-  placement.slotBytesPerPE =
-      (sram - activationPerPE - constantPerPE) / 2 / 4 * 4;
+  // What stays between layers (a training step's activations) takes its
+  // share of every PE beside the layer's own; the weight buffers keep at
+  // least kMinSlotBytes each, or the batch must be cut.
+  constexpr int64_t kMinSlotBytes = 1024;
+  int64_t heldPerPE = ceilDiv(heldBytes, pes);
+  int64_t left = sram - activationPerPE - constantPerPE;
+  if (heldBytes > 0 && left - heldPerPE < 2 * kMinSlotBytes) {
+    int64_t room = std::max<int64_t>(1, (left - 2 * kMinSlotBytes) * pes);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the training step keeps ", heldBytes,
+        " bytes of activations on the wafer for its backward layers (",
+        kib(heldPerPE), " per PE); beside each layer's own ",
+        kib(activationPerPE + constantPerPE), " and two weight buffers of ",
+        kib(kMinSlotBytes), ", a PE of ", kib(sram),
+        " has room for ", kib(std::max<int64_t>(0, left - 2 * kMinSlotBytes)),
+        ": cut the batch into micro-batches (export or --dim the model at "
+        "1/K of the batch and give --micro-batches=K; K >= ",
+        ceilDiv(heldBytes, room), ")"));
+  }
+  placement.slotBytesPerPE = (left - heldPerPE) / 2 / 4 * 4;
   if (placement.slotBytesPerPE <= 0)
     return absl::ResourceExhaustedError(
         absl::StrCat("no SRAM left for weight buffers: activations take ",
@@ -764,7 +783,7 @@ scheduleWeightStreaming(const TargetDesc &target,
     computeTotal += model.computeCycles(layer, pes);
     int64_t weightBytes = layer.weightBytes();
     weightTotal += weightBytes;
-    placed.sramBytesPerPE = activationPerPE + constantPerPE +
+    placed.sramBytesPerPE = activationPerPE + constantPerPE + heldPerPE +
                             (weightBytes ? 2 * placement.slotBytesPerPE : 0);
     core::ScheduledLayer scheduled = schedule.add(
         model.layerCycles(layer, placed.region.height, placed.region.width),
@@ -797,7 +816,7 @@ absl::StatusOr<Placement> placeLayers(const TargetDesc &target,
     return absl::InvalidArgumentError(
         "layers cannot be pinned in weight-streaming mode: every layer uses "
         "the whole usable grid");
-  return scheduleWeightStreaming(target, layers);
+  return scheduleWeightStreaming(target, layers, options.heldBytes);
 }
 
 } // namespace wafer::place

@@ -199,6 +199,7 @@ llvm::json::Object trainingJson(func::FuncOp func,
        streaming ? microBatches * layers.getTotalWeightBytes() : 0},
       {"streamed_out_bytes", microBatches * gradientBytes},
       {"recomputed_flops", microBatches * recomputed},
+      {"held_activation_bytes", layers.getMostHeld().bytes},
       {"optimizer", wafer::core::formatOptimizerSpec(optimizer)}};
 }
 
@@ -630,6 +631,7 @@ LogicalResult compile(MLIRContext &context) {
       return failure();
     if (train && failed(checkWeightStore(*module, *target, optimizer)))
       return failure();
+
   }
   wafer::PlacementOp placement;
   if (auto placements = module->getOps<wafer::PlacementOp>();

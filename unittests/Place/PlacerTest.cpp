@@ -262,6 +262,34 @@ TEST(WeightStreaming, OneTrillionParametersNearTheBound) {
   EXPECT_LE(ratio, 1.10);
 }
 
+TEST(WeightStreaming, HeldActivationsShrinkTheWeightBuffers) {
+  // A training step's activations kept for the backward layers take their
+  // share of every PE; the weight buffers get the rest.
+  TargetDesc t = target("wse2");
+  std::vector<LayerSpec> layers = gptLayers(2, 4096, 1024);
+  absl::StatusOr<Placement> free = scheduleWeightStreaming(t, layers);
+  ASSERT_TRUE(free.ok()) << free.status();
+  int64_t pes = t.usable.area();
+  int64_t held = 8 * 1024 * pes; // 8 KiB per PE.
+  absl::StatusOr<Placement> kept = scheduleWeightStreaming(t, layers, held);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(free->slotBytesPerPE - kept->slotBytesPerPE, 4 * 1024);
+  for (const PlacedLayer &layer : kept->layers)
+    EXPECT_LE(layer.sramBytesPerPE, t.usableSramBytes()) << layer.name;
+}
+
+TEST(WeightStreaming, TooManyHeldActivationsAskForMicroBatches) {
+  TargetDesc t = target("wse2");
+  std::vector<LayerSpec> layers = gptLayers(2, 4096, 1024);
+  int64_t held = t.usableSramBytes() * t.usable.area(); // Every byte.
+  absl::StatusOr<Placement> p = scheduleWeightStreaming(t, layers, held);
+  ASSERT_FALSE(p.ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(p.status()));
+  EXPECT_NE(std::string(p.status().message()).find("--micro-batches=K; K >= "),
+            std::string::npos)
+      << p.status();
+}
+
 TEST(Auto, PicksStreamingWhenWeightsDoNotFit) {
   TargetDesc t = target("wse3");
   PlaceOptions options;

@@ -59,7 +59,19 @@ public:
   double getTotalFlops() const;
   int64_t getTotalWeightBytes() const;
 
+  /// The most bytes of layers' results held on the wafer at once while
+  /// layers run one after another in program order: a result stays from
+  /// the layer that makes it to the last layer that reads it (a training
+  /// step keeps its forward activations for the backward layers).
+  /// `after` is the layer after which the most are held.
+  struct Held {
+    int64_t bytes = 0;
+    int64_t after = -1;
+  };
+  Held getMostHeld() const { return mostHeld; }
+
 private:
+  Held mostHeld;
   std::vector<Layer> layers;
   llvm::DenseMap<mlir::Operation *, int64_t> layerOf; // Index + 1.
 };

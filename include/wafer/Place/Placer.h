@@ -62,6 +62,10 @@ struct PlaceOptions {
   std::optional<Mode> mode; // Unset: pipelined when everything fits.
   /// Layers pinned to a rectangle by the user (pipelined mode).
   std::vector<std::pair<std::string, Rect>> pins;
+  /// Bytes that stay on the wafer between layers beside each layer's own
+  /// (a training step's forward activations, kept for the backward layers;
+  /// LayerAnalysis::getMostHeld), spread over every PE (weight streaming).
+  int64_t heldBytes = 0;
 };
 
 /// Parses a pin `LAYER@X,Y,WxH` (the last '@' separates the layer name).
@@ -79,9 +83,11 @@ bool fitsPipelined(const TargetDesc &target,
 absl::StatusOr<Placement> placePipelined(const TargetDesc &target,
                                          const std::vector<LayerSpec> &layers,
                                          const PlaceOptions &options);
+/// `heldBytes`: as PlaceOptions::heldBytes.
 absl::StatusOr<Placement>
 scheduleWeightStreaming(const TargetDesc &target,
-                        const std::vector<LayerSpec> &layers);
+                        const std::vector<LayerSpec> &layers,
+                        int64_t heldBytes = 0);
 
 } // namespace wafer::place
 

@@ -57,6 +57,11 @@ struct PlacePass : public wafer::impl::WaferPlaceBase<PlacePass> {
     for (func::FuncOp func :
          llvm::to_vector(module.getOps<func::FuncOp>())) {
       LayerAnalysis layers(func);
+      // A training step keeps its forward activations for the backward
+      // layers; inference's few skipped values are not reserved yet.
+      options.heldBytes = module->hasAttr(WaferDialect::getTrainingAttrName())
+                              ? layers.getMostHeld().bytes
+                              : 0;
       absl::StatusOr<place::Placement> placement =
           place::placeLayers(target, toLayerSpecs(layers), options);
       if (!placement.ok()) {
