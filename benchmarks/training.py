@@ -11,6 +11,7 @@ files that are never read) compiled with --train --loss=cross-entropy
   modeled samples/s beside the published ones. No factor is fitted.
 
   benchmarks/training.py [--build build] [--tables scale,calibration]
+                        [--recompute]
 """
 import argparse
 import json
@@ -47,6 +48,8 @@ CALIBRATION = {
 p = argparse.ArgumentParser()
 p.add_argument("--build", default=os.path.join(root, "build"))
 p.add_argument("--tables", default="scale,calibration")
+p.add_argument("--recompute", action="store_true",
+               help="compile with --recompute (activation checkpointing)")
 a = p.parse_args()
 tool = os.path.join(a.build, "bin", "wafer-compile")
 
@@ -68,7 +71,8 @@ def compile_one(name, cfg, work, micro=1):
     start = time.perf_counter()
     child = subprocess.Popen(
         [tool, os.path.join(folder, "model.onnx"), "--train",
-         "--loss=cross-entropy", "--optimizer=adamw:lr=1e-4",
+         "--loss=cross-entropy", "--optimizer=adamw:lr=1e-4"] +
+        (["--recompute"] if a.recompute else []) + [
          "--mode=weight-streaming", f"--target={target}",
          f"--micro-batches={micro}",
          "-o", os.path.join(folder, "plan.wplan"), "--report=json",

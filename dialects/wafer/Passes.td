@@ -202,6 +202,46 @@ def WaferAutodiff : Pass<"wafer-autodiff", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::wafer::WaferDialect"];
 }
 
+def WaferRecomputeActivations
+    : Pass<"wafer-recompute-activations", "::mlir::func::FuncOp"> {
+  let summary = "Recomputes forward activations in the backward pass";
+  let description = [{
+    Activation checkpointing for a function `wafer-autodiff` differentiated
+    (backward ops marked `wafer.backward`). The forward pass is cut into
+    segments where the fewest bytes are live between forward ops (in a
+    transformer, the residual stream between blocks and sub-blocks); only
+    the values that cross a cut (the checkpoints), the arguments, weights
+    and constants stay for the backward pass. Just before the first backward
+    op that reads a segment's other values, the forward ops of that segment
+    that produce them are cloned (marked `wafer.backward`, located at their
+    node's name with `.recompute`), and the backward ops read the clones. A
+    training step then holds the checkpoints and one segment's activations
+    instead of every activation, at the price of a second forward pass per
+    segment (products whose weights stream in again). Run it after CSE,
+    which would merge the clones back.
+
+    Input (one segment of two ops between checkpoints `%x` and `%r`):
+
+    ```mlir
+    %h = wafer.relu %x : ...
+    %r = wafer.mul %h, %x : ...
+    ...
+    %g = wafer.mul %dr, %h {wafer.backward} : ...
+    ```
+
+    Output:
+
+    ```mlir
+    %h = wafer.relu %x : ...
+    %r = wafer.mul %h, %x : ...
+    ...
+    %h2 = wafer.relu %x {wafer.backward} : ... loc("relu.recompute")
+    %g = wafer.mul %dr, %h2 {wafer.backward} : ...
+    ```
+  }];
+  let dependentDialects = ["::wafer::WaferDialect"];
+}
+
 def WaferAnnotateLayers : Pass<"wafer-annotate-layers", "::mlir::func::FuncOp"> {
   let summary = "Groups kernels into layers and records each op's layer";
   let description = [{

@@ -180,6 +180,12 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
         for (Value operand : op->getOperands())
           if (Operation *def = operand.getDefiningOp())
             latest = std::max(latest, layerOf.lookup(def));
+      // The backward pass runs after the forward layers, in its own order:
+      // its ops join the latest layer so far, not a forward layer their
+      // operands come from (which would keep their results on the wafer
+      // from the forward pass on).
+      if (op->hasAttr(WaferDialect::getBackwardAttrName()))
+        latest = std::max(latest, static_cast<int64_t>(layers.size()));
       if (latest)
         layerOf[op] = latest;
       else

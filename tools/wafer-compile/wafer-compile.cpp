@@ -115,6 +115,12 @@ cl::opt<int64_t> microBatchCount(
     cl::desc("With --train: micro-batches a step runs, each one batch of the "
              "model's inputs, their gradients accumulated before the update"),
     cl::init(1), cl::cat(category));
+cl::opt<bool> recompute(
+    "recompute",
+    cl::desc("With --train: keep only the activations that cross the "
+             "forward pass's narrowest cuts and recompute the rest in the "
+             "backward pass (activation checkpointing)"),
+    cl::init(false), cl::cat(category));
 cl::list<std::string> freezeNames("freeze",
                                   cl::desc("With --train: weights not "
                                            "trained (NAME,NAME,...)"),
@@ -178,10 +184,15 @@ llvm::json::Object trainingJson(func::FuncOp func,
                        ? samples * first.getDimSize(1)
                        : samples;
   stepSeconds *= static_cast<double>(microBatches);
+  // What the backward pass computes again: ops cloned by
+  // wafer-recompute-activations and attention's scores.
   double recomputed = 0;
-  for (const wafer::Layer &layer : layers.getLayers())
-    if (StringRef(layer.name).ends_with(".scores"))
-      recomputed += layer.flops;
+  func.walk([&](Operation *op) {
+    if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+      if (name.getName().getValue().ends_with(".recompute") ||
+          name.getName().getValue().ends_with(".scores"))
+        recomputed += wafer::estimateFlops(op);
+  });
   double peak = static_cast<double>(sixteenBit ? target.fp16FlopsPerCycle
                                                : target.fp32FlopsPerCycle) *
                 static_cast<double>(target.usable.area()) * target.clockHz();
@@ -191,7 +202,9 @@ llvm::json::Object trainingJson(func::FuncOp func,
       {"samples_per_step", samples},
       {"tokens_per_second", tokens / step},
       {"samples_per_second", samples / step},
-      {"mfu", microBatches * layers.getTotalFlops() / (step * peak)},
+      // Model FLOPs: what the step computes once, recompute left out.
+      {"mfu",
+       microBatches * (layers.getTotalFlops() - recomputed) / (step * peak)},
       {"weight_store_bytes", storeBytes},
       {"micro_batches", microBatches},
       {"step_seconds", stepSeconds},
@@ -514,9 +527,11 @@ LogicalResult compile(MLIRContext &context) {
   if (failed(checkOutputs()))
     return failure();
   wafer::core::OptimizerSpec optimizer;
-  if (!train &&
-      (!optimizerSpec.empty() || !freezeNames.empty() || !lossKind.empty())) {
-    llvm::errs() << "error: --optimizer, --freeze and --loss go with --train\n";
+  if (!train && (!optimizerSpec.empty() || !freezeNames.empty() ||
+                 !lossKind.empty() || recompute)) {
+    llvm::errs()
+        << "error: --optimizer, --freeze, --loss and --recompute go with "
+           "--train\n";
     return failure();
   }
   if (microBatchCount < 1 || microBatchCount > (1 << 20)) {
@@ -616,6 +631,10 @@ LogicalResult compile(MLIRContext &context) {
       });
       pm.addNestedPass<func::FuncOp>(wafer::createWaferAutodiff(autodiff));
       pm.addNestedPass<func::FuncOp>(createCSEPass());
+      // After CSE, which would merge the recomputed ops back.
+      if (recompute)
+        pm.addNestedPass<func::FuncOp>(
+            wafer::createWaferRecomputeActivations());
     }
     pm.addNestedPass<func::FuncOp>(wafer::createWaferAnnotateLayers());
     if (emitLevel >= EmitLevel::spatial)
