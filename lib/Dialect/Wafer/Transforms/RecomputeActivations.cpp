@@ -98,12 +98,52 @@ struct RecomputeActivationsPass
     std::nth_element(minima.begin(), minima.begin() + minima.size() / 2,
                      minima.end());
     int64_t narrow = minima[minima.size() / 2];
+    std::vector<size_t> candidates;
+    for (size_t i = 0; i < gaps; ++i)
+      if (isMinimum(i) && live[i] <= narrow)
+        candidates.push_back(i);
+    // Keep every k-th narrow point: fewer checkpoints, longer segments to
+    // recompute. k minimises what the backward pass holds at once, taken as
+    // the checkpoints plus the largest segment's results.
+    std::vector<int64_t> madeBefore(forward.size() + 1, 0);
+    for (auto [index, op] : llvm::enumerate(forward)) {
+      int64_t bytes = 0;
+      for (Value result : op->getResults())
+        bytes += byteSize(result);
+      madeBefore[index + 1] = madeBefore[index] + bytes;
+    }
+    auto cutsFor = [&](size_t stride) {
+      std::vector<size_t> cuts;
+      for (size_t j = stride - 1; j < candidates.size(); j += stride)
+        cuts.push_back(candidates[j]);
+      return cuts;
+    };
+    auto heldFor = [&](const std::vector<size_t> &cuts) {
+      int64_t kept = 0, largest = 0;
+      size_t start = 0;
+      for (size_t cut : cuts) {
+        kept += live[cut];
+        largest = std::max(largest, madeBefore[cut + 1] - madeBefore[start]);
+        start = cut + 1;
+      }
+      return kept + std::max(largest, madeBefore[forward.size()] -
+                                          madeBefore[start]);
+    };
+    std::vector<size_t> cuts = cutsFor(1);
+    for (size_t stride = 2; stride <= 8 && stride <= candidates.size();
+         ++stride)
+      if (std::vector<size_t> wider = cutsFor(stride);
+          heldFor(wider) < heldFor(cuts))
+        cuts = std::move(wider);
     std::vector<int64_t> segment(forward.size(), 0);
     int64_t segments = 0;
+    size_t nextCut = 0;
     for (size_t i = 0; i < forward.size(); ++i) {
       segment[i] = segments;
-      if (i < gaps && isMinimum(i) && live[i] <= narrow)
+      if (nextCut < cuts.size() && cuts[nextCut] == i) {
         ++segments;
+        ++nextCut;
+      }
     }
     if (segments == 0)
       return;
