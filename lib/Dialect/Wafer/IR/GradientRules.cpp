@@ -9,10 +9,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "mlir/IR/BuiltinAttributes.h"
-#include <cmath>
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "wafer/Dialect/Wafer/WaferInterfaces.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
+#include <cmath>
 
 #include "wafer/Dialect/Wafer/WaferInterfaces.cpp.inc"
 
@@ -72,7 +72,6 @@ Value sumToShape(ImplicitLocOpBuilder &b, Value gradient,
   return ReshapeOp::create(b, result, summed);
 }
 
-
 /// Shape helpers for the rules below: each builds one op with the result
 /// type its operands imply.
 Value reshapeTo(ImplicitLocOpBuilder &b, Value v, ArrayRef<int64_t> shape) {
@@ -85,9 +84,9 @@ Value transposeBy(ImplicitLocOpBuilder &b, Value v, ArrayRef<int64_t> perm) {
   SmallVector<int64_t> shape;
   for (int64_t p : perm)
     shape.push_back(t.getDimSize(p));
-  return TransposeOp::create(
-      b, RankedTensorType::get(shape, t.getElementType()), v,
-      b.getDenseI64ArrayAttr(perm));
+  return TransposeOp::create(b,
+                             RankedTensorType::get(shape, t.getElementType()),
+                             v, b.getDenseI64ArrayAttr(perm));
 }
 
 /// `kind` over `axes` (non-negative), the reduced axes kept with extent 1.
@@ -109,8 +108,7 @@ Value splat(ImplicitLocOpBuilder &b, RankedTensorType type, double value) {
           type, b.getFloatAttr(type.getElementType(), value).getValue()));
 }
 
-Value product(ImplicitLocOpBuilder &b, Value lhs, Value rhs, bool tl,
-              bool tr) {
+Value product(ImplicitLocOpBuilder &b, Value lhs, Value rhs, bool tl, bool tr) {
   RankedTensorType l = tensorType(lhs), r = tensorType(rhs);
   SmallVector<int64_t> shape(l.getShape().drop_back(2));
   int64_t rank = l.getRank();
@@ -129,6 +127,17 @@ SmallVector<int64_t> normAxes(int64_t axis, int64_t rank) {
   return axes;
 }
 
+/// What a rule works with: the op, a builder at the insertion point and
+/// the op's location, its results' gradients, which operands need one, and
+/// where their gradients go.
+struct Rule {
+  Operation *op;
+  ImplicitLocOpBuilder b;
+  ArrayRef<Value> resultGradients;
+  ArrayRef<bool> needed;
+  SmallVectorImpl<Value> &grads;
+};
+
 template <typename OpTy>
 Value binary(ImplicitLocOpBuilder &b, Value lhs, Value rhs) {
   // The gradient's shape: operands here broadcast to the larger of the two.
@@ -139,11 +148,8 @@ Value binary(ImplicitLocOpBuilder &b, Value lhs, Value rhs) {
 
 /// Elementwise ops with broadcasting: d(a op b) from the local derivatives.
 struct BroadcastingModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     Value g = resultGradients[0];
     Value x = op->getOperand(0), y = op->getOperand(1);
     Value result = op->getResult(0);
@@ -187,11 +193,8 @@ struct BroadcastingModel {
 
 /// Elementwise functions of one operand: dy/dx from the operand and result.
 struct UnaryModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     Value g = resultGradients[0];
     Value x = op->getOperand(0), y = op->getResult(0);
     Type type = y.getType();
@@ -237,12 +240,9 @@ struct UnaryModel {
 /// takes one product over the flattened batch (contraction B*S), not one
 /// per batch entry summed afterwards.
 struct MatmulModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     auto matmul = cast<MatmulOp>(op);
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
     Value g = resultGradients[0];
     Value lhs = matmul.getLhs(), rhs = matmul.getRhs();
     bool tl = matmul.getTransposeLhs(), tr = matmul.getTransposeRhs();
@@ -311,12 +311,9 @@ struct MatmulModel {
 
 /// Sums and means spread the gradient back over the reduced axes.
 struct ReduceModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     auto reduce = cast<ReduceOp>(op);
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
     grads.assign(1, Value());
     ReduceKind kind = reduce.getKind();
     if (kind != ReduceKind::sum && kind != ReduceKind::mean)
@@ -344,11 +341,8 @@ struct ReduceModel {
 
 /// Ops that only move elements: the gradient moves back.
 struct MovementModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     Value g = resultGradients[0];
     auto in = tensorType(op->getOperand(0));
     grads.assign(op->getNumOperands(), Value());
@@ -369,39 +363,30 @@ struct MovementModel {
   }
 };
 
-
 /// select(c, t, f): the gradient goes where the condition chose.
 struct SelectModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     auto select = cast<SelectOp>(op);
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
     Value g = resultGradients[0];
     Value zero = scalar(b, g, 0.0);
     grads.assign(3, Value());
     if (needed[1])
-      grads[1] = sumToShape(b,
-                            SelectOp::create(b, g.getType(),
-                                             select.getCondition(), g, zero),
-                            tensorType(select.getTrueValue()));
+      grads[1] = sumToShape(
+          b, SelectOp::create(b, g.getType(), select.getCondition(), g, zero),
+          tensorType(select.getTrueValue()));
     if (needed[2])
-      grads[2] = sumToShape(b,
-                            SelectOp::create(b, g.getType(),
-                                             select.getCondition(), zero, g),
-                            tensorType(select.getFalseValue()));
+      grads[2] = sumToShape(
+          b, SelectOp::create(b, g.getType(), select.getCondition(), zero, g),
+          tensorType(select.getFalseValue()));
     return success();
   }
 };
 
 /// softmax: dx = y (g - sum(g y)); log_softmax: dx = g - e^y sum(g).
 struct SoftmaxModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     Value g = resultGradients[0], y = op->getResult(0);
     int64_t rank = tensorType(y).getRank();
     int64_t axis = cast<IntegerAttr>(op->getAttr("axis")).getInt();
@@ -421,11 +406,8 @@ struct SoftmaxModel {
 
 /// GELU (erf, or tanh-approximated) and SiLU from the operand.
 struct ActivationModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     Value g = resultGradients[0], x = op->getOperand(0);
     auto mul = [&](Value l, Value r) { return binary<MulOp>(b, l, r); };
     auto add = [&](Value l, Value r) { return binary<AddOp>(b, l, r); };
@@ -438,7 +420,8 @@ struct ActivationModel {
       derivative = mul(sig, add(c(1.0), mul(x, binary<SubOp>(b, c(1.0), sig))));
     } else if (cast<GeluOp>(op).getApproximation() == GeluApproximation::erf) {
       // Phi(x) + x phi(x).
-      Value cdf = mul(c(0.5), add(c(1.0), ErfOp::create(b, mul(x, c(M_SQRT1_2)))));
+      Value cdf =
+          mul(c(0.5), add(c(1.0), ErfOp::create(b, mul(x, c(M_SQRT1_2)))));
       Value pdf = mul(c(0.5 * M_2_SQRTPI * M_SQRT1_2),
                       ExpOp::create(b, mul(c(-0.5), mul(x, x))));
       derivative = add(cdf, mul(x, pdf));
@@ -449,8 +432,8 @@ struct ActivationModel {
       Value t = TanhOp::create(b, mul(c(k), add(x, mul(c(a), mul(x2, x)))));
       Value left = mul(c(0.5), add(c(1.0), t));
       Value slope = mul(c(k), add(c(1.0), mul(c(3 * a), x2)));
-      Value right = mul(mul(c(0.5), x),
-                        mul(binary<SubOp>(b, c(1.0), mul(t, t)), slope));
+      Value right =
+          mul(mul(c(0.5), x), mul(binary<SubOp>(b, c(1.0), mul(t, t)), slope));
       derivative = add(left, right);
     }
     grads[0] = mul(g, derivative);
@@ -463,33 +446,33 @@ struct ActivationModel {
 /// dx = r d - x r^3 mean(d x), d = g * scale; the scale's and bias's
 /// gradients summed over the leading axes.
 struct NormModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     Value g = resultGradients[0], x = op->getOperand(0),
           scale = op->getOperand(1);
     RankedTensorType type = tensorType(x);
     int64_t axis = cast<IntegerAttr>(op->getAttr("axis")).getInt();
-    double epsilon =
-        cast<FloatAttr>(op->getAttr("epsilon")).getValueAsDouble();
+    double epsilon = cast<FloatAttr>(op->getAttr("epsilon")).getValueAsDouble();
     SmallVector<int64_t> axes = normAxes(axis, type.getRank());
     auto mul = [&](Value l, Value r) { return binary<MulOp>(b, l, r); };
     auto sub = [&](Value l, Value r) { return binary<SubOp>(b, l, r); };
-    auto mean = [&](Value v) { return reduceKeep(b, ReduceKind::mean, v, axes); };
+    auto mean = [&](Value v) {
+      return reduceKeep(b, ReduceKind::mean, v, axes);
+    };
     grads.assign(op->getNumOperands(), Value());
     Value d = mul(g, scale);
     bool layerNorm = isa<LayerNormOp>(op);
     Value centred = layerNorm ? sub(x, mean(x)) : x;
-    Value r = RsqrtOp::create(
-        b, binary<AddOp>(b, mean(mul(centred, centred)), scalar(b, x, epsilon)));
+    Value r = RsqrtOp::create(b, binary<AddOp>(b, mean(mul(centred, centred)),
+                                               scalar(b, x, epsilon)));
     Value normalised = mul(centred, r);
     if (needed[0]) {
       if (layerNorm)
-        grads[0] = mul(r, sub(sub(d, mean(d)), mul(normalised, mean(mul(d, normalised)))));
+        grads[0] = mul(
+            r, sub(sub(d, mean(d)), mul(normalised, mean(mul(d, normalised)))));
       else
-        grads[0] = sub(mul(r, d), mul(mul(x, mul(r, mul(r, r))), mean(mul(d, x))));
+        grads[0] =
+            sub(mul(r, d), mul(mul(x, mul(r, mul(r, r))), mean(mul(d, x))));
     }
     if (needed[1])
       grads[1] = sumToShape(b, mul(g, normalised), tensorType(scale));
@@ -504,11 +487,8 @@ struct NormModel {
 /// gradient into its table row (one-hot^T x gradient, a product on the
 /// wafer).
 struct PiecesModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     grads.assign(op->getNumOperands(), Value());
     if (auto slice = dyn_cast<SliceOp>(op)) {
       Value g = resultGradients[0];
@@ -524,16 +504,19 @@ struct PiecesModel {
         SmallVector<int64_t> shape(t.getShape());
         if (offset > 0) {
           shape[axis] = offset;
-          parts.push_back(splat(b, RankedTensorType::get(shape, t.getElementType()), 0.0));
+          parts.push_back(
+              splat(b, RankedTensorType::get(shape, t.getElementType()), 0.0));
         }
         parts.push_back(g);
         if (offset + size < whole) {
           shape[axis] = whole - offset - size;
-          parts.push_back(splat(b, RankedTensorType::get(shape, t.getElementType()), 0.0));
+          parts.push_back(
+              splat(b, RankedTensorType::get(shape, t.getElementType()), 0.0));
         }
         SmallVector<int64_t> joined(t.getShape());
         joined[axis] = whole;
-        g = ConcatOp::create(b, RankedTensorType::get(joined, t.getElementType()),
+        g = ConcatOp::create(b,
+                             RankedTensorType::get(joined, t.getElementType()),
                              parts, static_cast<uint64_t>(axis));
       }
       grads[0] = g;
@@ -556,7 +539,8 @@ struct PiecesModel {
     }
     if (auto split = dyn_cast<SplitOp>(op)) {
       SmallVector<Value> parts;
-      for (auto [result, g] : llvm::zip_equal(split.getResults(), resultGradients))
+      for (auto [result, g] :
+           llvm::zip_equal(split.getResults(), resultGradients))
         parts.push_back(g ? g : splat(b, tensorType(result), 0.0));
       grads[0] = ConcatOp::create(b, split.getInput().getType(), parts,
                                   static_cast<uint64_t>(split.getAxis()));
@@ -575,8 +559,8 @@ struct PiecesModel {
     Value ids = IotaOp::create(
         b, RankedTensorType::get({1, vocab}, indices.getElementType()), 1);
     Value hot = CompareOp::create(
-        b, RankedTensorType::get({rows, vocab}, b.getI1Type()),
-        CompareKind::eq, flatIds, ids);
+        b, RankedTensorType::get({rows, vocab}, b.getI1Type()), CompareKind::eq,
+        flatIds, ids);
     Value oneHot = CastOp::create(
         b, RankedTensorType::get({rows, vocab}, table.getElementType()), hot);
     b.setLoc(gradientLoc(op, "d_table"));
@@ -591,12 +575,9 @@ struct PiecesModel {
 /// dS = P (dP - rowsum(dP P)) with dP = dO V^T, dQ = scale dS K,
 /// dK = scale dS^T Q.
 struct AttentionModel {
-  static LogicalResult build(Operation *op, OpBuilder &builder,
-                             ArrayRef<Value> resultGradients,
-                             ArrayRef<bool> needed,
-                             SmallVectorImpl<Value> &grads) {
+  static LogicalResult build(Rule &rule) {
+    auto &[op, b, resultGradients, needed, grads] = rule;
     auto attention = cast<AttentionOp>(op);
-    ImplicitLocOpBuilder b(op->getLoc(), builder);
     grads.assign(op->getNumOperands(), Value());
     int64_t heads = attention.getNumHeads();
     if (attention.getNumKvHeads() != heads)
@@ -606,14 +587,15 @@ struct AttentionModel {
     RankedTensorType q = tensorType(attention.getQuery()),
                      k = tensorType(attention.getKey()),
                      v = tensorType(attention.getValue());
-    int64_t batch = q.getDimSize(0), sq = q.getDimSize(1),
-            sk = k.getDimSize(1);
+    int64_t batch = q.getDimSize(0), sq = q.getDimSize(1), sk = k.getDimSize(1);
     int64_t dh = q.getDimSize(2) / heads, dv = v.getDimSize(2) / heads;
     auto split = [&](Value t, int64_t s, int64_t d) {
-      return transposeBy(b, reshapeTo(b, t, {batch, s, heads, d}), {0, 2, 1, 3});
+      return transposeBy(b, reshapeTo(b, t, {batch, s, heads, d}),
+                         {0, 2, 1, 3});
     };
     auto merge = [&](Value t, int64_t s, int64_t d) {
-      return reshapeTo(b, transposeBy(b, t, {0, 2, 1, 3}), {batch, s, heads * d});
+      return reshapeTo(b, transposeBy(b, t, {0, 2, 1, 3}),
+                       {batch, s, heads * d});
     };
     Value q4 = split(attention.getQuery(), sq, dh);
     Value k4 = split(attention.getKey(), sk, dh);
@@ -629,12 +611,13 @@ struct AttentionModel {
       Value cols = IotaOp::create(b, RankedTensorType::get({1, sk}, i64), 1);
       Value keep = CompareOp::create(
           b, RankedTensorType::get({sq, sk}, b.getI1Type()), CompareKind::le,
-          cols, binary<AddOp>(b, rows, ConstantOp::create(
-                                           b, RankedTensorType::get({}, i64),
-                                           DenseElementsAttr::get(
-                                               RankedTensorType::get({}, i64),
-                                               b.getI64IntegerAttr(sk - sq)
-                                                   .getValue()))));
+          cols,
+          binary<AddOp>(b, rows,
+                        ConstantOp::create(
+                            b, RankedTensorType::get({}, i64),
+                            DenseElementsAttr::get(
+                                RankedTensorType::get({}, i64),
+                                b.getI64IntegerAttr(sk - sq).getValue()))));
       scores = SelectOp::create(b, scores.getType(), keep, scores,
                                 scalar(b, scores, -INFINITY));
     }
@@ -647,8 +630,8 @@ struct AttentionModel {
     b.setLoc(gradientLoc(op, "d_scores"));
     Value dP = product(b, dO, v4, false, true);
     Value dot = reduceKeep(b, ReduceKind::sum, binary<MulOp>(b, dP, p), {3});
-    Value dS = binary<MulOp>(
-        b, binary<MulOp>(b, p, binary<SubOp>(b, dP, dot)), scale);
+    Value dS =
+        binary<MulOp>(b, binary<MulOp>(b, p, binary<SubOp>(b, dP, dot)), scale);
     if (needed[0]) {
       b.setLoc(gradientLoc(op, "d_query"));
       grads[0] = merge(product(b, dS, k4, false, false), sq, dh);
@@ -661,14 +644,17 @@ struct AttentionModel {
   }
 };
 
-template <typename Rule, typename OpTy>
+template <typename Rules, typename OpTy>
 struct Model
-    : public DifferentiableOpInterface::ExternalModel<Model<Rule, OpTy>, OpTy> {
+    : public DifferentiableOpInterface::ExternalModel<Model<Rules, OpTy>,
+                                                      OpTy> {
   LogicalResult buildGradients(Operation *op, OpBuilder &builder,
                                ArrayRef<Value> resultGradients,
                                ArrayRef<bool> needed,
                                SmallVectorImpl<Value> &grads) const {
-    return Rule::build(op, builder, resultGradients, needed, grads);
+    Rule rule{op, ImplicitLocOpBuilder(op->getLoc(), builder), resultGradients,
+              needed, grads};
+    return Rules::build(rule);
   }
 };
 

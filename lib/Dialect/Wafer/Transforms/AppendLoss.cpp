@@ -46,10 +46,10 @@ struct AppendLossPass
     if (failed(func.insertArgument(
             index, labelsType,
             DictionaryAttr::get(
-                context, {NamedAttribute(StringAttr::get(
-                                             context,
-                                             WaferDialect::getNameAttrName()),
-                                         StringAttr::get(context, "labels"))}),
+                context,
+                {NamedAttribute(
+                    StringAttr::get(context, WaferDialect::getNameAttrName()),
+                    StringAttr::get(context, "labels"))}),
             loc)))
       return signalPassFailure();
     Value labels = body.getArgument(index);
@@ -64,9 +64,9 @@ struct AppendLossPass
         b, loc, RankedTensorType::get(classShape, i64), rank - 1);
     Value label = ReshapeOp::create(
         b, loc, RankedTensorType::get(labelShape, i64), labels);
-    Value hot = CompareOp::create(
-        b, loc, RankedTensorType::get(shape, b.getI1Type()), CompareKind::eq,
-        label, classes);
+    Value hot =
+        CompareOp::create(b, loc, RankedTensorType::get(shape, b.getI1Type()),
+                          CompareKind::eq, label, classes);
     auto scalarType = RankedTensorType::get({}, f);
     Value zero = ConstantOp::create(
         b, loc, scalarType,
@@ -85,8 +85,8 @@ struct AppendLossPass
     Value loss = NegOp::create(b, loc, scalarType, mean);
 
     ret->setOperands(ValueRange{loss});
-    func.setFunctionType(FunctionType::get(
-        context, func.getArgumentTypes(), TypeRange{scalarType}));
+    func.setFunctionType(FunctionType::get(context, func.getArgumentTypes(),
+                                           TypeRange{scalarType}));
     func.setAllResultAttrs(ArrayRef<Attribute>{DictionaryAttr::get(
         context, {NamedAttribute(
                      StringAttr::get(context, WaferDialect::getNameAttrName()),

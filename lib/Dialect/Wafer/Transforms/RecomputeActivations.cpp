@@ -126,8 +126,8 @@ struct RecomputeActivationsPass
         largest = std::max(largest, madeBefore[cut + 1] - madeBefore[start]);
         start = cut + 1;
       }
-      return kept + std::max(largest, madeBefore[forward.size()] -
-                                          madeBefore[start]);
+      return kept +
+             std::max(largest, madeBefore[forward.size()] - madeBefore[start]);
     };
     std::vector<size_t> cuts = cutsFor(1);
     for (size_t stride = 2; stride <= 8 && stride <= candidates.size();
@@ -209,9 +209,9 @@ struct RecomputeActivationsPass
       // Backward readers take the clones.
       for (Operation *op : ordered)
         for (Value result : op->getResults())
-          result.replaceUsesWithIf(
-              mapping.lookup(result),
-              [&](OpOperand &use) { return isBackward(use.getOwner()); });
+          result.replaceUsesWithIf(mapping.lookup(result), [&](OpOperand &use) {
+            return isBackward(use.getOwner());
+          });
     }
   }
 };
