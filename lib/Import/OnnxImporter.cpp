@@ -9,6 +9,7 @@
 #include "ImporterImpl.h"
 
 #include <queue>
+#include <set>
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -397,6 +398,38 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
     }
     argTypes.push_back(RankedTensorType::get(shape, elementType));
     argNames.push_back(input.name());
+  }
+  if (options.requireNamesUsed) {
+    std::set<std::string> inputs, params;
+    for (const onnx::ValueInfoProto &input : graph.input()) {
+      if (initializers.count(input.name()))
+        continue;
+      inputs.insert(input.name());
+      for (const auto &dim : input.type().tensor_type().shape().dim())
+        if (dim.has_dim_param())
+          params.insert(dim.dim_param());
+    }
+    auto list = [](const std::set<std::string> &names) {
+      std::string text;
+      for (const std::string &name : names)
+        text += (text.empty() ? "" : ", ") + name;
+      return text.empty() ? std::string("none") : text;
+    };
+    for (const auto &[name, shape] : options.inputShapes)
+      if (!inputs.count(name)) {
+        emitError(fileLoc) << "--input-shape names '" << name
+                           << "', which is no input of the model (inputs: "
+                           << list(inputs) << ")";
+        return {};
+      }
+    for (const auto &[name, value] : options.dimValues)
+      if (!params.count(name)) {
+        emitError(fileLoc) << "--dim names '" << name
+                           << "', which no input of the model has as a "
+                              "dimension (symbolic dimensions: "
+                           << list(params) << ")";
+        return {};
+      }
   }
   if (!shapeErrors.empty()) {
     InFlightDiagnostic diag = emitError(fileLoc);

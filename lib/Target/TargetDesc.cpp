@@ -6,6 +6,7 @@
 
 #include "wafer/Target/TargetDesc.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -188,10 +189,15 @@ absl::StatusOr<TargetDesc> parseTargetSpec(std::string_view specText) {
     return desc.status();
 
   bool setGrid = false, setUsable = false;
+  std::vector<absl::string_view> given;
   if (!overrides.empty()) {
     for (absl::string_view item : absl::StrSplit(overrides, ',')) {
       std::pair<absl::string_view, absl::string_view> kv =
           absl::StrSplit(item, absl::MaxSplits('=', 1));
+      if (std::find(given.begin(), given.end(), kv.first) != given.end())
+        return absl::InvalidArgumentError(absl::StrCat(
+            "target key '", kv.first, "' is given twice in '", spec, "'"));
+      given.push_back(kv.first);
       const Field *field = nullptr;
       for (const Field &candidate : kFields)
         if (kv.first == candidate.key)

@@ -565,6 +565,7 @@ LogicalResult compile(MLIRContext &context) {
   // Every float initializer of a trained model is a parameter, held by
   // reference however small.
   options.floatInitializersAsWeights = train;
+  options.requireNamesUsed = true;
   options.frozen.insert(freezeNames.begin(), freezeNames.end());
   for (const std::string &text : inputShapes)
     if (std::string err = wafer::parseInputShapeOption(text, options);

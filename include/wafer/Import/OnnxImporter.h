@@ -29,6 +29,10 @@ struct OnnxImportOptions {
   /// Initializers that are not trained (`--freeze`): they import as they do
   /// for inference (small ones inline and foldable). Each must exist.
   std::set<std::string> frozen;
+  /// Every `inputShapes` name must be a graph input and every `dimValues`
+  /// name a symbolic dimension of one (a misspelling is an error, not
+  /// ignored); off where one set of options serves several models.
+  bool requireNamesUsed = false;
   /// Host-side constant folding handles results up to this many elements.
   int64_t foldElementLimit = 1 << 16;
 };
