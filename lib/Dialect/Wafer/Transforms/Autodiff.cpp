@@ -119,12 +119,10 @@ struct AutodiffPass : public wafer::impl::WaferAutodiffBase<AutodiffPass> {
     auto accumulate = [&](Value value, Value gradient) {
       auto [it, fresh] = gradients.try_emplace(value, gradient);
       if (!fresh) {
-        Block::iterator last = lastBuilt();
         it->second = AddOp::create(builder, gradient.getLoc(), value.getType(),
                                    it->second, gradient);
         it->second.getDefiningOp()->setAttr(WaferDialect::getBackwardAttrName(),
                                             backward);
-        (void)last;
       }
     };
     {
