@@ -32,7 +32,7 @@ static int64_t elementBytes(Type element) {
   return element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
 }
 
-static int64_t byteSize(Value value) {
+int64_t wafer::valueBytes(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || !type.hasStaticShape())
     return 0;
@@ -225,8 +225,8 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
         last = std::max(last, layerOf.lookup(user));
       if (last == made)
         continue;
-      heldAfter[made - 1] += byteSize(result);
-      heldAfter[last - 1] -= byteSize(result);
+      heldAfter[made - 1] += valueBytes(result);
+      heldAfter[last - 1] -= valueBytes(result);
     }
   }
   int64_t running = 0;
@@ -257,7 +257,7 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
             outputs.insert(result);
     }
     for (Operation *weight : weights) {
-      int64_t bytes = byteSize(weight->getResult(0));
+      int64_t bytes = valueBytes(weight->getResult(0));
       auto ref = dyn_cast<WeightOp>(weight);
       if (!ref) {
         layer.constantBytes += bytes;
@@ -267,13 +267,13 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
       layer.weights.push_back(LayerWeight{ref.getSymName().str(), bytes});
     }
     for (Value v : inputs) {
-      layer.inputBytes += byteSize(v);
+      layer.inputBytes += valueBytes(v);
       Operation *def = v.getDefiningOp();
       layer.inputsFrom.emplace_back(def ? layerOf.lookup(def) - 1 : -1,
-                                    byteSize(v));
+                                    valueBytes(v));
     }
     for (Value v : outputs)
-      layer.outputBytes += byteSize(v);
+      layer.outputBytes += valueBytes(v);
   }
 }
 
@@ -347,7 +347,7 @@ static int64_t relayoutBytes(const Layer &layer, const core::LayerSpec &spec) {
                                                     result.getShape().end()),
                                spec.m, spec.n))
       continue;
-    bytes += byteSize(op->getResult(0));
+    bytes += valueBytes(op->getResult(0));
   }
   return bytes;
 }

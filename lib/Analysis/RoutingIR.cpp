@@ -20,14 +20,6 @@ static RegionAttr toAttr(MLIRContext *context, const Rect &r) {
   return RegionAttr::get(context, r.x, r.y, r.width, r.height);
 }
 
-static int64_t byteSize(Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  Type element = type.getElementType();
-  int64_t width =
-      element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
-  return type.getNumElements() * width;
-}
-
 std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
                                              PlacementOp placement,
                                              const TargetDesc &target,
@@ -76,7 +68,7 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
                  .second)
           continue;
         route::Flow flow;
-        flow.bytes = byteSize(operand);
+        flow.bytes = valueBytes(operand);
         flow.destination = regionOf(self);
         auto [start, end] = activeOf(self);
         if (from == -2) {
@@ -107,7 +99,7 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
     flow.name = layers.getLayers()[from].name + "->output";
     flow.source = regionOf(from);
     flow.destination = east;
-    flow.bytes = byteSize(result);
+    flow.bytes = valueBytes(result);
     auto [start, end] = activeOf(from);
     flow.activeStart = start;
     flow.activeEnd = pipelined ? start : end;

@@ -330,4 +330,41 @@ const char *modeName(Mode mode) {
   return mode == WEIGHT_STREAMING ? "weight-streaming" : "pipelined";
 }
 
+core::OptimizerSpec toOptimizerSpec(const Optimizer &o) {
+  core::OptimizerSpec spec;
+  spec.kind = o.kind() == SGD    ? core::OptimizerKind::sgd
+              : o.kind() == ADAM ? core::OptimizerKind::adam
+                                 : core::OptimizerKind::adamw;
+  spec.lr = o.lr();
+  spec.momentum = o.momentum();
+  spec.dampening = o.dampening();
+  spec.nesterov = o.nesterov();
+  spec.weightDecay = o.weight_decay();
+  spec.beta1 = o.beta1();
+  spec.beta2 = o.beta2();
+  spec.eps = o.eps();
+  return spec;
+}
+
+void fromOptimizerSpec(const core::OptimizerSpec &spec, Optimizer &o) {
+  o.set_kind(spec.kind == core::OptimizerKind::sgd    ? SGD
+             : spec.kind == core::OptimizerKind::adam ? ADAM
+                                                      : ADAMW);
+  o.set_lr(spec.lr);
+  o.set_momentum(spec.momentum);
+  o.set_dampening(spec.dampening);
+  o.set_nesterov(spec.nesterov);
+  o.set_weight_decay(spec.weightDecay);
+  o.set_beta1(spec.beta1);
+  o.set_beta2(spec.beta2);
+  o.set_eps(spec.eps);
+}
+
+int outputIndex(const Plan &plan, int64_t id) {
+  for (int i = 0; i < plan.outputs_size(); ++i)
+    if (plan.outputs(i) == id)
+      return i;
+  return -1;
+}
+
 } // namespace wafer::plan

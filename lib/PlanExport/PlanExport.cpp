@@ -111,18 +111,7 @@ static LogicalResult exportTraining(ModuleOp module, func::FuncOp func,
            << WaferDialect::getTrainingAttrName() << "'";
   training.set_micro_batches(microBatches);
   training.set_loss(ids.lookup(ret->getOperand(0)));
-  plan::Optimizer &o = *training.mutable_optimizer();
-  o.set_kind(spec.kind == core::OptimizerKind::sgd    ? plan::SGD
-             : spec.kind == core::OptimizerKind::adam ? plan::ADAM
-                                                      : plan::ADAMW);
-  o.set_lr(spec.lr);
-  o.set_momentum(spec.momentum);
-  o.set_dampening(spec.dampening);
-  o.set_nesterov(spec.nesterov);
-  o.set_weight_decay(spec.weightDecay);
-  o.set_beta1(spec.beta1);
-  o.set_beta2(spec.beta2);
-  o.set_eps(spec.eps);
+  plan::fromOptimizerSpec(spec, *training.mutable_optimizer());
   *out.mutable_training() = std::move(training);
   return success();
 }

@@ -189,16 +189,10 @@ absl::Status checkTraining(const plan::Plan &plan) {
   if (!plan.has_training())
     return absl::OkStatus();
   const plan::Training &training = plan.training();
-  auto outputIndex = [&](int64_t id) {
-    for (int i = 0; i < plan.outputs_size(); ++i)
-      if (plan.outputs(i) == id)
-        return i;
-    return -1;
-  };
   auto validId = [&](int64_t id) {
     return id >= 0 && id < plan.tensors_size();
   };
-  if (!validId(training.loss()) || outputIndex(training.loss()) != 0)
+  if (!validId(training.loss()) || plan::outputIndex(plan, training.loss()) != 0)
     return absl::InvalidArgumentError(
         "the training plan's loss is not its first output");
   const plan::Tensor &loss = plan.tensors(training.loss());
@@ -227,7 +221,7 @@ absl::Status checkTraining(const plan::Plan &plan) {
     if (!seen.insert(g.weight()).second)
       return absl::InvalidArgumentError(absl::StrCat(
           "the training plan has two gradients of '", g.weight(), "'"));
-    if (!validId(g.tensor()) || outputIndex(g.tensor()) <= 0)
+    if (!validId(g.tensor()) || plan::outputIndex(plan, g.tensor()) <= 0)
       return absl::InvalidArgumentError(absl::StrCat(
           "the gradient of '", g.weight(),
           "' is not an output of the plan: it never leaves the wafer"));

@@ -16,22 +16,6 @@
 
 namespace wafer::runtime {
 
-static core::OptimizerSpec optimizerSpec(const plan::Optimizer &o) {
-  core::OptimizerSpec spec;
-  spec.kind = o.kind() == plan::SGD    ? core::OptimizerKind::sgd
-              : o.kind() == plan::ADAM ? core::OptimizerKind::adam
-                                       : core::OptimizerKind::adamw;
-  spec.lr = o.lr();
-  spec.momentum = o.momentum();
-  spec.dampening = o.dampening();
-  spec.nesterov = o.nesterov();
-  spec.weightDecay = o.weight_decay();
-  spec.beta1 = o.beta1();
-  spec.beta2 = o.beta2();
-  spec.eps = o.eps();
-  return spec;
-}
-
 absl::StatusOr<Array> readWeight(const plan::Plan &plan, const plan::Tensor &t,
                                  const std::string &weightsDir) {
   Array a =
@@ -216,7 +200,7 @@ WeightStore::open(const plan::Plan &plan, const RunOptions &options) {
   for (const plan::Tensor &t : plan.tensors())
     if (t.has_weight())
       byName[t.weight().name()] = &t;
-  core::OptimizerSpec spec = optimizerSpec(plan.training().optimizer());
+  core::OptimizerSpec spec = plan::toOptimizerSpec(plan.training().optimizer());
   for (const plan::Gradient &g : plan.training().gradients()) {
     const plan::Tensor *t = byName.at(g.weight()); // checkPlan: it exists.
     if (t->element_type() != plan::F32)
@@ -241,10 +225,8 @@ const Array *WeightStore::weight(const std::string &name) const {
 
 absl::Status WeightStore::accumulate(const std::vector<Array> &outputs) {
   for (const plan::Gradient &g : plan.training().gradients()) {
-    int index = 0;
-    while (index < plan.outputs_size() && plan.outputs(index) != g.tensor())
-      ++index;
-    if (index >= static_cast<int>(outputs.size()))
+    int index = plan::outputIndex(plan, g.tensor());
+    if (index < 0 || index >= static_cast<int>(outputs.size()))
       return absl::InternalError(absl::StrCat(
           "the gradient of '", g.weight(), "' did not leave the wafer"));
     const Array &gradient = outputs[index];
@@ -266,7 +248,7 @@ absl::Status WeightStore::accumulate(const std::vector<Array> &outputs) {
 absl::Status WeightStore::update() {
   if (accumulated == 0)
     return absl::FailedPreconditionError("no gradients to apply");
-  core::OptimizerSpec spec = optimizerSpec(plan.training().optimizer());
+  core::OptimizerSpec spec = plan::toOptimizerSpec(plan.training().optimizer());
   ++step;
   for (auto &[name, sum] : pending) {
     if (accumulated > 1) {

@@ -76,6 +76,9 @@ private:
   llvm::DenseMap<mlir::Operation *, int64_t> layerOf; // Index + 1.
 };
 
+/// Bytes of a statically shaped tensor value (a bool takes one), else 0.
+int64_t valueBytes(mlir::Value value);
+
 /// FLOPs of one op (sem::flops: multiply-adds count 2), for the cost model.
 double estimateFlops(mlir::Operation *op);
 

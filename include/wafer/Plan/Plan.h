@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "wafer/Core/LayerSpec.h"
 #include "wafer/Core/Layout.h"
+#include "wafer/Core/Optimizer.h"
 #include "wafer/Core/Tiling.h"
 #include "wafer/Plan/plan.pb.h"
 #include "wafer/Route/Router.h"
@@ -46,6 +47,10 @@ void fromRect(const Rect &rect, Region &region);
 // The core's records as the plan holds them, each converted in one place.
 /// A layer's LayerSpec (named as the layer).
 core::LayerSpec toLayerSpec(const Layer &layer);
+core::OptimizerSpec toOptimizerSpec(const Optimizer &optimizer);
+void fromOptimizerSpec(const core::OptimizerSpec &spec, Optimizer &out);
+/// The position of tensor `id` among the plan's outputs, or -1.
+int outputIndex(const Plan &plan, int64_t id);
 void fromLayerSpec(const core::LayerSpec &spec, LayerSpec &out);
 core::SummaTiling toSummaTiling(const SummaTiling &tiling);
 void fromSummaTiling(const core::SummaTiling &tiling, SummaTiling &out);

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "wafer/Analysis/LayerAnalysis.h"
 #include "wafer/Dialect/Wafer/Passes.h"
 #include "wafer/Dialect/Wafer/WaferDialect.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
@@ -26,15 +27,6 @@ using namespace mlir;
 using namespace wafer;
 
 namespace {
-
-int64_t byteSize(Value value) {
-  auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!type || !type.hasStaticShape())
-    return 0;
-  Type element = type.getElementType();
-  int64_t bits = element.isIntOrFloat() ? element.getIntOrFloatBitWidth() : 8;
-  return type.getNumElements() * std::max<int64_t>(1, bits / 8);
-}
 
 bool isBackward(Operation *op) {
   return op->hasAttr(WaferDialect::getBackwardAttrName());
@@ -71,8 +63,8 @@ struct RecomputeActivationsPass
         for (Operation *user : result.getUsers())
           if (auto it = position.find(user); it != position.end())
             last = std::max(last, it->second);
-        liveAfter[index] += byteSize(result);
-        liveAfter[last] -= byteSize(result);
+        liveAfter[index] += valueBytes(result);
+        liveAfter[last] -= valueBytes(result);
       }
     int64_t running = 0;
     std::vector<int64_t> live(forward.size(), 0);
@@ -109,7 +101,7 @@ struct RecomputeActivationsPass
     for (auto [index, op] : llvm::enumerate(forward)) {
       int64_t bytes = 0;
       for (Value result : op->getResults())
-        bytes += byteSize(result);
+        bytes += valueBytes(result);
       madeBefore[index + 1] = madeBefore[index] + bytes;
     }
     auto cutsFor = [&](size_t stride) {
