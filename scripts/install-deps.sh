@@ -13,6 +13,8 @@ packages=(
   libeigen3-dev
   # libFuzzer targets (scripts/fuzz.sh).
   clang-22 libclang-rt-22-dev
+  # Data parallelism on several processes: mpirun -np N wafer-run.
+  libopenmpi-dev openmpi-bin
   # Oracles for the end-to-end tests.
   libonnx-testdata python3-onnx python3-numpy
 )

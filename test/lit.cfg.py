@@ -29,6 +29,14 @@ config.substitutions.append(("%cxx", config.cxx_compiler))
 if getattr(config, "wafer_sanitize", False):
     config.available_features.add("sanitize")
 
+# wafer-run built with MPI, and Open MPI's launcher: N ranks on any number
+# of cores, as root too (CI containers run as root).
+if getattr(config, "wafer_have_mpi", False):
+    config.available_features.add("mpi")
+config.substitutions.append(
+    ("%mpirun", "mpirun --oversubscribe --allow-run-as-root "
+                "--mca btl self,vader --mca btl_vader_single_copy_mechanism none"))
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 

@@ -150,6 +150,57 @@ def WaferAppendLoss : Pass<"wafer-append-loss", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::wafer::WaferDialect"];
 }
 
+def WaferSplitBatch : Pass<"wafer-split-batch", "::mlir::func::FuncOp"> {
+  let summary = "Cuts the model's batch into the parts one run of the plan takes";
+  let description = [{
+    Data parallelism and micro-batches: the module's `wafer.data_parallel`
+    attribute (`{batch = B, part_rows = R, wafer_parts = array<i64: ...>}`,
+    decided by `wafer-compile --wafers --micro-batches`) says the step's batch
+    of B rows (axis 0 of every input) runs as B / R parts of R rows, each one
+    run of the function, shared out over wafers. This pass rewrites the
+    function for one part: every value that carries the batch on its axis 0
+    (the inputs and what is computed from them along that axis) gets R rows
+    instead of B. A reduction over the batch axis makes a value each part
+    computes for its own rows only; it combines across parts by `mean` or
+    `sum` (recorded on the results that return it as `wafer.combine`, so the
+    runtime and the gradient reduction combine them right), and only linear
+    ops may follow it. What would mix rows of different parts (a product or
+    reduction over the batch axis other than mean or sum, a transpose,
+    slice, concat or split that moves or cuts axis 0, a reshape whose first
+    dimension does not cut evenly, a value as large as the batch that does
+    not come from the inputs) is an error naming the op and its node.
+
+    Input (`wafer.data_parallel = {batch = 4, part_rows = 2, wafer_parts =
+    array<i64: 1, 1>}` on the module):
+
+    ```mlir
+    func.func @f(%x: tensor<4x8xf32>) -> tensor<f32> {
+      %w = wafer.weight @w : tensor<8x8xf32>
+      %y = wafer.matmul %x, %w : tensor<4x8xf32>, tensor<8x8xf32>
+          -> tensor<4x8xf32>
+      %l = wafer.reduce mean %y {axes = array<i64: 0, 1>}
+          : tensor<4x8xf32> -> tensor<f32>
+      return %l : tensor<f32>
+    }
+    ```
+
+    Output:
+
+    ```mlir
+    func.func @f(%x: tensor<2x8xf32>)
+        -> (tensor<f32> {wafer.combine = "mean"}) {
+      %w = wafer.weight @w : tensor<8x8xf32>
+      %y = wafer.matmul %x, %w : tensor<2x8xf32>, tensor<8x8xf32>
+          -> tensor<2x8xf32>
+      %l = wafer.reduce mean %y {axes = array<i64: 0, 1>}
+          : tensor<2x8xf32> -> tensor<f32>
+      return %l : tensor<f32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::wafer::WaferDialect"];
+}
+
 def WaferAutodiff : Pass<"wafer-autodiff", "::mlir::func::FuncOp"> {
   let summary = "Appends the backward pass: the loss's gradient for each weight";
   let description = [{

@@ -113,7 +113,9 @@ def Wafer_TargetAttr : Wafer_Attr<"Target", "target"> {
     "int64_t":$input_queues,
     "int64_t":$edge_io_bytes_per_second,
     "int64_t":$weight_memory_bytes_per_second,
-    "int64_t":$weight_memory_bytes
+    "int64_t":$weight_memory_bytes,
+    DefaultValuedParameter<"int64_t", "2000",
+        "latency of one level of the broadcast/reduce tree between wafers, ns">:$fabric_level_ns
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

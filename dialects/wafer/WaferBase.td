@@ -68,16 +68,37 @@ def Wafer_Dialect : Dialect {
       return ::llvm::StringLiteral("wafer.gradient_of");
     }
     /// Name of the module attribute that makes a module a training step:
-    /// `{optimizer = "adamw:lr=1e-4", micro_batches = 2 : i64}` (the
-    /// optimizer in core::parseOptimizerSpec's words; the micro-batches a
-    /// step accumulates, each one batch of the function's inputs).
+    /// `{optimizer = "adamw:lr=1e-4"}` (core::parseOptimizerSpec's words).
     static constexpr ::llvm::StringLiteral getTrainingAttrName() {
       return ::llvm::StringLiteral("wafer.training");
     }
     /// Reads a `wafer.training` value; returns an error phrase or "".
     static std::string readTraining(::mlir::Attribute value,
-                                    ::wafer::core::OptimizerSpec &optimizer,
-                                    int64_t &microBatches);
+                                    ::wafer::core::OptimizerSpec &optimizer);
+    /// Name of the module attribute that cuts the step's batch into parts
+    /// over micro-batches and wafers: `{batch = 16, part_rows = 4,
+    /// wafer_parts = array<i64: 2, 2>}` (core::BatchSplit).
+    static constexpr ::llvm::StringLiteral getDataParallelAttrName() {
+      return ::llvm::StringLiteral("wafer.data_parallel");
+    }
+    /// Reads a `wafer.data_parallel` value; returns an error phrase or "".
+    static std::string readDataParallel(::mlir::Attribute value,
+                                        ::wafer::core::BatchSplit &split);
+    /// Builds a `wafer.data_parallel` value.
+    static ::mlir::DictionaryAttr
+    makeDataParallel(::mlir::MLIRContext *context,
+                     const ::wafer::core::BatchSplit &split);
+    /// Name of the result attribute that says how a result each part
+    /// computes for its own rows combines across parts: "mean", "sum", or
+    /// "ratio" (a ratio of two sums: the parts' ratios weighted by their
+    /// denominators, the result `wafer.combine_weight` names)
+    /// (wafer-split-batch). Results without it carry the batch on axis 0.
+    static constexpr ::llvm::StringLiteral getCombineAttrName() {
+      return ::llvm::StringLiteral("wafer.combine");
+    }
+    static constexpr ::llvm::StringLiteral getCombineWeightAttrName() {
+      return ::llvm::StringLiteral("wafer.combine_weight");
+    }
     /// Name of the unit attribute on the ops of the backward pass.
     static constexpr ::llvm::StringLiteral getBackwardAttrName() {
       return ::llvm::StringLiteral("wafer.backward");

@@ -130,6 +130,7 @@ TargetDesc toTargetDesc(const Target &t) {
   d.edgeIOBytesPerSecond = t.edge_io_bytes_per_second();
   d.weightMemoryBytesPerSecond = t.weight_memory_bytes_per_second();
   d.weightMemoryBytes = t.weight_memory_bytes();
+  d.fabricLevelNs = t.fabric_level_ns();
   return d;
 }
 
@@ -150,6 +151,7 @@ void fromTargetDesc(const TargetDesc &d, Target &t) {
   t.set_edge_io_bytes_per_second(d.edgeIOBytesPerSecond);
   t.set_weight_memory_bytes_per_second(d.weightMemoryBytesPerSecond);
   t.set_weight_memory_bytes(d.weightMemoryBytes);
+  t.set_fabric_level_ns(d.fabricLevelNs);
 }
 
 int64_t elementBytes(ElementType type) {
@@ -358,6 +360,39 @@ void fromOptimizerSpec(const core::OptimizerSpec &spec, Optimizer &o) {
   o.set_beta1(spec.beta1);
   o.set_beta2(spec.beta2);
   o.set_eps(spec.eps);
+}
+
+core::BatchSplit toBatchSplit(const Plan &plan) {
+  core::BatchSplit split;
+  if (plan.has_data_parallel()) {
+    const DataParallel &dp = plan.data_parallel();
+    split.batch = dp.batch();
+    split.partRows = dp.part_rows();
+    split.waferParts.assign(dp.wafer_parts().begin(), dp.wafer_parts().end());
+    return split;
+  }
+  const Tensor *first =
+      plan.inputs_size() > 0 && plan.inputs(0) >= 0 &&
+              plan.inputs(0) < plan.tensors_size()
+          ? &plan.tensors(plan.inputs(0))
+          : nullptr;
+  split.batch = first && first->shape_size() > 0 ? first->shape(0) : 1;
+  split.partRows = split.batch;
+  return split;
+}
+
+std::vector<core::ReduceStep> toReduction(const Plan &plan) {
+  std::vector<core::ReduceStep> steps;
+  for (const ReduceStep &s : plan.data_parallel().reduction())
+    steps.push_back({s.into(), s.from()});
+  return steps;
+}
+
+Combine outputCombine(const Plan &plan, int index) {
+  const auto &combine = plan.data_parallel().combine();
+  return index >= 0 && index < combine.size()
+             ? static_cast<Combine>(combine[index])
+             : CONCAT;
 }
 
 int outputIndex(const Plan &plan, int64_t id) {

@@ -9,6 +9,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "wafer/Analysis/LayerAnalysis.h"
 #include "wafer/Analysis/RoutingIR.h"
+#include "wafer/Analysis/StepCost.h"
 #include "wafer/Core/CostModel.h"
 #include "wafer/Core/Optimizer.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
@@ -102,17 +103,60 @@ static LogicalResult exportTraining(ModuleOp module, func::FuncOp func,
   if (training.gradients().empty())
     return success();
   core::OptimizerSpec spec;
-  int64_t microBatches = 0;
   Attribute config = module->getAttr(WaferDialect::getTrainingAttrName());
-  if (!config ||
-      !WaferDialect::readTraining(config, spec, microBatches).empty())
-    return module.emitError()
-           << "a training plan needs its optimizer and micro-batches in '"
-           << WaferDialect::getTrainingAttrName() << "'";
-  training.set_micro_batches(microBatches);
+  if (!config || !WaferDialect::readTraining(config, spec).empty())
+    return module.emitError() << "a training plan needs its optimizer in '"
+                              << WaferDialect::getTrainingAttrName() << "'";
   training.set_loss(ids.lookup(ret->getOperand(0)));
   plan::fromOptimizerSpec(spec, *training.mutable_optimizer());
   *out.mutable_training() = std::move(training);
+  return success();
+}
+
+/// The batch's cut into parts over the wafers, the reduction tree the
+/// wafers' sums take, and how each output combines across parts; nothing
+/// for a module without `wafer.data_parallel`. Gradients combine as the
+/// loss does (a mean loss's gradient is the mean of the parts').
+static LogicalResult exportDataParallel(ModuleOp module, func::FuncOp func,
+                                        plan::Plan &out) {
+  Attribute config = module->getAttr(WaferDialect::getDataParallelAttrName());
+  if (!config)
+    return success();
+  core::BatchSplit split;
+  if (std::string error = WaferDialect::readDataParallel(config, split);
+      !error.empty())
+    return module.emitError()
+           << "'" << WaferDialect::getDataParallelAttrName() << "': " << error;
+  plan::DataParallel &dp = *out.mutable_data_parallel();
+  dp.set_batch(split.batch);
+  dp.set_part_rows(split.partRows);
+  for (int64_t parts : split.waferParts)
+    dp.add_wafer_parts(parts);
+  for (const core::ReduceStep &step : core::reductionTree(split.wafers())) {
+    plan::ReduceStep &r = *dp.add_reduction();
+    r.set_into(step.into);
+    r.set_from(step.from);
+  }
+  auto combineOf = [&](unsigned result) {
+    auto kind = func.getResultAttrOfType<StringAttr>(
+        result, WaferDialect::getCombineAttrName());
+    if (!kind)
+      return plan::CONCAT;
+    return kind.getValue() == "mean"  ? plan::MEAN
+           : kind.getValue() == "sum" ? plan::SUM
+                                      : plan::RATIO;
+  };
+  auto weightOf = [&](unsigned result) -> int64_t {
+    auto index = func.getResultAttrOfType<IntegerAttr>(
+        result, WaferDialect::getCombineWeightAttrName());
+    return index ? index.getInt() : -1;
+  };
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    unsigned like =
+        func.getResultAttr(i, WaferDialect::getGradientOfAttrName()) ? 0 : i;
+    dp.add_combine(combineOf(like));
+    dp.add_combine_weight(weightOf(like));
+  }
   return success();
 }
 
@@ -223,6 +267,11 @@ FailureOr<plan::Plan> wafer::exportPlan(ModuleOp module, StringRef modelPath,
   }
   if (failed(exportTraining(module, func, ids, out)))
     return failure();
+  if (failed(exportDataParallel(module, func, out)))
+    return failure();
+  if (out.has_training())
+    out.mutable_training()->set_bubble_seconds(
+        trainingBubbleSeconds(module, func, layers, target.toDesc()));
 
   // Layers, in the analysis' order, with their placement.
   std::map<std::string, PlaceOp> places;

@@ -182,6 +182,81 @@ absl::Status checkLayouts(const PlanView &view) {
   return absl::OkStatus();
 }
 
+/// The batch's parts and wafers add up, the reduction adds every wafer's
+/// sums into wafer 0 once, each output says how it combines, and every
+/// input has the part's rows.
+absl::Status checkDataParallel(const plan::Plan &plan) {
+  if (!plan.has_data_parallel())
+    return absl::OkStatus();
+  const plan::DataParallel &dp = plan.data_parallel();
+  core::BatchSplit split = plan::toBatchSplit(plan);
+  if (split.wafers() > (1 << 20))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the plan's batch is shared out over ", split.wafers(),
+        " wafers; at most ", 1 << 20, " are taken"));
+  if (std::string error = core::checkBatchSplit(split); !error.empty())
+    return absl::InvalidArgumentError("the plan's batch split: " + error);
+  if (std::string error =
+          core::checkReduction(split.wafers(), plan::toReduction(plan));
+      !error.empty())
+    return absl::InvalidArgumentError("the plan's gradient reduction: " +
+                                      error);
+  if (dp.combine_size() != plan.outputs_size())
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the plan says how ", dp.combine_size(), " outputs combine across "
+        "parts; it has ", plan.outputs_size()));
+  if (dp.combine_weight_size() != plan.outputs_size())
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the plan names the weights of ", dp.combine_weight_size(),
+        " outputs' parts; it has ", plan.outputs_size(), " outputs"));
+  for (int i = 0; i < dp.combine_size(); ++i) {
+    if (!plan::Combine_IsValid(dp.combine(i)))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output ", i, " combines across parts in no known way"));
+    if (dp.combine(i) == plan::CONCAT)
+      continue;
+    const plan::Tensor *t = plan.outputs(i) >= 0 &&
+                                    plan.outputs(i) < plan.tensors_size()
+                                ? &plan.tensors(plan.outputs(i))
+                                : nullptr;
+    if (!t || (t->element_type() != plan::F32 &&
+               t->element_type() != plan::F16 &&
+               t->element_type() != plan::BF16))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output ", i, " adds across parts but is not a float tensor"));
+    int64_t w = dp.combine_weight(i);
+    if (dp.combine(i) != plan::RATIO) {
+      if (w != -1)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "output ", i, " is no ratio but names a denominator"));
+      continue;
+    }
+    if (w < 0 || w >= plan.outputs_size() || dp.combine(w) != plan::SUM ||
+        plan.tensors(plan.outputs(w)).shape_size() != 0 ||
+        plan.tensors(plan.outputs(w)).element_type() != plan::F32)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output ", i, " is a ratio whose denominator, output ", w,
+          ", is not an f32 scalar summed across parts"));
+  }
+  auto rowsOf = [&](int64_t id) -> int64_t {
+    if (id < 0 || id >= plan.tensors_size() ||
+        plan.tensors(id).shape_size() == 0)
+      return -1;
+    return plan.tensors(id).shape(0);
+  };
+  for (int i = 0; i < plan.inputs_size(); ++i)
+    if (rowsOf(plan.inputs(i)) != split.partRows)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input ", i, " does not have the part's ", split.partRows,
+          " rows on its axis 0"));
+  for (int i = 0; i < plan.outputs_size(); ++i)
+    if (plan::outputCombine(plan, i) == plan::CONCAT &&
+        split.parts() > 1 && rowsOf(plan.outputs(i)) < 1)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output ", i, " has no axis 0 on which to put the parts' rows"));
+  return absl::OkStatus();
+}
+
 /// A training plan's loss is its first output, a float scalar; each
 /// gradient is another output, of a distinct weight tensor of the plan, with
 /// that weight's shape.
@@ -233,10 +308,26 @@ absl::Status checkTraining(const plan::Plan &plan) {
           "the gradient of '", g.weight(),
           "' does not have its weight's shape and element type"));
   }
-  if (training.micro_batches() < 0 || training.micro_batches() > (1 << 20))
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the training plan's step runs ", training.micro_batches(),
-        " micro-batches; from 1 to ", 1 << 20, " are taken"));
+  if (!(training.bubble_seconds() >= 0) ||
+      !std::isfinite(training.bubble_seconds()))
+    return absl::InvalidArgumentError(
+        "the training plan's update bubble is not a finite time");
+  // A mean (or sum) loss over the part's rows: the step's gradient is the
+  // mean (or sum) of the parts'.
+  if (plan.has_data_parallel()) {
+    plan::Combine loss = plan::outputCombine(plan, 0);
+    if (plan.data_parallel().batch() != plan.data_parallel().part_rows() &&
+        loss == plan::CONCAT)
+      return absl::InvalidArgumentError(
+          "the training plan cuts its batch into parts, but its loss does "
+          "not combine across them (neither mean nor sum)");
+    for (const plan::Gradient &g : training.gradients())
+      if (plan::outputCombine(plan, plan::outputIndex(plan, g.tensor())) !=
+          loss)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the gradient of '", g.weight(),
+            "' does not combine across parts as the loss does"));
+  }
   const plan::Optimizer &o = plan.training().optimizer();
   if (!(o.lr() > 0) || !std::isfinite(o.lr()) || o.momentum() < 0 ||
       o.momentum() >= 1 || o.beta1() < 0 || o.beta1() >= 1 ||
@@ -256,10 +347,8 @@ absl::Status checkPlan(const plan::Plan &plan, bool forExecution) {
   if (plan.mode() != plan::PIPELINED && plan.mode() != plan::WEIGHT_STREAMING)
     return absl::InvalidArgumentError(
         "the plan's mode is neither pipelined nor weight streaming");
-  if (plan.devices() > 1)
-    return absl::UnimplementedError(
-        absl::StrCat("the plan runs on ", plan.devices(),
-                     " wafers; this wafer-run runs plans for one"));
+  if (absl::Status s = checkDataParallel(plan); !s.ok())
+    return s;
   if (absl::Status s = checkTraining(plan); !s.ok())
     return s;
   for (const plan::Layer &l : plan.layers()) {

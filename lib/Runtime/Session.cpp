@@ -223,51 +223,75 @@ const Array *WeightStore::weight(const std::string &name) const {
   return it == master.end() ? nullptr : &it->second;
 }
 
-absl::Status WeightStore::accumulate(const std::vector<Array> &outputs) {
+absl::StatusOr<std::unique_ptr<WeightStore>>
+WeightStore::replica(const plan::Plan &plan) {
+  if (!plan.has_training())
+    return absl::FailedPreconditionError(
+        "the plan is not a training step (compile it with --train)");
+  std::unique_ptr<WeightStore> store(new WeightStore(plan));
+  std::map<std::string, const plan::Tensor *> byName;
+  for (const plan::Tensor &t : plan.tensors())
+    if (t.has_weight())
+      byName[t.weight().name()] = &t;
+  for (const plan::Gradient &g : plan.training().gradients()) {
+    const plan::Tensor *t = byName.at(g.weight()); // checkPlan: it exists.
+    store->master[g.weight()] = Array::zeros(
+        plan::F32, std::vector<int64_t>(t->shape().begin(), t->shape().end()));
+  }
+  return store;
+}
+
+absl::Status WeightStore::update(const std::vector<Array> &outputs) {
+  core::OptimizerSpec spec = plan::toOptimizerSpec(plan.training().optimizer());
+  ++step;
   for (const plan::Gradient &g : plan.training().gradients()) {
     int index = plan::outputIndex(plan, g.tensor());
     if (index < 0 || index >= static_cast<int>(outputs.size()))
       return absl::InternalError(absl::StrCat(
           "the gradient of '", g.weight(), "' did not leave the wafer"));
     const Array &gradient = outputs[index];
-    std::vector<float> &sum = pending[g.weight()];
-    if (gradient.size() != master.at(g.weight()).size() || !gradient.isFloat())
+    Array &weight = master.at(g.weight());
+    if (gradient.size() != weight.size() || !gradient.isFloat())
       return absl::InternalError(absl::StrCat(
           "the gradient of '", g.weight(), "' has the wrong size"));
-    // Added in micro-batch order: the same bits on every run.
-    if (accumulated == 0)
-      sum.assign(gradient.floats.begin(), gradient.floats.end());
-    else
-      for (int64_t i = 0; i < gradient.size(); ++i)
-        sum[i] += gradient.floats[i];
+    core::applyOptimizerStep(spec, step, weight.size(), weight.floats.data(),
+                             gradient.floats.data(),
+                             state.at(g.weight()).data());
   }
-  ++accumulated;
   return absl::OkStatus();
 }
 
-absl::Status WeightStore::update() {
-  if (accumulated == 0)
-    return absl::FailedPreconditionError("no gradients to apply");
-  core::OptimizerSpec spec = plan::toOptimizerSpec(plan.training().optimizer());
-  ++step;
-  for (auto &[name, sum] : pending) {
-    if (accumulated > 1) {
-      const float scale = 1.0f / static_cast<float>(accumulated);
-      for (float &v : sum)
-        v *= scale;
-    }
-    Array &weight = master.at(name);
-    core::applyOptimizerStep(spec, step, weight.size(), weight.floats.data(),
-                             sum.data(), state.at(name).data());
+std::string WeightStore::packWeights() const {
+  std::string bytes;
+  for (const auto &[name, weight] : master)
+    bytes.append(reinterpret_cast<const char *>(weight.floats.data()),
+                 weight.floats.size() * sizeof(float));
+  return bytes;
+}
+
+absl::Status WeightStore::unpackWeights(const std::string &bytes) {
+  size_t at = 0;
+  for (auto &[name, weight] : master) {
+    size_t size = weight.floats.size() * sizeof(float);
+    if (at + size > bytes.size())
+      return absl::InternalError("the weight broadcast is shorter than the "
+                                 "plan's trained weights");
+    std::memcpy(weight.floats.data(), bytes.data() + at, size);
+    at += size;
   }
-  accumulated = 0;
+  if (at != bytes.size())
+    return absl::InternalError("the weight broadcast is longer than the "
+                               "plan's trained weights");
   return absl::OkStatus();
 }
 
 int64_t WeightStore::bytes() const {
   int64_t total = 0;
   for (const auto &[name, weight] : master)
-    total += 4 * (weight.size() + static_cast<int64_t>(state.at(name).size()));
+    total += 4 * (weight.size() + (state.count(name)
+                                       ? static_cast<int64_t>(
+                                             state.at(name).size())
+                                       : 0));
   return total;
 }
 

@@ -45,6 +45,7 @@ const Field kFields[] = {
     {"weight_memory_bytes_per_second",
      &TargetDesc::weightMemoryBytesPerSecond, nullptr},
     {"weight_memory_bytes", &TargetDesc::weightMemoryBytes, nullptr},
+    {"fabric_level_ns", &TargetDesc::fabricLevelNs, nullptr},
 };
 
 int64_t &fieldRef(TargetDesc &desc, const Field &field) {
@@ -135,6 +136,9 @@ std::string TargetDesc::validate() const {
     return absl::StrCat("usable rectangle at (", usable.x, ", ", usable.y,
                         ") of ", usable.width, "x", usable.height,
                         " does not fit the ", cols, "x", rows, " fabric");
+  if (fabricLevelNs < 0)
+    return absl::StrCat("fabric_level_ns must be at least 0, found ",
+                        fabricLevelNs);
   if (sramReserveBytes < 0 || sramReserveBytes >= sramBytes)
     return absl::StrCat("sram_reserve_bytes must be in [0, ", sramBytes,
                         "), found ", sramReserveBytes);

@@ -13,6 +13,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
 #include "wafer/Analysis/LayerAnalysis.h"
+#include "wafer/Analysis/StepCost.h"
 #include "wafer/Analysis/RoutingIR.h"
 #include "wafer/Core/Optimizer.h"
 #include "wafer/Dialect/Wafer/Passes.h"
@@ -112,8 +113,15 @@ cl::opt<std::string> lossKind(
     cl::value_desc("cross-entropy"), cl::cat(category));
 cl::opt<int64_t> microBatchCount(
     "micro-batches",
-    cl::desc("With --train: micro-batches a step runs, each one batch of the "
-             "model's inputs, their gradients accumulated before the update"),
+    cl::desc("Cut each wafer's share of the batch (axis 0 of the inputs) "
+             "into at least this many micro-batches, run one after another "
+             "(training accumulates their gradients before the update)"),
+    cl::init(1), cl::cat(category));
+cl::opt<int64_t> waferCount(
+    "wafers",
+    cl::desc("Data parallelism: share the batch out over this many wafers, "
+             "each with the same per-layer mapping; weights broadcast to "
+             "them, gradients summed from them"),
     cl::init(1), cl::cat(category));
 cl::opt<bool> recompute(
     "recompute",
@@ -144,18 +152,49 @@ llvm::json::Object layerJson(const wafer::Layer &layer) {
       {"weights", std::move(weights)}};
 }
 
+/// The step's batch, split over parts and wafers (the plan's runs).
+llvm::json::Object batchJson(const wafer::core::BatchSplit &split) {
+  llvm::json::Array waferParts;
+  for (int64_t parts : split.waferParts)
+    waferParts.push_back(parts);
+  return llvm::json::Object{{"batch", split.batch},
+                            {"part_rows", split.partRows},
+                            {"parts", split.parts()},
+                            {"wafer_parts", std::move(waferParts)}};
+}
+
+/// Data parallelism: the step on the plan's wafers against the same parts
+/// run one after another on one wafer.
+llvm::json::Object scaleOutJson(const wafer::core::BatchSplit &split,
+                                double partSeconds,
+                                const wafer::core::StepOverhead &overhead) {
+  wafer::core::BatchSplit oneWafer = split;
+  oneWafer.waferParts = {split.parts()};
+  double step = wafer::core::stepSeconds(split, partSeconds, overhead);
+  double alone = wafer::core::stepSeconds(oneWafer, partSeconds, overhead);
+  double speedup = alone / std::max(step, 1e-30);
+  return llvm::json::Object{
+      {"wafers", split.wafers()},
+      {"step_seconds", step},
+      {"one_wafer_step_seconds", alone},
+      {"speedup_vs_one_wafer", speedup},
+      {"efficiency", speedup / static_cast<double>(split.wafers())},
+      {"tree_levels", wafer::core::treeLevels(split.wafers())}};
+}
+
 /// What a training step moves and achieves (the function returns
 /// gradients): per step, its tokens and samples (the first input's leading
-/// one or two dimensions), the weights streamed in (forward and backward
-/// layers' streams, weight streaming only) and the gradients out, the weight
-/// store's bytes (an fp32 master copy and the optimizer's state per trained
-/// parameter), the FLOPs the backward pass recomputes (attention scores),
-/// and the model FLOP utilisation against the usable PEs' peak in the
-/// model's precision (fp16 for 16-bit weights, else fp32).
-llvm::json::Object trainingJson(func::FuncOp func,
+/// one or two dimensions over the whole batch), per wafer the weights
+/// streamed in (forward and backward layers' streams, once per part it
+/// runs; weight streaming only) and the gradients out, the weight store's
+/// bytes (an fp32 master copy and the optimizer's state per trained
+/// parameter), the FLOPs the backward pass recomputes, and the model FLOP
+/// utilisation against the wafers' usable PEs' peak in the model's
+/// precision (fp16 for 16-bit weights, else fp32).
+llvm::json::Object trainingJson(ModuleOp module, func::FuncOp func,
                                 const wafer::LayerAnalysis &layers,
                                 const wafer::TargetDesc &target,
-                                double stepSeconds, bool streaming) {
+                                double partSeconds, bool streaming) {
   int64_t gradientBytes = 0, parameters = 0;
   bool sixteenBit = false; // The peak of the precision the model computes in.
   for (unsigned i = 0; i < func.getNumResults(); ++i)
@@ -167,23 +206,22 @@ llvm::json::Object trainingJson(func::FuncOp func,
                        ((type.getElementTypeBitWidth() + 7) / 8);
     }
   wafer::core::OptimizerSpec optimizer;
-  int64_t microBatches = 1;
-  if (Attribute config = func->getParentOfType<ModuleOp>()->getAttr(
-          wafer::WaferDialect::getTrainingAttrName()))
-    (void)wafer::WaferDialect::readTraining(config, optimizer, microBatches);
+  if (Attribute config =
+          module->getAttr(wafer::WaferDialect::getTrainingAttrName()))
+    (void)wafer::WaferDialect::readTraining(config, optimizer);
   int64_t storeBytes =
       parameters * 4 * (1 + wafer::core::stateSlots(optimizer));
+  wafer::core::BatchSplit split = wafer::getBatchSplit(module, func);
+  wafer::core::StepOverhead overhead =
+      wafer::getStepOverhead(module, func, layers, target);
   auto first = func.getNumArguments()
                    ? dyn_cast<RankedTensorType>(func.getArgumentTypes()[0])
                    : RankedTensorType();
-  // A step runs its micro-batches one after another, each streaming the
-  // weights in and the gradients out again.
-  int64_t samples =
-      microBatches * (first && first.getRank() >= 1 ? first.getDimSize(0) : 1);
+  int64_t samples = split.batch;
   int64_t tokens = first && first.getRank() >= 2
                        ? samples * first.getDimSize(1)
                        : samples;
-  stepSeconds *= static_cast<double>(microBatches);
+  double stepSeconds = wafer::core::stepSeconds(split, partSeconds, overhead);
   // What the backward pass computes again: ops cloned by
   // wafer-recompute-activations and attention's scores.
   double recomputed = 0;
@@ -195,29 +233,32 @@ llvm::json::Object trainingJson(func::FuncOp func,
   });
   double peak = static_cast<double>(sixteenBit ? target.fp16FlopsPerCycle
                                                : target.fp32FlopsPerCycle) *
-                static_cast<double>(target.usable.area()) * target.clockHz();
+                static_cast<double>(target.usable.area()) * target.clockHz() *
+                static_cast<double>(split.wafers());
   double step = std::max(stepSeconds, 1e-30);
+  int64_t parts = split.parts(), waferParts = split.mostParts();
   return llvm::json::Object{
       {"tokens_per_step", tokens},
       {"samples_per_step", samples},
       {"tokens_per_second", tokens / step},
       {"samples_per_second", samples / step},
       // Model FLOPs: what the step computes once, recompute left out.
-      {"mfu",
-       microBatches * (layers.getTotalFlops() - recomputed) / (step * peak)},
+      {"mfu", parts * (layers.getTotalFlops() - recomputed) / (step * peak)},
       {"weight_store_bytes", storeBytes},
-      {"micro_batches", microBatches},
+      {"micro_batches", waferParts},
       {"step_seconds", stepSeconds},
+      {"bubble_seconds", overhead.bubbleSeconds},
       {"streamed_in_bytes",
-       streaming ? microBatches * layers.getTotalWeightBytes() : 0},
-      {"streamed_out_bytes", microBatches * gradientBytes},
-      {"recomputed_flops", microBatches * recomputed},
+       streaming ? waferParts * layers.getTotalWeightBytes() : 0},
+      {"streamed_out_bytes", waferParts * gradientBytes},
+      {"recomputed_flops", parts * recomputed},
       {"held_activation_bytes", layers.getMostHeld().bytes},
       {"optimizer", wafer::core::formatOptimizerSpec(optimizer)}};
 }
 
 void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
-                 const wafer::TargetDesc &target, func::FuncOp func,
+                 const wafer::TargetDesc &target, ModuleOp module,
+                 func::FuncOp func,
                  wafer::PlacementOp placement, wafer::RoutingOp routing) {
   llvm::StringMap<wafer::PlaceOp> places;
   if (placement)
@@ -275,8 +316,15 @@ void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
     }
     if (placement && train)
       report["training"] = trainingJson(
-          func, layers, target, predictedCycles / clock,
+          module, func, layers, target, predictedCycles / clock,
           placement.getMode() == wafer::ExecutionMode::weight_streaming);
+    if (placement) {
+      wafer::core::BatchSplit split = wafer::getBatchSplit(module, func);
+      report["batch"] = batchJson(split);
+      report["scale_out"] = scaleOutJson(
+          split, predictedCycles / clock,
+          wafer::getStepOverhead(module, func, layers, target));
+    }
     if (routing)
       report["routing"] = llvm::json::Object{
           {"max_colors_per_router",
@@ -327,9 +375,24 @@ void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
         routing.getMaxLinkLoad().convertToDouble(),
         routing.getLinkLoadLowerBound().convertToDouble(),
         routing.getTotalHops(), routing.getDeadlockFree() ? "yes" : "no");
+  if (placement) {
+    wafer::core::BatchSplit split = wafer::getBatchSplit(module, func);
+    if (split.parts() > 1) {
+      llvm::json::Object s = scaleOutJson(
+          split, predictedCycles / clock,
+          wafer::getStepOverhead(module, func, layers, target));
+      os << llvm::formatv(
+          "batch of {0} in {1} part(s) of {2} row(s) over {3} wafer(s) (at "
+          "most {4} per wafer): step {5:E3} s, {6:F2}x one wafer "
+          "(efficiency {7:F3})\n",
+          split.batch, split.parts(), split.partRows, split.wafers(),
+          split.mostParts(), *s.getNumber("step_seconds"),
+          *s.getNumber("speedup_vs_one_wafer"), *s.getNumber("efficiency"));
+    }
+  }
   if (placement && train) {
     llvm::json::Object t = trainingJson(
-        func, layers, target, predictedCycles / clock,
+        module, func, layers, target, predictedCycles / clock,
         placement.getMode() == wafer::ExecutionMode::weight_streaming);
     os << llvm::formatv(
         "training ({0}): {1:E3} tokens/s, {2:E3} samples/s, MFU {3:F3}; "
@@ -534,15 +597,14 @@ LogicalResult compile(MLIRContext &context) {
            "--train\n";
     return failure();
   }
-  if (microBatchCount < 1 || microBatchCount > (1 << 20)) {
-    llvm::errs() << "error: --micro-batches takes a whole number from 1 to "
-                 << (1 << 20) << ", not " << microBatchCount << "\n";
-    return failure();
-  }
-  if (!train && microBatchCount != 1) {
-    llvm::errs() << "error: --micro-batches goes with --train\n";
-    return failure();
-  }
+  for (auto [flag, value] : {std::pair<StringRef, int64_t>{
+                                  "--micro-batches", microBatchCount},
+                              {"--wafers", waferCount}})
+    if (value < 1 || value > (1 << 20)) {
+      llvm::errs() << "error: " << flag << " takes a whole number from 1 to "
+                   << (1 << 20) << ", not " << value << "\n";
+      return failure();
+    }
   if (!lossKind.empty() && lossKind != "cross-entropy") {
     llvm::errs() << "error: --loss takes cross-entropy, not '" << lossKind
                  << "'\n";
@@ -606,10 +668,29 @@ LogicalResult compile(MLIRContext &context) {
             {NamedAttribute(StringAttr::get(&context, "optimizer"),
                             StringAttr::get(&context,
                                             wafer::core::formatOptimizerSpec(
-                                                optimizer))),
-             NamedAttribute(StringAttr::get(&context, "micro_batches"),
-                            IntegerAttr::get(IntegerType::get(&context, 64),
-                                             microBatchCount))}));
+                                                optimizer)))}));
+  // The batch (axis 0 of the inputs) cut into parts over the wafers.
+  bool splitBatch = waferCount > 1 || microBatchCount > 1;
+  if (splitBatch) {
+    auto func = *module->getOps<func::FuncOp>().begin();
+    auto first = func.getNumArguments()
+                     ? dyn_cast<RankedTensorType>(func.getArgumentTypes()[0])
+                     : RankedTensorType();
+    wafer::core::BatchSplit split;
+    std::string error =
+        !first || first.getRank() == 0
+            ? "the model has no input with a batch axis to cut"
+            : wafer::core::splitBatch(first.getDimSize(0), waferCount,
+                                      microBatchCount, split);
+    if (!error.empty()) {
+      llvm::errs() << "error: --wafers=" << waferCount
+                   << " --micro-batches=" << microBatchCount << ": " << error
+                   << "\n";
+      return failure();
+    }
+    (*module)->setAttr(wafer::WaferDialect::getDataParallelAttrName(),
+                       wafer::WaferDialect::makeDataParallel(&context, split));
+  }
 
   if (emitLevel >= EmitLevel::kernels) {
     PassManager pm(&context);
@@ -619,9 +700,11 @@ LogicalResult compile(MLIRContext &context) {
     } else {
       wafer::buildGraphPipeline(pm);
     }
+    if (train && !lossKind.empty())
+      pm.addNestedPass<func::FuncOp>(wafer::createWaferAppendLoss());
+    if (splitBatch)
+      pm.addNestedPass<func::FuncOp>(wafer::createWaferSplitBatch());
     if (train) {
-      if (!lossKind.empty())
-        pm.addNestedPass<func::FuncOp>(wafer::createWaferAppendLoss());
       // The backward pass after fusion: one rule per fused kernel.
       // Frozen initializers the importer kept inline are constants, not
       // weights: the pass is told only of those that are weights.
@@ -698,7 +781,8 @@ LogicalResult compile(MLIRContext &context) {
     auto func = *module->getOps<func::FuncOp>().begin();
     wafer::LayerAnalysis layers(func);
     outputs.push_back({reportPath, render([&](llvm::raw_ostream &os) {
-                         writeReport(os, layers, *target, func, placement,
+                         writeReport(os, layers, *target, *module, func,
+                                     placement,
                                      routing);
                        })});
   }

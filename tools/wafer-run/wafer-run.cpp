@@ -18,6 +18,8 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <csignal>
+#include <cstdarg>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +29,10 @@
 #include "wafer/Plan/Plan.h"
 #include "wafer/Runtime/Runtime.h"
 #include "wafer/Support/OutputFile.h"
+
+#ifdef WAFER_HAVE_MPI
+#include "MpiFabric.h"
+#endif
 
 using namespace wafer;
 
@@ -212,19 +218,59 @@ readInputs(const Options &o, const plan::Plan &p,
   return inputs;
 }
 
-/// The training loop: each step streams the weights from the weight store,
-/// runs the plan's forward and backward layers on the batch, and applies
-/// the optimizer in the store with the gradients that left the wafer.
+/// "rank N: " when this process is one of several MPI ranks.
+std::string rankPrefix;
+
+/// Prints "error: " and the message, naming the rank under MPI.
+__attribute__((format(printf, 1, 2))) void errorf(const char *format, ...) {
+  std::fprintf(stderr, "error: %s", rankPrefix.c_str());
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+}
+
+int fail(const absl::Status &s) {
+  errorf("%s\n", std::string(s.message()).c_str());
+  return 1;
+}
+
+/// Fault injection for the tests of a job that loses a rank:
+/// WAFER_RUN_KILL=RANK:STEP kills rank RANK as step STEP (from 1) starts.
+void faultPoint(const runtime::Fabric &fabric, int step) {
+  const char *spec = std::getenv("WAFER_RUN_KILL");
+  int rank = -1, at = -1;
+  if (spec && std::sscanf(spec, "%d:%d", &rank, &at) == 2 &&
+      rank == fabric.rank() && at == step + 1) {
+    std::fprintf(stderr, "note: WAFER_RUN_KILL: rank %d killed at step %d\n",
+                 rank, at);
+    std::fflush(stderr);
+    raise(SIGKILL);
+  }
+}
+
+/// The modeled step: the busiest wafer's parts, the fabric's tree and the
+/// training bubble (core::stepSeconds), from the plan's figures.
+double modeledStepSeconds(const plan::Plan &p, const runtime::Timing &timing) {
+  core::StepOverhead overhead;
+  overhead.fabricLevelSeconds =
+      static_cast<double>(p.target().fabric_level_ns()) * 1e-9;
+  overhead.bubbleSeconds = p.training().bubble_seconds();
+  return core::stepSeconds(plan::toBatchSplit(p), timing.stepSeconds,
+                           overhead);
+}
+
+/// The training loop: each step broadcasts the trained weights from the
+/// weight store (rank 0) to every wafer, runs the plan's forward and
+/// backward layers on each part of the batch, sums the gradients in the
+/// plan's order into wafer 0 and applies the optimizer in the store.
 int train(const Options &o, const plan::Plan &p,
-          const runtime::Timing &timing) {
-  auto fail = [](const absl::Status &s) {
-    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
-    return 1;
-  };
+          const runtime::Timing &timing, runtime::Fabric &fabric) {
   if (!p.has_training())
     return fail(absl::FailedPreconditionError(
         "the plan is not a training step: compile it with --train"));
-  if (!o.saveModel.empty())
+  bool root = fabric.rank() == 0;
+  if (!o.saveModel.empty() && root)
     if (std::string error = checkOutputPath(o.saveModel); !error.empty())
       return fail(absl::InvalidArgumentError("--save-model: " + error));
   runtime::RunOptions options;
@@ -232,58 +278,39 @@ int train(const Options &o, const plan::Plan &p,
   if (!read.ok())
     return fail(read.status());
   const std::vector<runtime::Array> &inputs = *read;
+  // The weight store on rank 0; a replica, filled only by the broadcast,
+  // on every other rank.
   absl::StatusOr<std::unique_ptr<runtime::WeightStore>> store =
-      runtime::WeightStore::open(p, options);
+      root ? runtime::WeightStore::open(p, options)
+           : runtime::WeightStore::replica(p);
   if (!store.ok())
     return fail(store.status());
   options.store = store->get();
-  // A step's batch is its micro-batches' batches one after another along
-  // the first dimension of every input.
-  int64_t micro = std::max<int64_t>(1, p.training().micro_batches());
-  std::vector<std::vector<runtime::Array>> microInputs(micro);
-  for (int i = 0; i < p.inputs_size(); ++i) {
-    const plan::Tensor &t = p.tensors(p.inputs(i));
-    std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
-    const runtime::Array &whole = inputs[i];
-    std::vector<int64_t> expected = shape;
-    if (!expected.empty())
-      expected[0] *= micro;
-    if (whole.shape != expected || (shape.empty() && micro > 1))
-      return fail(absl::InvalidArgumentError(absl::StrCat(
-          "input ", i, " ('", t.name(), "') has shape [",
-          absl::StrJoin(whole.shape, ", "), "]; the plan's step of ", micro,
-          " micro-batch(es) of [", absl::StrJoin(shape, ", "), "] takes [",
-          absl::StrJoin(expected, ", "), "]")));
-    int64_t rows = whole.size() / micro;
-    for (int64_t m = 0; m < micro; ++m) {
-      runtime::Array part = runtime::Array::zeros(whole.type, shape);
-      for (int64_t e = 0; e < rows; ++e) {
-        if (part.isFloat())
-          part.floats[e] = whole.floats[m * rows + e];
-        else
-          part.ints[e] = whole.ints[m * rows + e];
-      }
-      microInputs[m].push_back(std::move(part));
-    }
-  }
   runtime::Session session(p, options);
   std::vector<double> losses;
   auto start = std::chrono::steady_clock::now();
   for (int step = 0; step < o.steps; ++step) {
-    double loss = 0;
-    for (int64_t m = 0; m < micro; ++m) {
-      absl::StatusOr<std::vector<runtime::Array>> outputs =
-          session.run(microInputs[m]);
-      if (!outputs.ok())
-        return fail(outputs.status());
-      loss += (*outputs)[0].get(0);
-      if (absl::Status s = (*store)->accumulate(*outputs); !s.ok())
+    faultPoint(fabric, step);
+    if (fabric.size() > 1) {
+      std::string weights = root ? (*store)->packWeights() : std::string();
+      if (absl::Status s = fabric.broadcast(weights); !s.ok())
         return fail(s);
+      if (!root)
+        if (absl::Status s = (*store)->unpackWeights(weights); !s.ok())
+          return fail(s);
     }
-    losses.push_back(loss / static_cast<double>(micro));
-    if (absl::Status s = (*store)->update(); !s.ok())
+    absl::StatusOr<std::vector<runtime::Array>> outputs =
+        runtime::runStep(p, session, inputs, fabric);
+    if (!outputs.ok())
+      return fail(outputs.status());
+    if (!root)
+      continue;
+    losses.push_back((*outputs)[0].get(0));
+    if (absl::Status s = (*store)->update(*outputs); !s.ok())
       return fail(s);
   }
+  if (!root)
+    return 0;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
@@ -292,26 +319,29 @@ int train(const Options &o, const plan::Plan &p,
                                                    o.saveModel);
         !s.ok())
       return fail(s);
-  // What streams per step: the weights of every layer's tiles in, the
-  // gradients out.
+  // What streams per step and wafer: the weights of every layer's tiles
+  // in, the gradients out, once per part the busiest wafer runs.
+  core::BatchSplit split = plan::toBatchSplit(p);
   int64_t streamedIn = 0;
   for (const plan::Layer &l : p.layers())
     for (const plan::StreamTile &t : l.tiles())
       if (t.direction() == plan::TO_WAFER)
         streamedIn += t.bytes();
-  int64_t samples = micro;
-  if (p.inputs_size() > 0 && p.tensors(p.inputs(0)).shape_size() > 0)
-    samples *= p.tensors(p.inputs(0)).shape(0);
-  double step = timing.stepSeconds * static_cast<double>(micro);
-  streamedIn *= micro;
+  int64_t parts = split.mostParts();
+  streamedIn *= parts;
+  int64_t streamedOut = parts * (*store)->gradientBytes();
+  double step = modeledStepSeconds(p, timing);
   if (o.report == "json") {
     std::printf("{\n  \"mode\": \"%s\",\n  \"optimizer\": \"%s\",\n"
-                "  \"steps\": %d,\n  \"micro_batches\": %lld,\n"
-                "  \"losses\": [",
+                "  \"steps\": %d,\n  \"wafers\": %lld,\n"
+                "  \"processes\": %d,\n  \"parts\": %lld,\n"
+                "  \"micro_batches\": %lld,\n  \"losses\": [",
                 plan::modeName(p.mode()),
                 plan::OptimizerKind_Name(p.training().optimizer().kind())
                     .c_str(),
-                o.steps, static_cast<long long>(micro));
+                o.steps, static_cast<long long>(split.wafers()), fabric.size(),
+                static_cast<long long>(split.parts()),
+                static_cast<long long>(parts));
     for (size_t i = 0; i < losses.size(); ++i)
       std::printf("%s%.9g", i ? ", " : "", losses[i]);
     std::printf("],\n  \"modeled_step_seconds\": %.9g,\n"
@@ -320,28 +350,34 @@ int train(const Options &o, const plan::Plan &p,
                 "  \"streamed_in_bytes\": %lld,\n"
                 "  \"streamed_out_bytes\": %lld,\n"
                 "  \"seconds_per_step\": %.9g\n}\n",
-                step, step > 0 ? samples / step : 0.0,
+                step, step > 0 ? split.batch / step : 0.0,
                 static_cast<long long>((*store)->bytes()),
                 static_cast<long long>(streamedIn),
-                static_cast<long long>(micro * (*store)->gradientBytes()),
-                seconds / o.steps);
+                static_cast<long long>(streamedOut), seconds / o.steps);
   } else {
     std::printf("plan: %s, training step of %d layers on %s; checks passed\n",
                 o.plan.c_str(), p.layers_size(), p.target().name().c_str());
+    if (split.parts() > 1)
+      std::printf("batch of %lld in %lld part(s) of %lld over %lld wafer(s), "
+                  "emulated by %d process(es)\n",
+                  static_cast<long long>(split.batch),
+                  static_cast<long long>(split.parts()),
+                  static_cast<long long>(split.partRows),
+                  static_cast<long long>(split.wafers()), fabric.size());
     for (size_t i = 0; i < losses.size(); ++i)
       std::printf("step %zu: loss %.9g\n", i + 1, losses[i]);
     std::printf("modeled step: %.6g s; weight store %lld bytes; %lld bytes "
-                "streamed in and %lld out per step\n",
+                "streamed in and %lld out per step and wafer\n",
                 step, static_cast<long long>((*store)->bytes()),
                 static_cast<long long>(streamedIn),
-                static_cast<long long>(micro * (*store)->gradientBytes()));
+                static_cast<long long>(streamedOut));
   }
   return 0;
 }
 
 } // namespace
 
-int main(int argc, char **argv) {
+int runTool(int argc, char **argv, runtime::Fabric &fabric) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -440,7 +476,7 @@ int main(int argc, char **argv) {
 
   absl::StatusOr<plan::Plan> loaded = plan::loadPlan(o.plan);
   if (!loaded.ok()) {
-    std::fprintf(stderr, "error: %s\n",
+    errorf("%s\n",
                  std::string(loaded.status().message()).c_str());
     return 1;
   }
@@ -456,17 +492,21 @@ int main(int argc, char **argv) {
                    ".pb");
   if (!o.trace.empty())
     if (std::string error = checkOutputPath(o.trace); !error.empty()) {
-      std::fprintf(stderr, "error: --trace: %s\n", error.c_str());
+      errorf("--trace: %s\n", error.c_str());
       return 1;
     }
   if (absl::Status s = runtime::checkPlan(p, !o.timingOnly); !s.ok()) {
-    std::fprintf(stderr, "error: plan check failed: %s\n",
+    errorf("plan check failed: %s\n",
                  std::string(s.message()).c_str());
     return 1;
   }
+  // Every rank checks the plan and that the ranks can share out its
+  // wafers, before any work.
+  if (absl::Status s = runtime::checkRanks(p, fabric.size()); !s.ok())
+    return fail(s);
   runtime::Timing timing = runtime::modelTiming(p);
   if (o.train)
-    return train(o, p, timing);
+    return train(o, p, timing, fabric);
   if (p.has_training() && !o.timingOnly)
     std::fprintf(stderr, "note: a training plan run once: its outputs are "
                          "the loss and the gradients (--train trains)\n");
@@ -479,14 +519,13 @@ int main(int argc, char **argv) {
   if (!o.timingOnly && o.compare) {
     // Every reference output is one the plan makes, and there is one.
     if (p.outputs_size() == 0) {
-      std::fprintf(stderr, "error: the plan has no outputs to compare\n");
+      errorf("the plan has no outputs to compare\n");
       return 1;
     }
     std::string extra =
         o.inputs + "/output_" + std::to_string(p.outputs_size()) + ".pb";
     if (access(extra.c_str(), F_OK) == 0) {
-      std::fprintf(stderr,
-                   "error: '%s' is a reference output the plan does not make "
+      errorf("'%s' is a reference output the plan does not make "
                    "(it has %d)\n",
                    extra.c_str(), p.outputs_size());
       return 1;
@@ -497,7 +536,7 @@ int main(int argc, char **argv) {
     absl::StatusOr<std::vector<runtime::Array>> read =
         readInputs(o, p, options);
     if (!read.ok()) {
-      std::fprintf(stderr, "error: %s\n",
+      errorf("%s\n",
                    std::string(read.status().message()).c_str());
       return 1;
     }
@@ -506,12 +545,18 @@ int main(int argc, char **argv) {
     Progress progress(static_cast<int64_t>(o.repeat + 1) * p.kernels_size());
     if (isatty(STDERR_FILENO))
       options.progress = [&](int64_t, int64_t) { progress.step(); };
-    // One run warms up (loads weights); the timed runs follow.
+    // One run warms up (loads weights); the timed runs follow. A plan
+    // whose batch is cut runs each part on its wafer and combines them.
     runtime::Session session(p, options);
-    absl::StatusOr<std::vector<runtime::Array>> outputs = session.run(inputs);
+    auto runOnce = [&]() -> absl::StatusOr<std::vector<runtime::Array>> {
+      if (p.has_data_parallel())
+        return runtime::runStep(p, session, inputs, fabric);
+      return session.run(inputs);
+    };
+    absl::StatusOr<std::vector<runtime::Array>> outputs = runOnce();
     auto start = std::chrono::steady_clock::now();
     for (int r = 0; r < o.repeat && outputs.ok(); ++r)
-      outputs = session.run(inputs);
+      outputs = runOnce();
     secondsPerRun =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count() /
@@ -519,10 +564,13 @@ int main(int argc, char **argv) {
     progress.finish();
     pe = session.peStats();
     if (!outputs.ok()) {
-      std::fprintf(stderr, "error: %s\n",
+      errorf("%s\n",
                    std::string(outputs.status().message()).c_str());
       return 1;
     }
+    // Only rank 0 holds the step's outputs and reports.
+    if (fabric.rank() != 0)
+      return 0;
     for (size_t i = 0; i < outputs->size(); ++i) {
       const runtime::Array &got = (*outputs)[i];
       if (!o.outputs.empty()) {
@@ -531,7 +579,7 @@ int main(int argc, char **argv) {
             got, p.tensors(p.outputs(i)).name(),
             o.outputs + "/output_" + std::to_string(i) + ".pb");
         if (!s.ok()) {
-          std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+          errorf("%s\n", std::string(s.message()).c_str());
           return 1;
         }
       }
@@ -540,12 +588,12 @@ int main(int argc, char **argv) {
       std::string path = o.inputs + "/output_" + std::to_string(i) + ".pb";
       absl::StatusOr<runtime::Array> want = runtime::readTensorFile(path);
       if (!want.ok()) {
-        std::fprintf(stderr, "error: %s\n",
+        errorf("%s\n",
                      std::string(want.status().message()).c_str());
         return 1;
       }
       if (want->shape != got.shape) {
-        std::fprintf(stderr, "error: output %zu has the wrong shape\n", i);
+        errorf("output %zu has the wrong shape\n", i);
         return 1;
       }
       for (int64_t e = 0; e < got.size(); ++e) {
@@ -572,7 +620,7 @@ int main(int argc, char **argv) {
   if (!o.trace.empty())
     if (std::string error = writeOutputFile(o.trace, renderTrace(p, timing));
         !error.empty()) {
-      std::fprintf(stderr, "error: --trace: %s\n", error.c_str());
+      errorf("--trace: %s\n", error.c_str());
       return 1;
     }
 
@@ -592,7 +640,7 @@ int main(int argc, char **argv) {
                 "  \"busiest_link_seconds\": %.9g,\n"
                 "  \"flop_utilisation\": %.6g,\n"
                 "  \"stream_bandwidth_utilisation\": %.6g\n}\n",
-                timing.stepSeconds, predictedSeconds,
+                modeledStepSeconds(p, timing), predictedSeconds,
                 timing.linkCycles / (p.target().clock_mhz() * 1e6),
                 timing.flopUtilisation, timing.streamUtilisation);
   } else {
@@ -602,7 +650,7 @@ int main(int argc, char **argv) {
     std::printf("modeled step: %.6g s (compiler predicted %.6g s; busiest "
                 "link %.6g s), FLOP utilisation %.3g, stream bandwidth use "
                 "%.3g\n",
-                timing.stepSeconds, predictedSeconds,
+                modeledStepSeconds(p, timing), predictedSeconds,
                 timing.linkCycles / (p.target().clock_mhz() * 1e6),
                 timing.flopUtilisation, timing.streamUtilisation);
     if (!o.timingOnly)
@@ -614,4 +662,21 @@ int main(int argc, char **argv) {
                   match ? "match" : "DIFFER", maxAbs, o.atol, o.rtol);
   }
   return match ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+#ifdef WAFER_HAVE_MPI
+  // Under mpirun each rank emulates its share of the plan's wafers.
+  if (MpiFabric::launchedByMpirun()) {
+    MpiFabric fabric(&argc, &argv);
+    if (fabric.size() > 1)
+      rankPrefix = "rank " + std::to_string(fabric.rank()) + ": ";
+    int rc = runTool(argc, argv, fabric);
+    if (rc != 0)
+      fabric.abortJob(rc); // The whole job stops, naming this rank.
+    return rc;
+  }
+#endif
+  runtime::LocalFabric fabric;
+  return runTool(argc, argv, fabric);
 }

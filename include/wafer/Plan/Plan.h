@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "wafer/Core/DataParallel.h"
 #include "wafer/Core/LayerSpec.h"
 #include "wafer/Core/Layout.h"
 #include "wafer/Core/Optimizer.h"
@@ -49,6 +50,13 @@ void fromRect(const Rect &rect, Region &region);
 core::LayerSpec toLayerSpec(const Layer &layer);
 core::OptimizerSpec toOptimizerSpec(const Optimizer &optimizer);
 void fromOptimizerSpec(const core::OptimizerSpec &spec, Optimizer &out);
+/// The plan's batch split: its DataParallel, or one part of the first
+/// input's rows on one wafer when it has none.
+core::BatchSplit toBatchSplit(const Plan &plan);
+/// The plan's reduction steps (none without DataParallel).
+std::vector<core::ReduceStep> toReduction(const Plan &plan);
+/// How output `index` combines across parts (CONCAT without DataParallel).
+Combine outputCombine(const Plan &plan, int index);
 /// The position of tensor `id` among the plan's outputs, or -1.
 int outputIndex(const Plan &plan, int64_t id);
 void fromLayerSpec(const core::LayerSpec &spec, LayerSpec &out);

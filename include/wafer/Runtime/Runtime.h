@@ -151,12 +151,18 @@ public:
   open(const plan::Plan &plan, const RunOptions &options);
   /// The master copy of weight `name`, or null if it is not trained.
   const Array *weight(const std::string &name) const;
-  /// Adds the gradients among a micro-batch's `outputs` to the step's.
-  absl::Status accumulate(const std::vector<Array> &outputs);
-  /// Applies the optimizer with the mean of the accumulated gradients (each
-  /// micro-batch's loss is a mean over its rows, so the step's gradient is
-  /// the mean of theirs) and clears them.
-  absl::Status update();
+  /// A replica on a process that does not hold the store (a wafer under
+  /// MPI): the trained weights' shapes, zero until a broadcast fills them.
+  static absl::StatusOr<std::unique_ptr<WeightStore>>
+  replica(const plan::Plan &plan);
+  /// Applies the optimizer with the step's gradients among `outputs` (the
+  /// step's outputs, combined over its parts by runStep).
+  absl::Status update(const std::vector<Array> &outputs);
+  /// Every trained weight's values one after another, by name: what the
+  /// store broadcasts to the wafers each step.
+  std::string packWeights() const;
+  /// Takes the values packWeights made (on a replica).
+  absl::Status unpackWeights(const std::string &bytes);
   /// Weights and optimizer state held, in bytes.
   int64_t bytes() const;
   /// Bytes of gradients streamed in per step.
@@ -170,8 +176,6 @@ private:
   const plan::Plan &plan;
   std::map<std::string, Array> master;
   std::map<std::string, std::vector<float>> state;
-  std::map<std::string, std::vector<float>> pending; // Accumulated gradients.
-  int64_t accumulated = 0;
   int64_t step = 0;
 };
 
@@ -186,6 +190,55 @@ absl::Status saveTrainedModel(const plan::Plan &plan, const WeightStore &store,
 /// overrides the plan's folder), by the rule of wafer::checkDataFile.
 absl::StatusOr<Array> readWeight(const plan::Plan &plan, const plan::Tensor &t,
                                  const std::string &weightsDir);
+
+/// How the processes that emulate a data-parallel plan's wafers reach each
+/// other (the broadcast/reduce fabric): one process alone (LocalFabric), or
+/// the ranks of an MPI job (wafer-run's MpiFabric). Rank 0 holds the weight
+/// store. Messages are bytes whose sizes both sides know from the plan. A
+/// rank that fails stops the whole job (wafer-run), so no rank waits for
+/// it.
+class Fabric {
+public:
+  virtual ~Fabric();
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  /// Rank 0's `bytes` to every rank (sizes equal on all ranks).
+  virtual absl::Status broadcast(std::string &bytes) = 0;
+  virtual absl::Status send(int to, const std::string &bytes) = 0;
+  virtual absl::Status receive(int from, std::string &bytes) = 0;
+  /// Every rank's `mine` on rank 0, in rank order (`all` on rank 0 only).
+  virtual absl::Status gather(const std::string &mine,
+                              std::vector<std::string> &all) = 0;
+};
+
+/// One process that emulates every wafer.
+class LocalFabric final : public Fabric {
+public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  absl::Status broadcast(std::string &) override { return absl::OkStatus(); }
+  absl::Status send(int, const std::string &) override;
+  absl::Status receive(int, std::string &) override;
+  absl::Status gather(const std::string &mine,
+                      std::vector<std::string> &all) override;
+};
+
+/// Whether `ranks` processes can emulate the plan's wafers: each takes the
+/// same number of consecutive wafers, so the count must divide them.
+absl::Status checkRanks(const plan::Plan &plan, int ranks);
+
+/// One step of the plan over its whole batch (`batch`: the plan's inputs
+/// with the step's rows, plan::toBatchSplit). Each wafer this rank emulates
+/// runs its parts one after another in `session`; the outputs that combine
+/// by mean or sum (loss, gradients) are added within each wafer in part
+/// order, then across wafers in the plan's reduction order (over `fabric`
+/// between ranks) into wafer 0. Rank 0 returns the step's outputs: those
+/// combined, a mean divided by the parts; the others with every part's rows
+/// in order. Other ranks return an empty vector.
+absl::StatusOr<std::vector<Array>> runStep(const plan::Plan &plan,
+                                           Session &session,
+                                           const std::vector<Array> &batch,
+                                           Fabric &fabric);
 
 /// One run of the plan on `inputs` (in the plan's input order).
 absl::StatusOr<std::vector<Array>> execute(const plan::Plan &plan,

@@ -60,6 +60,9 @@ struct TargetDesc {
   int64_t edgeIOBytesPerSecond = 0; // Host <-> wafer.
   int64_t weightMemoryBytesPerSecond = 0; // Off-wafer weights -> wafer.
   int64_t weightMemoryBytes = 0;          // Off-wafer weight capacity.
+  /// Latency of one level of the broadcast/reduce tree (SwarmX) between
+  /// wafers and the weight store, in nanoseconds.
+  int64_t fabricLevelNs = 2000;
 
   /// SRAM a PE offers to the program after the reserve.
   int64_t usableSramBytes() const { return sramBytes - sramReserveBytes; }

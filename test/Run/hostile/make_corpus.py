@@ -214,8 +214,22 @@ p["layers"][-1]["program"] = "BACKWARD"
 save("backward-program.json", p, "belongs to the BACKWARD program; this wafer-run executes forward programs")
 
 p = json.loads(json.dumps(plan))
-p["devices"] = "2"
-save("two-devices.json", p, "the plan runs on 2 wafers; this wafer-run runs plans for one")
+p["dataParallel"] = {"batch": "4", "partRows": "2", "waferParts": ["1", "1"],
+                     "reduction": [{"into": "1", "from": "0"}],
+                     "combine": ["CONCAT"], "combineWeight": ["-1"]}
+save("lost-reduction.json", p, "the plan's gradient reduction: the reduction never adds wafer 1's sums")
+
+p = json.loads(json.dumps(plan))
+p["dataParallel"] = {"batch": "5", "partRows": "2", "waferParts": ["1", "1"],
+                     "reduction": [{"into": "0", "from": "1"}],
+                     "combine": ["CONCAT"], "combineWeight": ["-1"]}
+save("uneven-split.json", p, "the plan's batch split: a batch of 5 rows does not cut into parts of 2 rows")
+
+p = json.loads(json.dumps(plan))
+p["dataParallel"] = {"batch": "4", "partRows": "2", "waferParts": ["1", "1"],
+                     "reduction": [{"into": "0", "from": "1"}],
+                     "combine": ["RATIO"], "combineWeight": ["0"]}
+save("ratio-without-denominator.json", p, "output 0 is a ratio whose denominator, output 0, is not an f32 scalar summed across parts")
 
 p = json.loads(json.dumps(plan))
 p["flows"][0]["kind"] = "FLOW_KIND_UNSPECIFIED"

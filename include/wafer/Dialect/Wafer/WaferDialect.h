@@ -4,6 +4,7 @@
 #define WAFER_DIALECT_WAFER_WAFERDIALECT_H
 
 #include "mlir/IR/Dialect.h"
+#include "wafer/Core/DataParallel.h"
 #include "wafer/Core/Optimizer.h"
 
 #include <string>

@@ -61,7 +61,8 @@ makeDesc(StringRef name, int64_t rows, int64_t cols, RegionAttr usable,
          int64_t fp32FlopsPerCycle, int64_t fp16FlopsPerCycle,
          int64_t linkBytesPerCycle, int64_t colors, int64_t reservedColors,
          int64_t inputQueues, int64_t edgeIOBytesPerSecond,
-         int64_t weightMemoryBytesPerSecond, int64_t weightMemoryBytes) {
+         int64_t weightMemoryBytesPerSecond, int64_t weightMemoryBytes,
+         int64_t fabricLevelNs) {
   TargetDesc d;
   d.name = name.str();
   d.rows = rows;
@@ -79,6 +80,7 @@ makeDesc(StringRef name, int64_t rows, int64_t cols, RegionAttr usable,
   d.edgeIOBytesPerSecond = edgeIOBytesPerSecond;
   d.weightMemoryBytesPerSecond = weightMemoryBytesPerSecond;
   d.weightMemoryBytes = weightMemoryBytes;
+  d.fabricLevelNs = fabricLevelNs;
   return d;
 }
 
@@ -88,14 +90,15 @@ LogicalResult TargetAttr::verify(
     int64_t sramReserveBytes, int64_t clockMHz, int64_t fp32FlopsPerCycle,
     int64_t fp16FlopsPerCycle, int64_t linkBytesPerCycle, int64_t colors,
     int64_t reservedColors, int64_t inputQueues, int64_t edgeIOBytesPerSecond,
-    int64_t weightMemoryBytesPerSecond, int64_t weightMemoryBytes) {
+    int64_t weightMemoryBytesPerSecond, int64_t weightMemoryBytes,
+    int64_t fabricLevelNs) {
   if (!usable)
     return emitError() << "target needs a usable region";
   TargetDesc desc =
       makeDesc(name, rows, cols, usable, sramBytes, sramReserveBytes, clockMHz,
                fp32FlopsPerCycle, fp16FlopsPerCycle, linkBytesPerCycle, colors,
                reservedColors, inputQueues, edgeIOBytesPerSecond,
-               weightMemoryBytesPerSecond, weightMemoryBytes);
+               weightMemoryBytesPerSecond, weightMemoryBytes, fabricLevelNs);
   if (std::string err = desc.validate(); !err.empty())
     return emitError() << "invalid target '" << name << "': " << err;
   return success();
@@ -107,7 +110,7 @@ TargetDesc TargetAttr::toDesc() const {
                   getFp16FlopsPerCycle(), getLinkBytesPerCycle(), getColors(),
                   getReservedColors(), getInputQueues(),
                   getEdgeIoBytesPerSecond(), getWeightMemoryBytesPerSecond(),
-                  getWeightMemoryBytes());
+                  getWeightMemoryBytes(), getFabricLevelNs());
 }
 
 TargetAttr TargetAttr::get(MLIRContext *context, const TargetDesc &d) {
@@ -117,7 +120,8 @@ TargetAttr TargetAttr::get(MLIRContext *context, const TargetDesc &d) {
              d.sramReserveBytes, d.clockMHz, d.fp32FlopsPerCycle,
              d.fp16FlopsPerCycle, d.linkBytesPerCycle, d.colors,
              d.reservedColors, d.inputQueues, d.edgeIOBytesPerSecond,
-             d.weightMemoryBytesPerSecond, d.weightMemoryBytes);
+             d.weightMemoryBytesPerSecond, d.weightMemoryBytes,
+             d.fabricLevelNs);
 }
 
 TargetAttr wafer::getModuleTarget(ModuleOp module) {

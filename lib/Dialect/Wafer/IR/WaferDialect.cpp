@@ -30,18 +30,39 @@ Operation *WaferDialect::materializeConstant(OpBuilder &builder,
 }
 
 std::string WaferDialect::readTraining(Attribute value,
-                                       core::OptimizerSpec &optimizer,
-                                       int64_t &microBatches) {
+                                       core::OptimizerSpec &optimizer) {
   auto dict = dyn_cast<DictionaryAttr>(value);
   auto text = dict ? dict.getAs<StringAttr>("optimizer") : StringAttr();
-  auto count = dict ? dict.getAs<IntegerAttr>("micro_batches") : IntegerAttr();
-  if (!text || !count || dict.size() != 2)
-    return "expects {optimizer = \"SPEC\", micro_batches = N : i64}";
-  microBatches = count.getInt();
-  if (microBatches < 1)
-    return "micro_batches is " + std::to_string(microBatches) +
-           "; a step accumulates at least 1";
+  if (!text || dict.size() != 1)
+    return "expects {optimizer = \"SPEC\"}";
   return core::parseOptimizerSpec(text.str(), optimizer);
+}
+
+std::string WaferDialect::readDataParallel(Attribute value,
+                                           core::BatchSplit &split) {
+  auto dict = dyn_cast<DictionaryAttr>(value);
+  auto batch = dict ? dict.getAs<IntegerAttr>("batch") : IntegerAttr();
+  auto rows = dict ? dict.getAs<IntegerAttr>("part_rows") : IntegerAttr();
+  auto parts =
+      dict ? dict.getAs<DenseI64ArrayAttr>("wafer_parts") : DenseI64ArrayAttr();
+  if (!batch || !rows || !parts || dict.size() != 3)
+    return "expects {batch = B, part_rows = R, wafer_parts = array<i64: "
+           "...>}";
+  split.batch = batch.getInt();
+  split.partRows = rows.getInt();
+  split.waferParts.assign(parts.asArrayRef().begin(),
+                          parts.asArrayRef().end());
+  return core::checkBatchSplit(split);
+}
+
+DictionaryAttr WaferDialect::makeDataParallel(MLIRContext *context,
+                                              const core::BatchSplit &split) {
+  Builder b(context);
+  return b.getDictionaryAttr(
+      {b.getNamedAttr("batch", b.getI64IntegerAttr(split.batch)),
+       b.getNamedAttr("part_rows", b.getI64IntegerAttr(split.partRows)),
+       b.getNamedAttr("wafer_parts",
+                      b.getDenseI64ArrayAttr(split.waferParts))});
 }
 
 LogicalResult WaferDialect::verifyOperationAttribute(Operation *op,
@@ -72,12 +93,21 @@ LogicalResult WaferDialect::verifyOperationAttribute(Operation *op,
   }
   if (attr.getName() == getTrainingAttrName()) {
     core::OptimizerSpec optimizer;
-    int64_t microBatches = 0;
-    std::string error = readTraining(attr.getValue(), optimizer, microBatches);
+    std::string error = readTraining(attr.getValue(), optimizer);
     if (error.empty() && !isa<ModuleOp>(op))
       error = "it belongs on a builtin.module";
     if (!error.empty())
       return op->emitError() << "'" << getTrainingAttrName() << "': " << error;
+    return success();
+  }
+  if (attr.getName() == getDataParallelAttrName()) {
+    core::BatchSplit split;
+    std::string error = readDataParallel(attr.getValue(), split);
+    if (error.empty() && !isa<ModuleOp>(op))
+      error = "it belongs on a builtin.module";
+    if (!error.empty())
+      return op->emitError()
+             << "'" << getDataParallelAttrName() << "': " << error;
     return success();
   }
   if (attr.getName() == getBackwardAttrName()) {
@@ -92,13 +122,31 @@ LogicalResult WaferDialect::verifyOperationAttribute(Operation *op,
 }
 
 /// `wafer.name` on a function argument or result, and `wafer.gradient_of`
-/// on a result, must be strings.
+/// on a result, must be strings; `wafer.combine` on a result is "mean" or
+/// "sum".
 static LogicalResult verifyValueNameAttr(Operation *op, NamedAttribute attr,
                                          bool result) {
   if (result && attr.getName() == WaferDialect::getGradientOfAttrName()) {
     if (!isa<StringAttr>(attr.getValue()))
       return op->emitError() << "'" << WaferDialect::getGradientOfAttrName()
                              << "' must be a weight's name, found "
+                             << attr.getValue();
+    return success();
+  }
+  if (result && attr.getName() == WaferDialect::getCombineAttrName()) {
+    auto text = dyn_cast<StringAttr>(attr.getValue());
+    if (!text || (text.getValue() != "mean" && text.getValue() != "sum" &&
+                  text.getValue() != "ratio"))
+      return op->emitError() << "'" << WaferDialect::getCombineAttrName()
+                             << "' must be \"mean\", \"sum\" or \"ratio\", "
+                                "found "
+                             << attr.getValue();
+    return success();
+  }
+  if (result && attr.getName() == WaferDialect::getCombineWeightAttrName()) {
+    if (!isa<IntegerAttr>(attr.getValue()))
+      return op->emitError() << "'" << WaferDialect::getCombineWeightAttrName()
+                             << "' must be a result index, found "
                              << attr.getValue();
     return success();
   }

@@ -1,0 +1,63 @@
+//===- StepCost.cpp - what a step costs beyond one run of its plan --------===//
+
+#include "wafer/Analysis/StepCost.h"
+
+#include "wafer/Dialect/Wafer/WaferDialect.h"
+#include "llvm/ADT/StringMap.h"
+
+using namespace mlir;
+
+namespace wafer {
+
+core::BatchSplit getBatchSplit(ModuleOp module, func::FuncOp func) {
+  core::BatchSplit split;
+  if (Attribute config =
+          module->getAttr(WaferDialect::getDataParallelAttrName()))
+    if (WaferDialect::readDataParallel(config, split).empty())
+      return split;
+  auto first = func.getNumArguments()
+                   ? dyn_cast<RankedTensorType>(func.getArgumentTypes()[0])
+                   : RankedTensorType();
+  split.batch = first && first.getRank() >= 1 ? first.getDimSize(0) : 1;
+  split.partRows = split.batch;
+  split.waferParts = {1};
+  return split;
+}
+
+double trainingBubbleSeconds(ModuleOp module, func::FuncOp func,
+                             const LayerAnalysis &layers,
+                             const TargetDesc &target) {
+  core::OptimizerSpec optimizer;
+  Attribute config = module->getAttr(WaferDialect::getTrainingAttrName());
+  if (!config || !WaferDialect::readTraining(config, optimizer).empty())
+    return 0;
+  llvm::StringMap<int64_t> trained; // Weight name -> parameters.
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    if (auto name = func.getResultAttrOfType<StringAttr>(
+            i, WaferDialect::getGradientOfAttrName()))
+      trained[name.getValue()] =
+          cast<RankedTensorType>(func.getResultTypes()[i]).getNumElements();
+  for (const Layer &layer : layers.getLayers()) {
+    if (layer.weightBytes == 0)
+      continue;
+    int64_t parameters = 0;
+    for (const LayerWeight &weight : layer.weights)
+      parameters += trained.lookup(weight.name);
+    return core::updateBubbleSeconds(parameters, layer.weightBytes,
+                                     core::stateSlots(optimizer),
+                                     target.weightMemoryBytesPerSecond);
+  }
+  return 0;
+}
+
+core::StepOverhead getStepOverhead(ModuleOp module, func::FuncOp func,
+                                   const LayerAnalysis &layers,
+                                   const TargetDesc &target) {
+  core::StepOverhead overhead;
+  overhead.fabricLevelSeconds = static_cast<double>(target.fabricLevelNs) * 1e-9;
+  overhead.bubbleSeconds =
+      trainingBubbleSeconds(module, func, layers, target);
+  return overhead;
+}
+
+} // namespace wafer
