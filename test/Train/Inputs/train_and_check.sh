@@ -4,7 +4,8 @@
 # PyTorch (check_training.py). Usage:
 #   train_and_check.sh BIN MODEL_DIR WORK PYTHON TARGET MODE [FLAGS...]
 # (FLAGS go to wafer-compile; MODEL_FILE, default model.onnx, names the
-# model in MODEL_DIR.)
+# model in MODEL_DIR; WAFER_RUN, default BIN/wafer-run, the command that
+# runs the plan, such as "mpirun -np 2 BIN/wafer-run".)
 set -eu
 bin=$1 model=$2 work=$3 python=$4 target=$5 mode=$6
 shift 6
@@ -16,7 +17,7 @@ for optimizer in sgd adam adamw; do
   "$bin/wafer-compile" "$model/$file" --train --optimizer="$spec" \
     ${freeze:+--freeze="$freeze"} --target="$target" --mode="$mode" "$@" \
     -o "$plan"
-  "$bin/wafer-run" "$plan" --train --steps 3 --inputs "$model/test_data_set_0" \
+  ${WAFER_RUN:-"$bin/wafer-run"} "$plan" --train --steps 3 --inputs "$model/test_data_set_0" \
     --save-model "$work/$optimizer.onnx" --report=json > "$work/$optimizer.json"
   "$python" "$(dirname "$0")/check_training.py" "$model/$optimizer" \
     "$work/$optimizer.json" "$work/$optimizer.onnx" | sed "s/^/$optimizer: /"
