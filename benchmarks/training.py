@@ -8,15 +8,18 @@ files that are never read) compiled with --train --loss=cross-entropy
   lower bound (max of FLOPs over peak and streamed bytes over the weight
   store's bandwidth), tokens/s and MFU;
 * calibration: the shapes of published training runs (training.md §2),
-  modeled samples/s beside the published ones. No factor is fitted.
+  modeled samples/s beside the published ones. No factor is fitted;
+* scale-out: a 13B and the 1T GPT at a batch of 16 sequences cut into
+  parts of one sequence (with --recompute) over 1, 2, 4, 8 and 16 wafers
+  (--wafers): the modeled step and its speed-up over one wafer running
+  the same parts one after another (published: 15.3x on 16 CS-3 for 1T).
 
-  benchmarks/training.py [--build build] [--tables scale,calibration]
-                        [--recompute]
+  benchmarks/training.py [--build build]
+                        [--tables scale,calibration,scale-out] [--recompute]
 """
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -47,50 +50,44 @@ CALIBRATION = {
 
 p = argparse.ArgumentParser()
 p.add_argument("--build", default=os.path.join(root, "build"))
-p.add_argument("--tables", default="scale,calibration")
+p.add_argument("--tables", default="scale,calibration,scale-out")
 p.add_argument("--recompute", action="store_true",
                help="compile with --recompute (activation checkpointing)")
 a = p.parse_args()
 tool = os.path.join(a.build, "bin", "wafer-compile")
 
 
-def compile_one(name, cfg, work, micro=1):
-    """Compiles cfg with its batch cut into `micro` micro-batches; when the
-    activations do not fit, again with the fewest micro-batches that divide
-    the batch and that wafer-compile asks for. Returns (wall s, peak MB,
-    report, micro-batches) or an error line."""
+def compile_one(name, cfg, work, micro="auto", wafers=1, recompute=None):
+    """Compiles cfg with its batch cut over `wafers` wafers into `micro`
+    micro-batches each (auto: as few as the held activations allow), with
+    or without --recompute. Returns (wall s, peak MB, report, micro-batches
+    per wafer) or an error line."""
     layers, d, heads, vocab, seq, batch, target, _ = cfg
-    folder = os.path.join(work, name.replace(" ", "_") + f"_{micro}")
+    recompute = a.recompute if recompute is None else recompute
+    folder = os.path.join(work, name.replace(" ", "_") + f"_{micro}_{wafers}")
     subprocess.run([sys.executable,
                     os.path.join(root, "benchmarks", "make_shape_only_gpt.py"),
                     folder, "--layers", str(layers), "--d-model", str(d),
                     "--heads", str(heads), "--vocab", str(vocab), "--seq",
-                    str(seq), "--batch", str(batch // micro)], check=True,
+                    str(seq), "--batch", str(batch)], check=True,
                    capture_output=True)
     report = os.path.join(folder, "report.json")
     start = time.perf_counter()
     child = subprocess.Popen(
         [tool, os.path.join(folder, "model.onnx"), "--train",
-         "--loss=cross-entropy", "--optimizer=adamw:lr=1e-4"] +
-        (["--recompute"] if a.recompute else []) + [
+         "--loss=cross-entropy", "--optimizer=adamw:lr=1e-4",
+         f"--recompute={'true' if recompute else 'false'}",
          "--mode=weight-streaming", f"--target={target}",
-         f"--micro-batches={micro}",
+         f"--micro-batches={micro}", f"--wafers={wafers}",
          "-o", os.path.join(folder, "plan.wplan"), "--report=json",
          f"--report-file={report}"], stderr=subprocess.PIPE, text=True)
     error = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     if status != 0:
-        needed = re.search(r"--micro-batches=K; K >= (\d+)", error)
-        if needed and micro == 1:
-            k = int(needed.group(1))
-            while k <= batch and batch % k:
-                k += 1
-            if k <= batch:
-                return compile_one(name, cfg, work, k)
         return error.strip().split("error: ")[-1]
     r = json.load(open(report))
-    return wall, usage.ru_maxrss / 1024, r, micro
+    return wall, usage.ru_maxrss / 1024, r, r["training"]["micro_batches"]
 
 
 with tempfile.TemporaryDirectory() as work:
@@ -124,3 +121,23 @@ with tempfile.TemporaryDirectory() as work:
                   f"{cfg[7]:>10.4g} {t['samples_per_second'] / cfg[7]:>6.2f} "
                   f"{s['predicted_step_seconds'] / s['lower_bound_seconds']:>10.3f} "
                   f"{t['mfu']:>6.3f}")
+    if "scale-out" in a.tables:
+        print(f"\n{'model':>6} {'wafers':>6} {'parts/wafer':>11} {'step s':>10} "
+              f"{'one wafer s':>11} {'speed-up':>8} {'efficiency':>10} "
+              f"{'tokens/s':>10}")
+        for name in ("13B", "1T"):
+            layers, d, heads, vocab, seq, _, target, _ = SCALE[name]
+            cfg = (layers, d, heads, vocab, seq, 16, target, None)
+            for wafers in (1, 2, 4, 8, 16):
+                got = compile_one(name, cfg, work, micro=16 // wafers,
+                                  wafers=wafers, recompute=True)
+                if isinstance(got, str):
+                    print(f"{name:>6} {wafers:>6} does not fit: {got}")
+                    continue
+                _, _, r, _ = got
+                o, t = r["scale_out"], r["training"]
+                print(f"{name:>6} {wafers:>6} {16 // wafers:>11} "
+                      f"{o['step_seconds']:>10.4g} "
+                      f"{o['one_wafer_step_seconds']:>11.4g} "
+                      f"{o['speedup_vs_one_wafer']:>8.2f} "
+                      f"{o['efficiency']:>10.3f} {t['tokens_per_second']:>10.4g}")

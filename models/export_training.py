@@ -10,7 +10,8 @@ Run with Debian's Python and python3-torch:
 For each model NAME it writes NAME/model.onnx (the forward pass ending in
 the scalar loss; weights as initializers; the decoders also as
 NAME/logits.onnx, without the loss, for --loss=cross-entropy, and
-NAME/micro.onnx, for one row of the batch, for --micro-batches=2), NAME/test_data_set_0/input_*.pb
+NAME/micro.onnx, for one row of the batch, which the tests use as a batch
+too small to cut), NAME/test_data_set_0/input_*.pb
 (one batch, labels included, the ONNX backend-test layout) and, for each
 optimizer OPT, NAME/OPT/expected.json (the loss before each of 3 steps, the
 optimizer spec in wafer-compile's words) and NAME/OPT/trained.onnx (the
@@ -119,8 +120,8 @@ def export(name, make, out):
                       export_params=True,
                       training=torch.onnx.TrainingMode.TRAINING)
     if isinstance(model, WithCrossEntropy):
-        # One row of the batch: with --micro-batches=2 a step of two such
-        # micro-batches is PyTorch's step on the whole batch.
+        # One row of the batch: too few rows to cut into micro-batches (the
+        # tests' error case).
         torch.onnx.export(model, tuple(t[:1] for t in inputs),
                           os.path.join(folder, "micro.onnx"),
                           input_names=names, output_names=["loss"],

@@ -3,7 +3,6 @@
 #include "wafer/Analysis/StepCost.h"
 
 #include "wafer/Dialect/Wafer/WaferDialect.h"
-#include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
 
@@ -31,22 +30,10 @@ double trainingBubbleSeconds(ModuleOp module, func::FuncOp func,
   Attribute config = module->getAttr(WaferDialect::getTrainingAttrName());
   if (!config || !WaferDialect::readTraining(config, optimizer).empty())
     return 0;
-  llvm::StringMap<int64_t> trained; // Weight name -> parameters.
-  for (unsigned i = 0; i < func.getNumResults(); ++i)
-    if (auto name = func.getResultAttrOfType<StringAttr>(
-            i, WaferDialect::getGradientOfAttrName()))
-      trained[name.getValue()] =
-          cast<RankedTensorType>(func.getResultTypes()[i]).getNumElements();
-  for (const Layer &layer : layers.getLayers()) {
-    if (layer.weightBytes == 0)
-      continue;
-    int64_t parameters = 0;
-    for (const LayerWeight &weight : layer.weights)
-      parameters += trained.lookup(weight.name);
-    return core::updateBubbleSeconds(parameters, layer.weightBytes,
-                                     core::stateSlots(optimizer),
-                                     target.weightMemoryBytesPerSecond);
-  }
+  for (const Layer &layer : layers.getLayers())
+    if (layer.weightBytes > 0)
+      return core::updateBubbleSeconds(layer.weightBytes,
+                                       target.weightMemoryBytesPerSecond);
   return 0;
 }
 

@@ -111,13 +111,10 @@ std::string checkReduction(int64_t wafers,
   return "";
 }
 
-double updateBubbleSeconds(int64_t parameters, int64_t streamBytes,
-                           int stateSlots, int64_t bytesPerSecond) {
+double updateBubbleSeconds(int64_t streamBytes, int64_t bytesPerSecond) {
   if (bytesPerSecond <= 0)
     return 0;
-  double updateBytes =
-      4.0 * (3 + 2 * stateSlots) * static_cast<double>(parameters);
-  return (updateBytes + static_cast<double>(streamBytes)) /
+  return static_cast<double>(streamBytes) /
          static_cast<double>(bytesPerSecond);
 }
 

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace wafer::place {
@@ -754,16 +755,19 @@ scheduleWeightStreaming(const TargetDesc &target,
   int64_t left = sram - activationPerPE - constantPerPE;
   if (heldBytes > 0 && left - heldPerPE < 2 * kMinSlotBytes) {
     int64_t room = std::max<int64_t>(1, (left - 2 * kMinSlotBytes) * pes);
-    return absl::ResourceExhaustedError(absl::StrCat(
+    int64_t factor = ceilDiv(heldBytes, room);
+    absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
         "the training step keeps ", heldBytes,
         " bytes of activations on the wafer for its backward layers (",
         kib(heldPerPE), " per PE); beside each layer's own ",
         kib(activationPerPE + constantPerPE), " and two weight buffers of ",
         kib(kMinSlotBytes), ", a PE of ", kib(sram),
         " has room for ", kib(std::max<int64_t>(0, left - 2 * kMinSlotBytes)),
-        ": cut the batch into micro-batches (export or --dim the model at "
-        "1/K of the batch and give --micro-batches=K; K >= ",
-        ceilDiv(heldBytes, room), ")"));
+        ": cut the batch into more micro-batches (--micro-batches=K; K >= ",
+        factor, " times as many), or recompute activations (--recompute)"));
+    status.SetPayload(kMicroBatchFactorPayload,
+                      absl::Cord(std::to_string(factor)));
+    return status;
   }
   placement.slotBytesPerPE = (left - heldPerPE) / 2 / 4 * 4;
   if (placement.slotBytesPerPE <= 0)

@@ -17,6 +17,7 @@
 #include "wafer/Analysis/RoutingIR.h"
 #include "wafer/Core/Optimizer.h"
 #include "wafer/Dialect/Wafer/Passes.h"
+#include "wafer/Dialect/Wafer/PlaceFunction.h"
 #include "wafer/Dialect/Wafer/WaferAttrs.h"
 #include "wafer/Dialect/Wafer/WaferDialect.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
@@ -25,6 +26,7 @@
 #include "wafer/Plan/PlanExport.h"
 #include "wafer/Route/Router.h"
 #include "wafer/Support/OutputFile.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -111,24 +113,27 @@ cl::opt<std::string> lossKind(
              "cross-entropy adds an int64 'labels' input and the mean token "
              "cross-entropy"),
     cl::value_desc("cross-entropy"), cl::cat(category));
-cl::opt<int64_t> microBatchCount(
+cl::opt<std::string> microBatchOption(
     "micro-batches",
     cl::desc("Cut each wafer's share of the batch (axis 0 of the inputs) "
              "into at least this many micro-batches, run one after another "
-             "(training accumulates their gradients before the update)"),
-    cl::init(1), cl::cat(category));
+             "(training accumulates their gradients before the update); "
+             "auto (the default): as few as the training step's activations "
+             "allow, chosen with --recompute by the modeled step"),
+    cl::value_desc("K|auto"), cl::init("auto"), cl::cat(category));
 cl::opt<int64_t> waferCount(
     "wafers",
     cl::desc("Data parallelism: share the batch out over this many wafers, "
              "each with the same per-layer mapping; weights broadcast to "
              "them, gradients summed from them"),
     cl::init(1), cl::cat(category));
-cl::opt<bool> recompute(
+cl::opt<cl::boolOrDefault> recompute(
     "recompute",
     cl::desc("With --train: keep only the activations that cross the "
              "forward pass's narrowest cuts and recompute the rest in the "
-             "backward pass (activation checkpointing)"),
-    cl::init(false), cl::cat(category));
+             "backward pass (activation checkpointing); =false never; "
+             "unset: chosen with --micro-batches=auto by the modeled step"),
+    cl::cat(category));
 cl::list<std::string> freezeNames("freeze",
                                   cl::desc("With --train: weights not "
                                            "trained (NAME,NAME,...)"),
@@ -225,11 +230,14 @@ llvm::json::Object trainingJson(ModuleOp module, func::FuncOp func,
   // What the backward pass computes again: ops cloned by
   // wafer-recompute-activations and attention's scores.
   double recomputed = 0;
+  bool checkpointed = false; // wafer-recompute-activations ran.
   func.walk([&](Operation *op) {
-    if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-      if (name.getName().getValue().ends_with(".recompute") ||
-          name.getName().getValue().ends_with(".scores"))
+    if (auto name = dyn_cast<NameLoc>(op->getLoc())) {
+      bool clone = name.getName().getValue().ends_with(".recompute");
+      checkpointed |= clone;
+      if (clone || name.getName().getValue().ends_with(".scores"))
         recomputed += wafer::estimateFlops(op);
+    }
   });
   double peak = static_cast<double>(sixteenBit ? target.fp16FlopsPerCycle
                                                : target.fp32FlopsPerCycle) *
@@ -252,6 +260,7 @@ llvm::json::Object trainingJson(ModuleOp module, func::FuncOp func,
        streaming ? waferParts * layers.getTotalWeightBytes() : 0},
       {"streamed_out_bytes", waferParts * gradientBytes},
       {"recomputed_flops", parts * recomputed},
+      {"recompute", checkpointed},
       {"held_activation_bytes", layers.getMostHeld().bytes},
       {"optimizer", wafer::core::formatOptimizerSpec(optimizer)}};
 }
@@ -396,14 +405,16 @@ void writeReport(llvm::raw_ostream &os, const wafer::LayerAnalysis &layers,
         placement.getMode() == wafer::ExecutionMode::weight_streaming);
     os << llvm::formatv(
         "training ({0}): {1:E3} tokens/s, {2:E3} samples/s, MFU {3:F3}; "
-        "weight store {4:E3} B; per step {5:E3} B of weights in, {6:E3} B "
-        "of gradients out, {7:E3} FLOP recomputed\n",
+        "weight store {4:E3} B; per step and wafer {5:E3} B of weights in, "
+        "{6:E3} B of gradients out; {7:E3} FLOP recomputed; {8} "
+        "micro-batch(es) per wafer, recompute {9}\n",
         *t.getString("optimizer"), *t.getNumber("tokens_per_second"),
         *t.getNumber("samples_per_second"), *t.getNumber("mfu"),
         static_cast<double>(*t.getInteger("weight_store_bytes")),
         static_cast<double>(*t.getInteger("streamed_in_bytes")),
         static_cast<double>(*t.getInteger("streamed_out_bytes")),
-        *t.getNumber("recomputed_flops"));
+        *t.getNumber("recomputed_flops"), *t.getInteger("micro_batches"),
+        *t.getBoolean("recompute") ? "on" : "off");
   }
 }
 
@@ -586,25 +597,124 @@ LogicalResult checkOutputs() {
   return success();
 }
 
+/// How a training step cuts its batch and keeps its activations.
+struct StepChoice {
+  int64_t microBatches = 1; // At least this many per wafer.
+  bool recompute = false;
+};
+
+/// Rows of the function's batch: its first input's axis 0 (0 without one).
+int64_t batchRows(func::FuncOp func) {
+  auto first = func.getNumArguments()
+                   ? dyn_cast<RankedTensorType>(func.getArgumentTypes()[0])
+                   : RankedTensorType();
+  return first && first.getRank() > 0 ? first.getDimSize(0) : 0;
+}
+
+/// The model for `choice`: imported, with its target, training and cut of
+/// the batch, and run through the passes to its layers (--emit=kernels or
+/// later). Null after a diagnosed error.
+OwningOpRef<ModuleOp> buildLayers(MLIRContext &context,
+                                  const llvm::MemoryBuffer &input,
+                                  const wafer::OnnxImportOptions &options,
+                                  const wafer::TargetDesc &target,
+                                  const wafer::core::OptimizerSpec &optimizer,
+                                  const StepChoice &choice) {
+  OwningOpRef<ModuleOp> module = wafer::importOnnxModel(
+      input.getBuffer(), inputPath, &context, options);
+  if (!module)
+    return nullptr;
+  (*module)->setAttr(wafer::WaferDialect::getTargetAttrName(),
+                     wafer::TargetAttr::get(&context, target));
+  if (train)
+    (*module)->setAttr(
+        wafer::WaferDialect::getTrainingAttrName(),
+        DictionaryAttr::get(
+            &context,
+            {NamedAttribute(StringAttr::get(&context, "optimizer"),
+                            StringAttr::get(&context,
+                                            wafer::core::formatOptimizerSpec(
+                                                optimizer)))}));
+  // The batch (axis 0 of the inputs) cut into parts over the wafers.
+  bool splitBatch = waferCount > 1 || choice.microBatches > 1;
+  if (splitBatch) {
+    auto func = *module->getOps<func::FuncOp>().begin();
+    wafer::core::BatchSplit split;
+    std::string error =
+        batchRows(func) == 0
+            ? "the model has no input with a batch axis to cut"
+            : wafer::core::splitBatch(batchRows(func), waferCount,
+                                      choice.microBatches, split);
+    if (!error.empty()) {
+      llvm::errs() << "error: --wafers=" << waferCount
+                   << " --micro-batches=" << choice.microBatches << ": "
+                   << error << "\n";
+      return nullptr;
+    }
+    (*module)->setAttr(wafer::WaferDialect::getDataParallelAttrName(),
+                       wafer::WaferDialect::makeDataParallel(&context, split));
+  }
+  if (emitLevel < EmitLevel::kernels)
+    return module;
+  PassManager pm(&context);
+  if (noFusion) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  } else {
+    wafer::buildGraphPipeline(pm);
+  }
+  if (train && !lossKind.empty())
+    pm.addNestedPass<func::FuncOp>(wafer::createWaferAppendLoss());
+  if (splitBatch)
+    pm.addNestedPass<func::FuncOp>(wafer::createWaferSplitBatch());
+  if (train) {
+    // The backward pass after fusion: one rule per fused kernel. Frozen
+    // initializers the importer kept inline are constants, not weights:
+    // the pass is told only of those that are weights.
+    wafer::WaferAutodiffOptions autodiff;
+    module->walk([&](wafer::WeightOp weight) {
+      if (llvm::is_contained(freezeNames, weight.getSymName()))
+        autodiff.freeze.push_back(weight.getSymName().str());
+    });
+    pm.addNestedPass<func::FuncOp>(wafer::createWaferAutodiff(autodiff));
+    pm.addNestedPass<func::FuncOp>(createCSEPass());
+    // After CSE, which would merge the recomputed ops back.
+    if (choice.recompute)
+      pm.addNestedPass<func::FuncOp>(
+          wafer::createWaferRecomputeActivations());
+  }
+  pm.addNestedPass<func::FuncOp>(wafer::createWaferAnnotateLayers());
+  if (failed(pm.run(*module)))
+    return nullptr;
+  return module;
+}
+
 LogicalResult compile(MLIRContext &context) {
   if (failed(checkOutputs()))
     return failure();
   wafer::core::OptimizerSpec optimizer;
   if (!train && (!optimizerSpec.empty() || !freezeNames.empty() ||
-                 !lossKind.empty() || recompute)) {
+                 !lossKind.empty() || recompute != cl::BOU_UNSET)) {
     llvm::errs()
         << "error: --optimizer, --freeze, --loss and --recompute go with "
            "--train\n";
     return failure();
   }
-  for (auto [flag, value] : {std::pair<StringRef, int64_t>{
-                                  "--micro-batches", microBatchCount},
-                              {"--wafers", waferCount}})
-    if (value < 1 || value > (1 << 20)) {
-      llvm::errs() << "error: " << flag << " takes a whole number from 1 to "
-                   << (1 << 20) << ", not " << value << "\n";
-      return failure();
-    }
+  bool microAuto = microBatchOption == "auto";
+  int64_t microBatches = 1;
+  if (!microAuto && (!llvm::to_integer(microBatchOption.getValue(),
+                                       microBatches, 10) ||
+                     microBatches < 1 || microBatches > (1 << 20))) {
+    llvm::errs() << "error: --micro-batches takes auto or a whole number "
+                    "from 1 to "
+                 << (1 << 20) << ", not '" << microBatchOption << "'\n";
+    return failure();
+  }
+  if (waferCount < 1 || waferCount > (1 << 20)) {
+    llvm::errs() << "error: --wafers takes a whole number from 1 to "
+                 << (1 << 20) << ", not " << waferCount << "\n";
+    return failure();
+  }
   if (!lossKind.empty() && lossKind != "cross-entropy") {
     llvm::errs() << "error: --loss takes cross-entropy, not '" << lossKind
                  << "'\n";
@@ -654,77 +764,80 @@ LogicalResult compile(MLIRContext &context) {
     llvm::errs() << "error: " << error << "\n";
     return failure();
   }
-  OwningOpRef<ModuleOp> module = wafer::importOnnxModel(
-      input->getBuffer(), inputPath, &context, options);
-  if (!module)
-    return failure();
-  (*module)->setAttr(wafer::WaferDialect::getTargetAttrName(),
-                     wafer::TargetAttr::get(&context, *target));
-  if (train)
-    (*module)->setAttr(
-        wafer::WaferDialect::getTrainingAttrName(),
-        DictionaryAttr::get(
-            &context,
-            {NamedAttribute(StringAttr::get(&context, "optimizer"),
-                            StringAttr::get(&context,
-                                            wafer::core::formatOptimizerSpec(
-                                                optimizer)))}));
-  // The batch (axis 0 of the inputs) cut into parts over the wafers.
-  bool splitBatch = waferCount > 1 || microBatchCount > 1;
-  if (splitBatch) {
-    auto func = *module->getOps<func::FuncOp>().begin();
-    auto first = func.getNumArguments()
-                     ? dyn_cast<RankedTensorType>(func.getArgumentTypes()[0])
-                     : RankedTensorType();
-    wafer::core::BatchSplit split;
-    std::string error =
-        !first || first.getRank() == 0
-            ? "the model has no input with a batch axis to cut"
-            : wafer::core::splitBatch(first.getDimSize(0), waferCount,
-                                      microBatchCount, split);
-    if (!error.empty()) {
-      llvm::errs() << "error: --wafers=" << waferCount
-                   << " --micro-batches=" << microBatchCount << ": " << error
-                   << "\n";
+  auto build = [&](const StepChoice &choice) {
+    return buildLayers(context, *input, options, *target, optimizer, choice);
+  };
+  OwningOpRef<ModuleOp> module;
+  if (!train || emitLevel < EmitLevel::spatial ||
+      (!microAuto && recompute != cl::BOU_UNSET)) {
+    module = build({microAuto ? 1 : microBatches,
+                    recompute == cl::BOU_TRUE});
+  } else {
+    // The training step's cut of the batch and recompute, chosen by the
+    // modeled step among those whose held activations fit.
+    SmallVector<bool, 2> recomputeChoices;
+    if (recompute != cl::BOU_TRUE)
+      recomputeChoices.push_back(false);
+    if (recompute != cl::BOU_FALSE)
+      recomputeChoices.push_back(true);
+    double best = std::numeric_limits<double>::infinity();
+    std::string refusal;
+    for (bool withRecompute : recomputeChoices) {
+      int64_t k = microAuto ? 1 : microBatches;
+      while (true) {
+        OwningOpRef<ModuleOp> candidate = build({k, withRecompute});
+        if (!candidate)
+          return failure();
+        auto func = *candidate->getOps<func::FuncOp>().begin();
+        absl::StatusOr<wafer::place::Placement> placed = wafer::placeFunction(
+            func, *target, modeOption.getValue(),
+            std::vector<std::string>(pinOptions.begin(), pinOptions.end()));
+        if (placed.ok()) {
+          wafer::LayerAnalysis layers(func);
+          double step = wafer::core::stepSeconds(
+              wafer::getBatchSplit(*candidate, func),
+              placed->predictedCycles / target->clockHz(),
+              wafer::getStepOverhead(*candidate, func, layers, *target));
+          if (step < best) {
+            best = step;
+            module = std::move(candidate);
+          }
+          break;
+        }
+        refusal = llvm::formatv(
+            "cannot place @{0} on '{1}' ({2} micro-batch(es){3}): {4}",
+            func.getSymName(), target->name, k,
+            withRecompute ? ", recompute" : "",
+            std::string(placed.status().message()));
+        auto factor = placed.status().GetPayload(
+            wafer::place::kMicroBatchFactorPayload);
+        int64_t times = 0;
+        if (!microAuto || !factor ||
+            !llvm::to_integer(std::string(*factor), times, 10) || times < 2)
+          break;
+        k *= times;
+        wafer::core::BatchSplit split;
+        if (std::string more = wafer::core::splitBatch(
+                batchRows(func), waferCount, k, split);
+            !more.empty()) {
+          refusal += "; " + more;
+          break;
+        }
+      }
+    }
+    if (!module) {
+      llvm::errs() << "error: " << refusal << "\n";
       return failure();
     }
-    (*module)->setAttr(wafer::WaferDialect::getDataParallelAttrName(),
-                       wafer::WaferDialect::makeDataParallel(&context, split));
   }
+  if (!module)
+    return failure();
 
-  if (emitLevel >= EmitLevel::kernels) {
+  if (emitLevel >= EmitLevel::spatial) {
     PassManager pm(&context);
-    if (noFusion) {
-      pm.addPass(createCanonicalizerPass());
-      pm.addPass(createCSEPass());
-    } else {
-      wafer::buildGraphPipeline(pm);
-    }
-    if (train && !lossKind.empty())
-      pm.addNestedPass<func::FuncOp>(wafer::createWaferAppendLoss());
-    if (splitBatch)
-      pm.addNestedPass<func::FuncOp>(wafer::createWaferSplitBatch());
-    if (train) {
-      // The backward pass after fusion: one rule per fused kernel.
-      // Frozen initializers the importer kept inline are constants, not
-      // weights: the pass is told only of those that are weights.
-      wafer::WaferAutodiffOptions autodiff;
-      module->walk([&](wafer::WeightOp weight) {
-        if (llvm::is_contained(freezeNames, weight.getSymName()))
-          autodiff.freeze.push_back(weight.getSymName().str());
-      });
-      pm.addNestedPass<func::FuncOp>(wafer::createWaferAutodiff(autodiff));
-      pm.addNestedPass<func::FuncOp>(createCSEPass());
-      // After CSE, which would merge the recomputed ops back.
-      if (recompute)
-        pm.addNestedPass<func::FuncOp>(
-            wafer::createWaferRecomputeActivations());
-    }
-    pm.addNestedPass<func::FuncOp>(wafer::createWaferAnnotateLayers());
-    if (emitLevel >= EmitLevel::spatial)
-      pm.addPass(wafer::createWaferPlace(wafer::WaferPlaceOptions{
-          modeOption.getValue(),
-          llvm::SmallVector<std::string>(pinOptions.begin(), pinOptions.end())}));
+    pm.addPass(wafer::createWaferPlace(wafer::WaferPlaceOptions{
+        modeOption.getValue(),
+        llvm::SmallVector<std::string>(pinOptions.begin(), pinOptions.end())}));
     if (emitLevel >= EmitLevel::routed) {
       // The plan is emitted from the routed IR.
       pm.addPass(wafer::createWaferRoute());
@@ -732,10 +845,10 @@ LogicalResult compile(MLIRContext &context) {
     }
     if (failed(pm.run(*module)))
       return failure();
-    if (train && failed(checkWeightStore(*module, *target, optimizer)))
-      return failure();
-
   }
+  if (train && emitLevel >= EmitLevel::kernels &&
+      failed(checkWeightStore(*module, *target, optimizer)))
+    return failure();
   wafer::PlacementOp placement;
   if (auto placements = module->getOps<wafer::PlacementOp>();
       !placements.empty())

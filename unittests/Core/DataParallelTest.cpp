@@ -85,6 +85,7 @@ TEST(StepSeconds, PartsOfTheBusiestWaferTreeAndBubble) {
   EXPECT_DOUBLE_EQ(stepSeconds(split, 1.0, overhead), 2.0 + 4e-6 + 0.5);
   BatchSplit one{8, 2, {4}};
   EXPECT_DOUBLE_EQ(stepSeconds(one, 1.0, overhead), 4.5);
-  // Adam: 4 (3 + 4) = 28 bytes per parameter, then the stream.
-  EXPECT_DOUBLE_EQ(updateBubbleSeconds(10, 20, 2, 100), (280.0 + 20) / 100);
+  // The first layer's stream, its update pipelined ahead of it.
+  EXPECT_DOUBLE_EQ(updateBubbleSeconds(20, 100), 0.2);
+  EXPECT_DOUBLE_EQ(updateBubbleSeconds(20, 0), 0.0);
 }

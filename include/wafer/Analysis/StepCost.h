@@ -24,8 +24,7 @@ namespace wafer {
 core::BatchSplit getBatchSplit(mlir::ModuleOp module, mlir::func::FuncOp func);
 
 /// Training's bubble (core::updateBubbleSeconds) for the first layer that
-/// streams weights, counting the parameters it trains (the function's
-/// results with `wafer.gradient_of`); 0 for a module that does not train.
+/// streams weights; 0 for a module that does not train.
 double trainingBubbleSeconds(mlir::ModuleOp module, mlir::func::FuncOp func,
                              const LayerAnalysis &layers,
                              const TargetDesc &target);

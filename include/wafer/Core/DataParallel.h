@@ -80,13 +80,15 @@ struct StepOverhead {
   double bubbleSeconds = 0;
 };
 
-/// The weight store's bubble for a first layer of `parameters` trained
-/// parameters streamed as `streamBytes`: the update reads the fp32 master,
-/// the state slots and the gradient and writes the master and the slots
-/// (4 (3 + 2 slots) bytes per parameter), then the layer streams in, both
-/// at the weight store's `bytesPerSecond`.
-double updateBubbleSeconds(int64_t parameters, int64_t streamBytes,
-                           int stateSlots, int64_t bytesPerSecond);
+/// The weight store's bubble for a first layer streamed as `streamBytes`
+/// at `bytesPerSecond`: its gradient completes only at the end of the
+/// backward pass, and the next step cannot start before its update has
+/// streamed back. The update runs ahead of the stream tile by tile, so the
+/// bubble is the layer's stream (this assumes the store updates a tile at
+/// least as fast as the link streams one: 4 (3 + 2 slots) bytes read and
+/// written per parameter against 2 or 4 streamed, which its servers'
+/// memories, not the link, carry).
+double updateBubbleSeconds(int64_t streamBytes, int64_t bytesPerSecond);
 
 /// A step's modeled time: the busiest wafer's parts one after another
 /// (every wafer streams each layer's weights as they arrive, broadcast at

@@ -68,6 +68,11 @@ struct PlaceOptions {
   int64_t heldBytes = 0;
 };
 
+/// The payload of the error of a training step whose held activations do
+/// not fit: how many times smaller its batch must be (a decimal integer).
+inline constexpr const char kMicroBatchFactorPayload[] =
+    "wafer.micro_batch_factor";
+
 /// Parses a pin `LAYER@X,Y,WxH` (the last '@' separates the layer name).
 absl::StatusOr<std::pair<std::string, Rect>> parsePin(std::string_view text);
 

@@ -5,6 +5,7 @@
 #include "wafer/Analysis/LayerAnalysis.h"
 #include "wafer/Analysis/SpatialVerifier.h"
 #include "wafer/Dialect/Wafer/Passes.h"
+#include "wafer/Dialect/Wafer/PlaceFunction.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
 #include "wafer/Place/Placer.h"
 
@@ -33,37 +34,13 @@ struct PlacePass : public wafer::impl::WaferPlaceBase<PlacePass> {
                             "run --wafer-attach-target first";
       return signalPassFailure();
     }
-    place::PlaceOptions options;
-    if (mode == "pipelined")
-      options.mode = place::Mode::pipelined;
-    else if (mode == "weight-streaming")
-      options.mode = place::Mode::weightStreaming;
-    else if (mode != "auto") {
-      module.emitError() << "unknown mode '" << mode
-                         << "'; expected auto, pipelined or weight-streaming";
-      return signalPassFailure();
-    }
-    for (const std::string &text : pins) {
-      absl::StatusOr<std::pair<std::string, Rect>> pin = place::parsePin(text);
-      if (!pin.ok()) {
-        module.emitError() << std::string(pin.status().message());
-        return signalPassFailure();
-      }
-      options.pins.push_back(*pin);
-    }
     TargetDesc target = targetAttr.toDesc();
     OpBuilder builder(module.getBodyRegion());
     builder.setInsertionPointToEnd(module.getBody());
     for (func::FuncOp func :
          llvm::to_vector(module.getOps<func::FuncOp>())) {
-      LayerAnalysis layers(func);
-      // A training step keeps its forward activations for the backward
-      // layers; inference's few skipped values are not reserved yet.
-      options.heldBytes = module->hasAttr(WaferDialect::getTrainingAttrName())
-                              ? layers.getMostHeld().bytes
-                              : 0;
       absl::StatusOr<place::Placement> placement =
-          place::placeLayers(target, toLayerSpecs(layers), options);
+          placeFunction(func, target, mode, pins);
       if (!placement.ok()) {
         func.emitError() << "cannot place @" << func.getSymName() << " on '"
                          << target.name
@@ -106,3 +83,32 @@ struct PlacePass : public wafer::impl::WaferPlaceBase<PlacePass> {
 };
 
 } // namespace
+
+absl::StatusOr<place::Placement>
+wafer::placeFunction(func::FuncOp func, const TargetDesc &target,
+                     StringRef mode, ArrayRef<std::string> pins) {
+  place::PlaceOptions options;
+  if (mode == "pipelined")
+    options.mode = place::Mode::pipelined;
+  else if (mode == "weight-streaming")
+    options.mode = place::Mode::weightStreaming;
+  else if (mode != "auto")
+    return absl::InvalidArgumentError(
+        "unknown mode '" + mode.str() +
+        "'; expected auto, pipelined or weight-streaming");
+  for (const std::string &text : pins) {
+    absl::StatusOr<std::pair<std::string, Rect>> pin = place::parsePin(text);
+    if (!pin.ok())
+      return pin.status();
+    options.pins.push_back(*pin);
+  }
+  LayerAnalysis layers(func);
+  // A training step keeps its forward activations for the backward layers;
+  // inference's few skipped values are not reserved yet.
+  auto module = func->getParentOfType<ModuleOp>();
+  options.heldBytes =
+      module && module->hasAttr(WaferDialect::getTrainingAttrName())
+          ? layers.getMostHeld().bytes
+          : 0;
+  return place::placeLayers(target, toLayerSpecs(layers), options);
+}
