@@ -765,8 +765,11 @@ scheduleWeightStreaming(const TargetDesc &target,
         " has room for ", kib(std::max<int64_t>(0, left - 2 * kMinSlotBytes)),
         ": cut the batch into more micro-batches (--micro-batches=K; K >= ",
         factor, " times as many), or recompute activations (--recompute)"));
+    std::string text = std::to_string(factor);
+    // Through absl::string_view: Debian's Abseil exports no Cord
+    // constructor from std::string to clang-built code.
     status.SetPayload(kMicroBatchFactorPayload,
-                      absl::Cord(std::to_string(factor)));
+                      absl::Cord(absl::string_view(text.data(), text.size())));
     return status;
   }
   placement.slotBytesPerPE = (left - heldPerPE) / 2 / 4 * 4;

@@ -114,7 +114,7 @@ Session::run(const std::vector<Array> &inputs) {
   auto operand = [&](int64_t id) -> absl::StatusOr<const Array *> {
     if (ready[id])
       return &values[id];
-    // A trained weight streams from the weight store, as it is this step.
+    // A weight the store holds streams from it, as it is this step.
     if (options.store && plan.tensors(id).has_weight())
       if (const Array *stored =
               options.store->weight(plan.tensors(id).weight().name()))
@@ -191,8 +191,9 @@ const PeStats &Session::peStats() const {
 }
 
 absl::StatusOr<std::unique_ptr<WeightStore>>
-WeightStore::open(const plan::Plan &plan, const RunOptions &options) {
-  if (!plan.has_training())
+WeightStore::make(const plan::Plan &plan, const RunOptions *options,
+                  Holds holds) {
+  if (!plan.has_training() && holds == Holds::trained)
     return absl::FailedPreconditionError(
         "the plan is not a training step (compile it with --train)");
   std::unique_ptr<WeightStore> store(new WeightStore(plan));
@@ -200,6 +201,15 @@ WeightStore::open(const plan::Plan &plan, const RunOptions &options) {
   for (const plan::Tensor &t : plan.tensors())
     if (t.has_weight())
       byName[t.weight().name()] = &t;
+  // A weight's initial value from the plan's files, or zeros on a replica
+  // (the broadcast fills it).
+  auto initial = [&](const plan::Tensor &t) -> absl::StatusOr<Array> {
+    if (options)
+      return readWeight(plan, t, options->weightsDir);
+    return Array::zeros(t.element_type(), std::vector<int64_t>(
+                                              t.shape().begin(),
+                                              t.shape().end()));
+  };
   core::OptimizerSpec spec = plan::toOptimizerSpec(plan.training().optimizer());
   for (const plan::Gradient &g : plan.training().gradients()) {
     const plan::Tensor *t = byName.at(g.weight()); // checkPlan: it exists.
@@ -208,37 +218,41 @@ WeightStore::open(const plan::Plan &plan, const RunOptions &options) {
           "weight '", g.weight(), "' is ", plan::ElementType_Name(t->element_type()),
           "; this wafer-run trains f32 weights (16-bit training is modeled "
           "in time only)"));
-    absl::StatusOr<Array> initial = readWeight(plan, *t, options.weightsDir);
-    if (!initial.ok())
-      return initial.status();
-    store->state[g.weight()].assign(
-        static_cast<size_t>(core::stateSlots(spec)) * initial->size(), 0.0f);
-    store->master[g.weight()] = std::move(*initial);
+    absl::StatusOr<Array> value = initial(*t);
+    if (!value.ok())
+      return value.status();
+    if (options)
+      store->state[g.weight()].assign(
+          static_cast<size_t>(core::stateSlots(spec)) * value->size(), 0.0f);
+    store->master[g.weight()] = std::move(*value);
   }
+  if (holds == Holds::everyWeight)
+    for (const auto &[name, t] : byName)
+      if (!store->master.count(name)) {
+        absl::StatusOr<Array> value = initial(*t);
+        if (!value.ok())
+          return value.status();
+        store->fixed[name] = std::move(*value);
+      }
   return store;
-}
-
-const Array *WeightStore::weight(const std::string &name) const {
-  auto it = master.find(name);
-  return it == master.end() ? nullptr : &it->second;
 }
 
 absl::StatusOr<std::unique_ptr<WeightStore>>
-WeightStore::replica(const plan::Plan &plan) {
-  if (!plan.has_training())
-    return absl::FailedPreconditionError(
-        "the plan is not a training step (compile it with --train)");
-  std::unique_ptr<WeightStore> store(new WeightStore(plan));
-  std::map<std::string, const plan::Tensor *> byName;
-  for (const plan::Tensor &t : plan.tensors())
-    if (t.has_weight())
-      byName[t.weight().name()] = &t;
-  for (const plan::Gradient &g : plan.training().gradients()) {
-    const plan::Tensor *t = byName.at(g.weight()); // checkPlan: it exists.
-    store->master[g.weight()] = Array::zeros(
-        plan::F32, std::vector<int64_t>(t->shape().begin(), t->shape().end()));
-  }
-  return store;
+WeightStore::open(const plan::Plan &plan, const RunOptions &options,
+                  Holds holds) {
+  return make(plan, &options, holds);
+}
+
+absl::StatusOr<std::unique_ptr<WeightStore>>
+WeightStore::replica(const plan::Plan &plan, Holds holds) {
+  return make(plan, nullptr, holds);
+}
+
+const Array *WeightStore::weight(const std::string &name) const {
+  if (auto it = master.find(name); it != master.end())
+    return &it->second;
+  auto it = fixed.find(name);
+  return it == fixed.end() ? nullptr : &it->second;
 }
 
 absl::Status WeightStore::update(const std::vector<Array> &outputs) {
@@ -263,25 +277,27 @@ absl::Status WeightStore::update(const std::vector<Array> &outputs) {
 
 std::string WeightStore::packWeights() const {
   std::string bytes;
-  for (const auto &[name, weight] : master)
-    bytes.append(reinterpret_cast<const char *>(weight.floats.data()),
-                 weight.floats.size() * sizeof(float));
+  for (const auto *weights : {&master, &fixed})
+    for (const auto &[name, weight] : *weights)
+      bytes.append(reinterpret_cast<const char *>(weight.floats.data()),
+                   weight.floats.size() * sizeof(float));
   return bytes;
 }
 
 absl::Status WeightStore::unpackWeights(const std::string &bytes) {
   size_t at = 0;
-  for (auto &[name, weight] : master) {
-    size_t size = weight.floats.size() * sizeof(float);
-    if (at + size > bytes.size())
-      return absl::InternalError("the weight broadcast is shorter than the "
-                                 "plan's trained weights");
-    std::memcpy(weight.floats.data(), bytes.data() + at, size);
-    at += size;
-  }
+  for (auto *weights : {&master, &fixed})
+    for (auto &[name, weight] : *weights) {
+      size_t size = weight.floats.size() * sizeof(float);
+      if (at + size > bytes.size())
+        return absl::InternalError("the weight broadcast is shorter than the "
+                                   "store's weights");
+      std::memcpy(weight.floats.data(), bytes.data() + at, size);
+      at += size;
+    }
   if (at != bytes.size())
     return absl::InternalError("the weight broadcast is longer than the "
-                               "plan's trained weights");
+                               "store's weights");
   return absl::OkStatus();
 }
 

@@ -279,10 +279,12 @@ int train(const Options &o, const plan::Plan &p,
     return fail(read.status());
   const std::vector<runtime::Array> &inputs = *read;
   // The weight store on rank 0; a replica, filled only by the broadcast,
-  // on every other rank.
+  // on every other rank, which then takes every weight from it.
+  auto holds = fabric.size() > 1 ? runtime::WeightStore::Holds::everyWeight
+                                 : runtime::WeightStore::Holds::trained;
   absl::StatusOr<std::unique_ptr<runtime::WeightStore>> store =
-      root ? runtime::WeightStore::open(p, options)
-           : runtime::WeightStore::replica(p);
+      root ? runtime::WeightStore::open(p, options, holds)
+           : runtime::WeightStore::replica(p, holds);
   if (!store.ok())
     return fail(store.status());
   options.store = store->get();
@@ -545,6 +547,26 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
     Progress progress(static_cast<int64_t>(o.repeat + 1) * p.kernels_size());
     if (isatty(STDERR_FILENO))
       options.progress = [&](int64_t, int64_t) { progress.step(); };
+    // Under MPI, every weight reaches the other ranks only by rank 0's
+    // broadcast.
+    std::unique_ptr<runtime::WeightStore> weights;
+    if (fabric.size() > 1) {
+      auto holds = runtime::WeightStore::Holds::everyWeight;
+      absl::StatusOr<std::unique_ptr<runtime::WeightStore>> store =
+          fabric.rank() == 0 ? runtime::WeightStore::open(p, options, holds)
+                             : runtime::WeightStore::replica(p, holds);
+      if (!store.ok())
+        return fail(store.status());
+      std::string bytes =
+          fabric.rank() == 0 ? (*store)->packWeights() : std::string();
+      if (absl::Status s = fabric.broadcast(bytes); !s.ok())
+        return fail(s);
+      if (fabric.rank() != 0)
+        if (absl::Status s = (*store)->unpackWeights(bytes); !s.ok())
+          return fail(s);
+      weights = std::move(*store);
+      options.store = weights.get();
+    }
     // One run warms up (loads weights); the timed runs follow. A plan
     // whose batch is cut runs each part on its wafer and combines them.
     runtime::Session session(p, options);

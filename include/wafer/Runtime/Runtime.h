@@ -146,20 +146,26 @@ private:
 /// optimizer (core::applyOptimizerStep) runs here, between steps.
 class WeightStore {
 public:
-  /// Loads the trained weights' initial values from the plan's files.
+  /// Which weights a store holds: the trained ones (a training plan's, with
+  /// the optimizer's state), or every weight of the plan (also the frozen
+  /// ones and an inference plan's: when several processes emulate the
+  /// wafers, which take their weights only from the store's broadcast).
+  enum class Holds { trained, everyWeight };
+  /// Loads the weights' initial values from the plan's files.
   static absl::StatusOr<std::unique_ptr<WeightStore>>
-  open(const plan::Plan &plan, const RunOptions &options);
-  /// The master copy of weight `name`, or null if it is not trained.
-  const Array *weight(const std::string &name) const;
+  open(const plan::Plan &plan, const RunOptions &options,
+       Holds holds = Holds::trained);
   /// A replica on a process that does not hold the store (a wafer under
-  /// MPI): the trained weights' shapes, zero until a broadcast fills them.
+  /// MPI): the weights' shapes, zero until a broadcast fills them.
   static absl::StatusOr<std::unique_ptr<WeightStore>>
-  replica(const plan::Plan &plan);
+  replica(const plan::Plan &plan, Holds holds = Holds::trained);
+  /// The store's copy of weight `name`, or null if it holds none.
+  const Array *weight(const std::string &name) const;
   /// Applies the optimizer with the step's gradients among `outputs` (the
   /// step's outputs, combined over its parts by runStep).
   absl::Status update(const std::vector<Array> &outputs);
-  /// Every trained weight's values one after another, by name: what the
-  /// store broadcasts to the wafers each step.
+  /// Every weight's values one after another (the trained ones, then the
+  /// others), by name: what the store broadcasts to the wafers each step.
   std::string packWeights() const;
   /// Takes the values packWeights made (on a replica).
   absl::Status unpackWeights(const std::string &bytes);
@@ -173,8 +179,12 @@ public:
 
 private:
   explicit WeightStore(const plan::Plan &plan) : plan(plan) {}
+  /// open() with `options`, replica() without.
+  static absl::StatusOr<std::unique_ptr<WeightStore>>
+  make(const plan::Plan &plan, const RunOptions *options, Holds holds);
   const plan::Plan &plan;
-  std::map<std::string, Array> master;
+  std::map<std::string, Array> master; // Trained: fp32 master copies.
+  std::map<std::string, Array> fixed;  // Held, not trained (Holds::everyWeight).
   std::map<std::string, std::vector<float>> state;
   int64_t step = 0;
 };
