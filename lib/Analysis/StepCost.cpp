@@ -2,11 +2,20 @@
 
 #include "wafer/Analysis/StepCost.h"
 
+#include <algorithm>
+
 #include "wafer/Dialect/Wafer/WaferDialect.h"
 
 using namespace mlir;
 
 namespace wafer {
+
+int64_t batchRows(func::FuncOp func) {
+  auto first = func.getNumArguments()
+                   ? dyn_cast<RankedTensorType>(func.getArgumentTypes()[0])
+                   : RankedTensorType();
+  return first && first.getRank() > 0 ? first.getDimSize(0) : 0;
+}
 
 core::BatchSplit getBatchSplit(ModuleOp module, func::FuncOp func) {
   core::BatchSplit split;
@@ -14,10 +23,7 @@ core::BatchSplit getBatchSplit(ModuleOp module, func::FuncOp func) {
           module->getAttr(WaferDialect::getDataParallelAttrName()))
     if (WaferDialect::readDataParallel(config, split).empty())
       return split;
-  auto first = func.getNumArguments()
-                   ? dyn_cast<RankedTensorType>(func.getArgumentTypes()[0])
-                   : RankedTensorType();
-  split.batch = first && first.getRank() >= 1 ? first.getDimSize(0) : 1;
+  split.batch = std::max<int64_t>(batchRows(func), 1);
   split.partRows = split.batch;
   split.waferParts = {1};
   return split;

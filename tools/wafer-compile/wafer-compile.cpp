@@ -603,14 +603,6 @@ struct StepChoice {
   bool recompute = false;
 };
 
-/// Rows of the function's batch: its first input's axis 0 (0 without one).
-int64_t batchRows(func::FuncOp func) {
-  auto first = func.getNumArguments()
-                   ? dyn_cast<RankedTensorType>(func.getArgumentTypes()[0])
-                   : RankedTensorType();
-  return first && first.getRank() > 0 ? first.getDimSize(0) : 0;
-}
-
 /// The model for `choice`: imported, with its target, training and cut of
 /// the batch, and run through the passes to its layers (--emit=kernels or
 /// later). Null after a diagnosed error.
@@ -641,9 +633,9 @@ OwningOpRef<ModuleOp> buildLayers(MLIRContext &context,
     auto func = *module->getOps<func::FuncOp>().begin();
     wafer::core::BatchSplit split;
     std::string error =
-        batchRows(func) == 0
+        wafer::batchRows(func) == 0
             ? "the model has no input with a batch axis to cut"
-            : wafer::core::splitBatch(batchRows(func), waferCount,
+            : wafer::core::splitBatch(wafer::batchRows(func), waferCount,
                                       choice.microBatches, split);
     if (!error.empty()) {
       llvm::errs() << "error: --wafers=" << waferCount
@@ -818,7 +810,7 @@ LogicalResult compile(MLIRContext &context) {
         k *= times;
         wafer::core::BatchSplit split;
         if (std::string more = wafer::core::splitBatch(
-                batchRows(func), waferCount, k, split);
+                wafer::batchRows(func), waferCount, k, split);
             !more.empty()) {
           refusal += "; " + more;
           break;

@@ -19,6 +19,9 @@
 
 namespace wafer {
 
+/// Rows of the function's batch: its first input's axis 0 (0 without one).
+int64_t batchRows(mlir::func::FuncOp func);
+
 /// The module's `wafer.data_parallel` split; without one, a single part of
 /// the function's batch (its first input's axis 0, or 1) on one wafer.
 core::BatchSplit getBatchSplit(mlir::ModuleOp module, mlir::func::FuncOp func);
