@@ -11,6 +11,10 @@
 #include "mlir/Transforms/Passes.h"
 #include "wafer/Dialect/Wafer/Passes.h"
 #include "wafer/Dialect/Wafer/WaferDialect.h"
+#include "wafer/Support/Version.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
 
 void wafer::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<WaferDialect, mlir::func::FuncDialect,
@@ -31,4 +35,13 @@ void wafer::buildGraphPipeline(mlir::OpPassManager &pm) {
   pm.addPass(createWaferFuseKernels());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
+}
+
+void wafer::setVersionPrinter(const char *tool) {
+  static std::string name;
+  name = tool;
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << name << " " << wafer::version() << " (LLVM " << LLVM_VERSION_STRING
+       << ")\n";
+  });
 }

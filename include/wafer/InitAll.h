@@ -23,6 +23,10 @@ void registerAllDialects(mlir::DialectRegistry &registry);
 /// Registers every wafer pass and pass pipeline.
 void registerAllPasses();
 
+/// Makes `--version` print "TOOL VERSION (LLVM VERSION)" for an LLVM
+/// command-line tool.
+void setVersionPrinter(const char *tool);
+
 /// The graph pipeline (`wafer-graph-pipeline`): canonicalize, fuse kernels,
 /// canonicalize, CSE. Runs on any op, typically a module.
 void buildGraphPipeline(mlir::OpPassManager &pm);

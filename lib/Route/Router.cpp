@@ -3,6 +3,7 @@
 #include "wafer/Route/Router.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -220,60 +221,100 @@ int64_t hopsOf(const std::vector<Segment> &segments) {
   return hops;
 }
 
-/// A 2-D difference array over the fabric: rectangle updates in O(1), one
-/// prefix-sum pass to read.
+/// The fabric cut along the edges of a set of rectangles: each axis keeps
+/// only the coordinates where one of them starts or ends (and the fabric's
+/// own edges), so a cell is a block of PEs that every one of the rectangles
+/// covers wholly or not at all. Its size grows with the rectangles, never
+/// with the PEs, and never beyond the PEs.
+class Cuts {
+public:
+  Cuts(int64_t cols, int64_t rows, const std::vector<Rect> &rects)
+      : xs{0, cols}, ys{0, rows} {
+    for (const Rect &r : rects) {
+      xs.push_back(std::clamp<int64_t>(r.x, 0, cols));
+      xs.push_back(std::clamp<int64_t>(r.x + r.width, 0, cols));
+      ys.push_back(std::clamp<int64_t>(r.y, 0, rows));
+      ys.push_back(std::clamp<int64_t>(r.y + r.height, 0, rows));
+    }
+    for (std::vector<int64_t> *axis : {&xs, &ys}) {
+      std::sort(axis->begin(), axis->end());
+      axis->erase(std::unique(axis->begin(), axis->end()), axis->end());
+    }
+  }
+  int64_t cellCols() const { return static_cast<int64_t>(xs.size()) - 1; }
+  int64_t cellRows() const { return static_cast<int64_t>(ys.size()) - 1; }
+  /// The cells `r` covers, as [i0, i1) x [j0, j1); false when it covers no
+  /// PE. `r` must be one of the rectangles the cuts were made from.
+  bool cells(const Rect &r, int64_t *i0, int64_t *i1, int64_t *j0,
+             int64_t *j1) const {
+    *i0 = index(xs, r.x);
+    *i1 = index(xs, r.x + r.width);
+    *j0 = index(ys, r.y);
+    *j1 = index(ys, r.y + r.height);
+    return *i0 < *i1 && *j0 < *j1;
+  }
+  /// The first PE (north-west corner) of cell (i, j).
+  int64_t x(int64_t i) const { return xs[i]; }
+  int64_t y(int64_t j) const { return ys[j]; }
+
+private:
+  static int64_t index(const std::vector<int64_t> &axis, int64_t v) {
+    v = std::clamp(v, axis.front(), axis.back());
+    auto it = std::lower_bound(axis.begin(), axis.end(), v);
+    assert(it != axis.end() && *it == v && "rectangle not among the cuts");
+    return it - axis.begin();
+  }
+  std::vector<int64_t> xs, ys;
+};
+
+/// A 2-D difference array over the cells of `Cuts`: rectangle updates in
+/// O(1), one prefix-sum pass to read.
 class Grid {
 public:
-  Grid(int64_t cols, int64_t rows)
-      : cols(cols), rows(rows), diff((cols + 1) * (rows + 1), 0.0) {}
-  void add(Rect r, double value) {
-    int64_t x0 = std::max<int64_t>(r.x, 0), y0 = std::max<int64_t>(r.y, 0);
-    int64_t x1 = std::min(r.x + r.width, cols),
-            y1 = std::min(r.y + r.height, rows);
-    if (x0 >= x1 || y0 >= y1)
+  explicit Grid(const Cuts &cuts)
+      : cuts(&cuts), cols(cuts.cellCols()), rows(cuts.cellRows()),
+        diff((cols + 1) * (rows + 1), 0.0) {}
+  void add(const Rect &r, double value) {
+    int64_t i0, i1, j0, j1;
+    if (!cuts->cells(r, &i0, &i1, &j0, &j1))
       return;
-    at(x0, y0) += value;
-    at(x1, y0) -= value;
-    at(x0, y1) -= value;
-    at(x1, y1) += value;
+    at(i0, j0) += value;
+    at(i1, j0) -= value;
+    at(i0, j1) -= value;
+    at(i1, j1) += value;
   }
-  /// The largest value and where it is.
+  /// The largest value and the first PE (row-major) that has it.
   double max(int64_t *atX = nullptr, int64_t *atY = nullptr) const {
-    std::vector<double> row(cols + 1, 0.0);
+    std::vector<double> values = cellValues();
     double best = 0;
-    for (int64_t y = 0; y < rows; ++y) {
-      double running = 0;
-      for (int64_t x = 0; x < cols; ++x) {
-        running += diff[y * (cols + 1) + x];
-        row[x] += running;
-        if (row[x] > best) {
-          best = row[x];
-          if (atX)
-            *atX = x;
-          if (atY)
-            *atY = y;
-        }
+    for (int64_t c = 0; c < cols * rows; ++c)
+      if (values[c] > best) {
+        best = values[c];
+        if (atX)
+          *atX = cuts->x(c % cols);
+        if (atY)
+          *atY = cuts->y(c / cols);
       }
-    }
     return best;
   }
 
-  /// The values, row-major (cols x rows).
-  std::vector<double> values() const {
+  /// The values of the cells, row-major.
+  std::vector<double> cellValues() const {
     std::vector<double> out(cols * rows, 0.0), row(cols + 1, 0.0);
-    for (int64_t y = 0; y < rows; ++y) {
+    for (int64_t j = 0; j < rows; ++j) {
       double running = 0;
-      for (int64_t x = 0; x < cols; ++x) {
-        running += diff[y * (cols + 1) + x];
-        row[x] += running;
-        out[y * cols + x] = row[x];
+      for (int64_t i = 0; i < cols; ++i) {
+        running += diff[j * (cols + 1) + i];
+        row[i] += running;
+        out[j * cols + i] = row[i];
       }
     }
     return out;
   }
 
 private:
-  double &at(int64_t x, int64_t y) { return diff[y * (cols + 1) + x]; }
+  double &at(int64_t i, int64_t j) { return diff[j * (cols + 1) + i]; }
+  const Cuts *cuts;
   int64_t cols, rows;
   std::vector<double> diff;
 };
@@ -331,7 +372,8 @@ int64_t maxDepth(const TargetDesc &target, const std::vector<RoutedFlow> &flows,
           }
         }
     } else {
-      Grid grid(target.cols, target.rows);
+      Cuts cuts(target.cols, target.rows, rects);
+      Grid grid(cuts);
       for (const Rect &r : rects)
         grid.add(r, 1);
       depth = static_cast<int64_t>(grid.max(&x, &y) + 0.5);
@@ -347,19 +389,20 @@ int64_t maxDepth(const TargetDesc &target, const std::vector<RoutedFlow> &flows,
   return best;
 }
 
-/// Link loads per direction as dense grids, so that a few bundles can be
-/// taken out, priced and put back (each in time proportional to its area).
+/// Link loads per direction over the cells of `cuts`, so that a few bundles
+/// can be taken out, priced and put back (each in time proportional to the
+/// cells it covers). `cuts` must include every band that will be priced.
 class LoadMap {
 public:
-  LoadMap(const TargetDesc &target, const std::vector<RoutedFlow> &flows)
-      : cols(target.cols), rows(target.rows) {
-    std::vector<Grid> grids(4, Grid(cols, rows));
+  LoadMap(const Cuts &cuts, const std::vector<RoutedFlow> &flows)
+      : cuts(cuts) {
+    std::vector<Grid> grids(4, Grid(cuts));
     for (const RoutedFlow &f : flows)
       for (const Segment &s : f.segments)
         grids[static_cast<int>(s.direction)].add(
             linkBand(s), static_cast<double>(f.flow.bytes) / s.lanes);
     for (const Grid &grid : grids)
-      loads.push_back(grid.values());
+      loads.push_back(grid.cellValues());
   }
   void add(const std::vector<Segment> &segments, double bytes, double sign) {
     forEachLink(
@@ -380,13 +423,14 @@ public:
   /// The busiest link: its load, direction and position.
   double busiest(Direction *direction, int64_t *atX, int64_t *atY) const {
     double best = -1;
+    int64_t cols = cuts.cellCols();
     for (int d = 0; d < 4; ++d)
-      for (int64_t i = 0; i < cols * rows; ++i)
-        if (loads[d][i] > best) {
-          best = loads[d][i];
+      for (int64_t c = 0; c < static_cast<int64_t>(loads[d].size()); ++c)
+        if (loads[d][c] > best) {
+          best = loads[d][c];
           *direction = static_cast<Direction>(d);
-          *atX = i % cols;
-          *atY = i / cols;
+          *atX = cuts.x(c % cols);
+          *atY = cuts.y(c / cols);
         }
     return best;
   }
@@ -394,18 +438,19 @@ public:
 private:
   template <typename Fn>
   void forEachLink(const std::vector<Segment> &segments, Fn fn, double bytes) {
+    int64_t cols = cuts.cellCols();
     for (const Segment &s : segments) {
-      Rect band = linkBand(s);
       std::vector<double> &grid = loads[static_cast<int>(s.direction)];
       double perLane = bytes / s.lanes;
-      for (int64_t y = std::max<int64_t>(band.y, 0);
-           y < std::min(band.y + band.height, rows); ++y)
-        for (int64_t x = std::max<int64_t>(band.x, 0);
-             x < std::min(band.x + band.width, cols); ++x)
-          fn(grid[y * cols + x], perLane);
+      int64_t i0, i1, j0, j1;
+      if (!cuts.cells(linkBand(s), &i0, &i1, &j0, &j1))
+        continue;
+      for (int64_t j = j0; j < j1; ++j)
+        for (int64_t i = i0; i < i1; ++i)
+          fn(grid[j * cols + i], perLane);
     }
   }
-  int64_t cols, rows;
+  const Cuts &cuts;
   std::vector<std::vector<double>> loads;
 };
 
@@ -419,7 +464,23 @@ bool loads(const Segment &s, Direction direction, int64_t x, int64_t y) {
 /// below the link's load, so the maximum never grows. Broadcasts and weight
 /// streams keep their bundles.
 void negotiate(const TargetDesc &target, std::vector<RoutedFlow> &flows) {
-  LoadMap map(target, flows);
+  // The bundles each movable flow may take, and the cuts of every band that
+  // is or may be loaded.
+  std::vector<std::vector<std::vector<Segment>>> candidates(flows.size());
+  std::vector<Rect> bands;
+  for (size_t i = 0; i < flows.size(); ++i) {
+    const RoutedFlow &f = flows[i];
+    for (const Segment &s : f.segments)
+      bands.push_back(linkBand(s));
+    if (isWithinLayer(f.flow.kind) || f.flow.kind == FlowKind::weights)
+      continue;
+    candidates[i] = candidateBundles(f.flow.source, f.flow.destination);
+    for (const std::vector<Segment> &bundle : candidates[i])
+      for (const Segment &s : bundle)
+        bands.push_back(linkBand(s));
+  }
+  Cuts cuts(target.cols, target.rows, bands);
+  LoadMap map(cuts, flows);
   std::vector<size_t> order(flows.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -441,11 +502,10 @@ void negotiate(const TargetDesc &target, std::vector<RoutedFlow> &flows) {
       map.add(f.segments, bytes, -1);
       std::vector<Segment> best = f.segments;
       double bestPrice = worst;
-      for (std::vector<Segment> &candidate :
-           candidateBundles(f.flow.source, f.flow.destination)) {
+      for (const std::vector<Segment> &candidate : candidates[i]) {
         double price = map.price(candidate, bytes);
         if (price < bestPrice * 0.999) {
-          best = std::move(candidate);
+          best = candidate;
           bestPrice = price;
         }
       }
@@ -632,7 +692,12 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
 double maxLinkLoad(const TargetDesc &target,
                    const std::vector<RoutedFlow> &flows) {
   // Each segment spreads its flow's bytes over its lanes.
-  std::vector<Grid> loads(4, Grid(target.cols, target.rows));
+  std::vector<Rect> bands;
+  for (const RoutedFlow &f : flows)
+    for (const Segment &s : f.segments)
+      bands.push_back(linkBand(s));
+  Cuts cuts(target.cols, target.rows, bands);
+  std::vector<Grid> loads(4, Grid(cuts));
   for (const RoutedFlow &f : flows)
     for (const Segment &s : f.segments)
       loads[static_cast<int>(s.direction)].add(

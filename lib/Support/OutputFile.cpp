@@ -118,8 +118,13 @@ std::string checkOutputPath(const std::string &path) {
   if (path == "-")
     return "";
   std::error_code ec;
-  if (!fs::exists(path, ec))
+  if (!fs::exists(path, ec)) {
+    fs::path folder = fs::path(path).parent_path();
+    if (!folder.empty() && !fs::is_directory(folder, ec))
+      return "cannot write '" + path + "': its folder '" + folder.string() +
+             "' does not exist";
     return "";
+  }
   if (fs::is_directory(path, ec))
     return "cannot write '" + path + "': it is a folder";
   std::lock_guard<std::mutex> lock(protectedMutex);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -111,6 +112,27 @@ absl::StatusOr<int64_t> parseValue(absl::string_view key,
 } // namespace
 
 std::string TargetDesc::validate() const {
+  // Upper limits far beyond any wafer built or announced, so that a typo or a
+  // hostile target is refused at once instead of costing time and memory
+  // that grow with it (docs/targets.md).
+  for (auto [what, v, limit] :
+       {std::tuple<const char *, int64_t, int64_t>{"rows", rows,
+                                                   kMaxFabricSide},
+        {"cols", cols, kMaxFabricSide},
+        {"sram_bytes", sramBytes, kMaxSramBytes},
+        {"clock_mhz", clockMHz, 100'000},
+        {"fp32_flops_per_cycle", fp32FlopsPerCycle, 4096},
+        {"fp16_flops_per_cycle", fp16FlopsPerCycle, 4096},
+        {"link_bytes_per_cycle", linkBytesPerCycle, 4096},
+        {"colors", colors, 1024},
+        {"edge_io_bytes_per_second", edgeIOBytesPerSecond, 1'000'000'000'000'000},
+        {"weight_memory_bytes_per_second", weightMemoryBytesPerSecond,
+         1'000'000'000'000'000},
+        {"weight_memory_bytes", weightMemoryBytes,
+         1'000'000'000'000'000'000},
+        {"fabric_level_ns", fabricLevelNs, 1'000'000'000}})
+    if (v > limit)
+      return absl::StrCat(what, " must be at most ", limit, ", found ", v);
   auto positive = [](const char *what, int64_t v) -> std::string {
     return v > 0 ? "" : absl::StrCat(what, " must be positive, found ", v);
   };

@@ -8,6 +8,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 int main(int argc, char **argv) {
+  wafer::setVersionPrinter("wafer-opt");
   mlir::DialectRegistry registry;
   wafer::registerAllDialects(registry);
   wafer::registerAllPasses();

@@ -29,6 +29,7 @@
 #include "wafer/Plan/Plan.h"
 #include "wafer/Runtime/Runtime.h"
 #include "wafer/Support/OutputFile.h"
+#include "wafer/Support/Version.h"
 
 #ifdef WAFER_HAVE_MPI
 #include "MpiFabric.h"
@@ -55,17 +56,46 @@ struct Options {
 constexpr int kMaxThreads = 256;
 constexpr int kMaxRepeat = 1000000;
 
+constexpr const char *kUsage =
+    "usage: wafer-run PLAN --inputs DIR [--outputs DIR] "
+    "[--compare [--nan-equal]] [--repeat N] [--report=text|json] "
+    "[--trace FILE] "
+    "[--timing-only] [--weights-dir DIR] [--atol A] [--rtol R] "
+    "[--threads N] [--per-pe-math]\n"
+    "       wafer-run PLAN --train --inputs DIR [--steps N] "
+    "[--save-model OUT.onnx] [--report=text|json]\n";
+
 int usage(const char *message) {
-  std::fprintf(stderr,
-               "error: %s\nusage: wafer-run PLAN --inputs DIR [--outputs DIR] "
-               "[--compare [--nan-equal]] [--repeat N] [--report=text|json] "
-               "[--trace FILE] "
-               "[--timing-only] [--weights-dir DIR] [--atol A] [--rtol R] "
-               "[--threads N] [--per-pe-math]\n"
-               "       wafer-run PLAN --train --inputs DIR [--steps N] "
-               "[--save-model OUT.onnx] [--report=text|json]\n",
-               message);
+  std::fprintf(stderr, "error: %s\n%s", message, kUsage);
   return 1;
+}
+
+/// `--help`: what wafer-run does and how to call it, on standard output.
+int help() {
+  std::printf(
+      "wafer-run: executes a wafer plan (from wafer-compile) on an emulated "
+      "wafer and models its time\n%s\n"
+      "  --inputs DIR       the model's inputs (input_N.pb, as ONNX's test "
+      "data sets)\n"
+      "  --outputs DIR      write the outputs there (output_N.pb)\n"
+      "  --compare          compare the outputs with DIR's output_N.pb "
+      "(--atol, --rtol; --nan-equal counts NaN = NaN)\n"
+      "  --repeat N         run N times (timing)\n"
+      "  --report=FORMAT    text (default) or json\n"
+      "  --trace FILE       a Chrome trace of the modeled schedule\n"
+      "  --timing-only      model the time without computing\n"
+      "  --weights-dir DIR  where the plan's weight files are (default: "
+      "beside the plan)\n"
+      "  --threads N        host threads (default: all cores)\n"
+      "  --per-pe-math      compute every PE's block on its own (slow; the "
+      "reference for the fast paths)\n"
+      "  --train            run training steps (a plan compiled with "
+      "--train); --steps N, --save-model OUT.onnx\n"
+      "  --version          print the version\n"
+      "Under mpirun -np N, each rank emulates its share of the plan's "
+      "wafers (docs/scale-out.md).\n",
+      kUsage);
+  return 0;
 }
 
 /// What the PEs held and moved: a JSON member or a line of text.
@@ -393,6 +423,12 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
         return argv[++i];
       return nullptr;
     };
+    if (arg == "--help" || arg == "-h")
+      return help();
+    if (arg == "--version") {
+      std::printf("wafer-run %s\n", wafer::version());
+      return 0;
+    }
     if (const char *v = value("--inputs"))
       o.inputs = v;
     else if (const char *v = value("--outputs"))

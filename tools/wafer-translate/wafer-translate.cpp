@@ -149,6 +149,7 @@ bool outputReplacesAnInput(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  wafer::setVersionPrinter("wafer-translate");
   TranslateRegistration opStats(
       "op-stats", "print the op census of an ONNX model",
       [](const std::shared_ptr<llvm::SourceMgr> &sourceMgr,

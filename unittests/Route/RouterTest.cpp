@@ -93,6 +93,34 @@ TEST(Router, NegotiationMovesAFlowOffTheBusiestLink) {
   EXPECT_EQ(checkRouting(t, *r), "");
 }
 
+TEST(Router, WorkDoesNotGrowWithTheFabric) {
+  // The same flows in the corner of a 20x20 fabric and of the largest one a
+  // target may have route alike; the loads are kept per block of PEs that
+  // the flows' rectangles cut out, so the large fabric costs no more.
+  Flow broadcast = flow("mm.rows", Rect{4, 0, 4, 4}, Rect{4, 0, 4, 4}, 4000);
+  broadcast.kind = FlowKind::rowBroadcast;
+  Flow fanIn = flow("late", Rect{0, 12, 3, 3}, Rect{10, 10, 2, 2}, 300);
+  fanIn.activeStart = 1;
+  fanIn.activeEnd = 2;
+  std::vector<Flow> flows = {
+      broadcast, flow("f", Rect{0, 0, 2, 2}, Rect{10, 10, 2, 2}, 1000), fanIn};
+  for (int i = 0; i < 40; ++i) // Enough rectangles for the depth grid.
+    flows.push_back(flow("n" + std::to_string(i), Rect{i % 8, 16, 1, 1},
+                         Rect{i % 8, 18, 1, 1}, 8));
+  absl::StatusOr<Routing> small = routeFlows(grid(20, 20), flows);
+  absl::StatusOr<Routing> large =
+      routeFlows(grid(kMaxFabricSide, kMaxFabricSide), flows);
+  ASSERT_TRUE(small.ok()) << small.status();
+  ASSERT_TRUE(large.ok()) << large.status();
+  EXPECT_DOUBLE_EQ(large->maxLinkLoad, small->maxLinkLoad);
+  EXPECT_EQ(large->maxColorsPerRouter, small->maxColorsPerRouter);
+  EXPECT_EQ(large->maxTerminalColorsPerPE, small->maxTerminalColorsPerPE);
+  for (size_t i = 0; i < flows.size(); ++i) {
+    EXPECT_EQ(large->flows[i].color, small->flows[i].color) << i;
+    EXPECT_EQ(large->flows[i].hops, small->flows[i].hops) << i;
+  }
+}
+
 TEST(Router, CrossingFlowsGetDifferentColors) {
   TargetDesc t = grid(8, 8);
   absl::StatusOr<Routing> r =

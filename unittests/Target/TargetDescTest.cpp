@@ -69,6 +69,26 @@ TEST(TargetDesc, ErrorsNameTheProblem) {
             std::string::npos);
 }
 
+TEST(TargetDesc, TargetsNoWaferHasAreRefusedWithTheLimit) {
+  auto message = [](const char *spec) {
+    absl::StatusOr<TargetDesc> desc = parseTargetSpec(spec);
+    EXPECT_FALSE(desc.ok()) << spec;
+    return std::string(desc.status().message());
+  };
+  EXPECT_NE(message("wse3:rows=99999999999")
+                .find("rows must be at most 16384, found 99999999999"),
+            std::string::npos);
+  EXPECT_NE(message("wse3:cols=16385").find("cols must be at most 16384"),
+            std::string::npos);
+  EXPECT_NE(message("wse3:sram_bytes=1e12").find("sram_bytes must be at most"),
+            std::string::npos);
+  EXPECT_NE(message("wse3:clock_mhz=-5").find("clock_mhz must be positive"),
+            std::string::npos);
+  EXPECT_NE(message("wse3:colors=100000").find("colors must be at most 1024"),
+            std::string::npos);
+  EXPECT_TRUE(parseTargetSpec("wse3:rows=16384,cols=16384").ok());
+}
+
 TEST(Rect, ContainsAndOverlaps) {
   Rect a{0, 0, 4, 4}, b{2, 2, 2, 2}, c{4, 0, 1, 1};
   EXPECT_TRUE(a.contains(b));

@@ -41,6 +41,13 @@ struct Rect {
   }
 };
 
+/// The longest side of a fabric `validate` accepts: several times any wafer's
+/// (WSE-3 is 762 x 1172), small enough that per-row and per-column work stays
+/// cheap and no product of sizes overflows.
+constexpr int64_t kMaxFabricSide = 16384;
+/// The largest SRAM per PE `validate` accepts (WSE-3 has 48 KiB).
+constexpr int64_t kMaxSramBytes = 64 * 1024 * 1024;
+
 /// A wafer-scale target. Field names match the keys accepted in
 /// `NAME:key=value` overrides and the parameters of `#wafer.target`.
 struct TargetDesc {

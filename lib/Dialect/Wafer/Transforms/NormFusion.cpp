@@ -3,8 +3,13 @@
 // Exporters below opset 17 (and every RMSNorm) spell normalisations as
 //   mean = reduce mean(x); c = x - mean; var = reduce mean(c^2 or c*c)
 //   y = c / sqrt(var + eps) [* gamma] [+ beta]
-// and RMSNorm as y = x / sqrt(mean(x^2) + eps) [* gamma]. The pattern roots
-// at the division and absorbs the scale and shift that follow.
+// and RMSNorm as y = x / sqrt(mean(x^2) + eps) [* gamma]. The division may
+// also be a product with the inverse square root, as torch.rsqrt exports
+// it (Hugging Face's Llama, T5, Mistral): x * rsqrt(v + eps),
+// x * reciprocal(sqrt(v + eps)), x * (1 / sqrt(v + eps)) or
+// x * pow(v + eps, -0.5), either operand first. The pattern roots at the
+// division or product and absorbs the scale (on either side) and shift that
+// follow.
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,19 +75,54 @@ std::pair<Operation *, Value> featureOperand(PatternRewriter &rewriter,
   return {user, reshaped};
 }
 
-struct FuseNormalization : public OpRewritePattern<DivOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// If `value` is 1 / sqrt(s) in one of its spellings, returns s.
+Value inverseSqrtOf(Value value) {
+  if (auto rsqrt = value.getDefiningOp<RsqrtOp>())
+    return rsqrt.getInput();
+  if (auto pow = value.getDefiningOp<PowOp>())
+    return isSplat(pow.getRhs(), -0.5) ? pow.getLhs() : nullptr;
+  Value root;
+  if (auto reciprocal = value.getDefiningOp<ReciprocalOp>())
+    root = reciprocal.getInput();
+  else if (auto div = value.getDefiningOp<DivOp>(); div && isSplat(div.getLhs(), 1.0))
+    root = div.getRhs();
+  if (auto sqrt = root ? root.getDefiningOp<SqrtOp>() : nullptr)
+    return sqrt.getInput();
+  return nullptr;
+}
 
-  LogicalResult matchAndRewrite(DivOp div,
+/// If `op` divides a value by sqrt(s) or multiplies it by 1 / sqrt(s),
+/// returns that value (the numerator) and s.
+std::optional<std::pair<Value, Value>> normalisedBySqrt(Operation *op) {
+  if (auto div = dyn_cast<DivOp>(op)) {
+    if (auto sqrt = div.getRhs().getDefiningOp<SqrtOp>())
+      return std::make_pair(div.getLhs(), sqrt.getInput());
+    return std::nullopt;
+  }
+  auto mul = dyn_cast<MulOp>(op);
+  if (!mul)
+    return std::nullopt;
+  for (auto [numerator, factor] : {std::make_pair(mul.getLhs(), mul.getRhs()),
+                                   std::make_pair(mul.getRhs(), mul.getLhs())})
+    if (Value radicand = inverseSqrtOf(factor))
+      return std::make_pair(numerator, radicand);
+  return std::nullopt;
+}
+
+template <typename RootOp>
+struct FuseNormalization : public OpRewritePattern<RootOp> {
+  using OpRewritePattern<RootOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RootOp op,
                                 PatternRewriter &rewriter) const override {
-    auto type = cast<RankedTensorType>(div.getType());
-    if (!isa<FloatType>(type.getElementType()) ||
-        div.getLhs().getType() != type)
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!isa<FloatType>(type.getElementType()))
       return failure();
-    auto sqrt = div.getRhs().getDefiningOp<SqrtOp>();
-    if (!sqrt)
+    std::optional<std::pair<Value, Value>> parts = normalisedBySqrt(op);
+    if (!parts || parts->first.getType() != type)
       return failure();
-    auto add = sqrt.getInput().getDefiningOp<AddOp>();
+    auto [numerator, radicand] = *parts;
+    auto add = radicand.getDefiningOp<AddOp>();
     if (!add)
       return failure();
     Value variance = add.getLhs(), epsilon = add.getRhs();
@@ -91,13 +131,13 @@ struct FuseNormalization : public OpRewritePattern<DivOp> {
     std::optional<double> eps = splatValue(epsilon);
     auto varianceReduce = variance.getDefiningOp<ReduceOp>();
     std::optional<int64_t> axis = trailingMeanAxis(varianceReduce);
-    if (!eps || !axis || !isSquareOf(varianceReduce.getInput(), div.getLhs()))
+    if (!eps || !axis || !isSquareOf(varianceReduce.getInput(), numerator))
       return failure();
 
     // LayerNorm when the numerator is x minus its mean over the same axes.
-    Value input = div.getLhs();
+    Value input = numerator;
     bool layerNorm = false;
-    if (auto sub = div.getLhs().getDefiningOp<SubOp>()) {
+    if (auto sub = numerator.getDefiningOp<SubOp>()) {
       auto mean = sub.getRhs().getDefiningOp<ReduceOp>();
       if (trailingMeanAxis(mean) == axis && mean.getInput() == sub.getLhs() &&
           sub.getLhs().getType() == type) {
@@ -107,9 +147,9 @@ struct FuseNormalization : public OpRewritePattern<DivOp> {
     }
 
     ArrayRef<int64_t> features = type.getShape().drop_front(*axis);
-    Operation *root = div;
+    Operation *root = op;
     auto [scaleOp, scale] =
-        featureOperand<MulOp>(rewriter, div.getResult(), features);
+        featureOperand<MulOp>(rewriter, op.getResult(), features);
     Value bias;
     if (scaleOp) {
       root = scaleOp;
@@ -123,7 +163,7 @@ struct FuseNormalization : public OpRewritePattern<DivOp> {
       }
     } else {
       scale = ConstantOp::create(
-          rewriter, div.getLoc(),
+          rewriter, op.getLoc(),
           DenseElementsAttr::get(
               RankedTensorType::get(features, type.getElementType()),
               rewriter.getFloatAttr(type.getElementType(), 1.0)));
@@ -146,5 +186,6 @@ struct FuseNormalization : public OpRewritePattern<DivOp> {
 } // namespace
 
 void wafer::populateNormFusionPatterns(RewritePatternSet &patterns) {
-  patterns.add<FuseNormalization>(patterns.getContext());
+  patterns.add<FuseNormalization<DivOp>, FuseNormalization<MulOp>>(
+      patterns.getContext());
 }
