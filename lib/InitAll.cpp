@@ -31,6 +31,7 @@ void wafer::registerAllPasses() {
 }
 
 void wafer::buildGraphPipeline(mlir::OpPassManager &pm) {
+  pm.addPass(createWaferDecomposeConv());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(createWaferFuseKernels());
   pm.addPass(mlir::createCanonicalizerPass());

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Exports small GPT-, Llama- and BERT-style transformers from PyTorch to ONNX,
-with PyTorch's own outputs, for wafer's end-to-end tests.
+"""Exports small GPT-, Llama- and BERT-style transformers, a Vision Transformer
+and a Whisper-style audio encoder from PyTorch to ONNX, with PyTorch's own
+outputs, for wafer's end-to-end tests.
 
 Run with Debian's Python and python3-torch (the committed files were made by
 it; rerunning rewrites them bit for bit only on the same torch build):
@@ -10,6 +11,8 @@ it; rerunning rewrites them bit for bit only on the same torch build):
 For each model and opset (14, 17), a static export NAME-opsetN/ and one with
 dynamic batch and sequence axes NAME-opsetN-dynamic/, each holding model.onnx
 and test_data_set_0/{input_0.pb, output_0.pb} (the ONNX backend-test layout).
+The vision and audio models, whose inputs are pixels and features, are
+exported once, static at opset 17 (vit-opset17/, audio-opset17/).
 """
 import math
 import os
@@ -160,6 +163,62 @@ class Bert(nn.Module):
         return self.norm(self.encoder(x))
 
 
+class Vit(nn.Module):
+    """ViT style: a patch embedding (Conv2d, stride = kernel), a class token,
+    learned positions, pre-norm encoder layers (erf GELU), the class token's
+    LayerNorm and head."""
+
+    PATCH, IMAGE, CLASSES = 4, 16, 10
+
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(3, D, self.PATCH, stride=self.PATCH)
+        tokens = (self.IMAGE // self.PATCH) ** 2 + 1
+        self.cls = nn.Parameter(0.02 * torch.randn(1, 1, D))
+        self.pos = nn.Parameter(0.02 * torch.randn(1, tokens, D))
+        layer = nn.TransformerEncoderLayer(D, HEADS, FF, dropout=0.0,
+                                           activation="gelu", batch_first=True,
+                                           norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, LAYERS,
+                                             enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(D)
+        self.head = nn.Linear(D, self.CLASSES)
+
+    def forward(self, pixels):
+        x = self.patch(pixels).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1)
+        x = self.encoder(x + self.pos)
+        return self.head(self.norm(x[:, 0]))
+
+
+class AudioEncoder(nn.Module):
+    """Whisper style: two Conv1d over the mel features (kernel 3, the second
+    with stride 2), GELU after each, sinusoidal positions, pre-norm encoder
+    layers, a final LayerNorm."""
+
+    MELS, FRAMES = 16, 32
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(self.MELS, D, 3, padding=1)
+        self.conv2 = nn.Conv1d(D, D, 3, stride=2, padding=1)
+        frames = self.FRAMES // 2
+        t = torch.arange(frames).float()[:, None]
+        inv = torch.exp(-math.log(10000) * torch.arange(D // 2).float() / (D // 2 - 1))
+        self.register_buffer("pos", torch.cat([(t * inv).sin(), (t * inv).cos()], 1))
+        layer = nn.TransformerEncoderLayer(D, HEADS, FF, dropout=0.0,
+                                           activation="gelu", batch_first=True,
+                                           norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, LAYERS,
+                                             enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(D)
+
+    def forward(self, mels):
+        x = nn.functional.gelu(self.conv1(mels))
+        x = nn.functional.gelu(self.conv2(x))
+        return self.norm(self.encoder(x.transpose(1, 2) + self.pos))
+
+
 def save_tensor(array, path, name):
     tensor = numpy_helper.from_array(array, name)
     with open(path, "wb") as f:
@@ -185,6 +244,24 @@ def export(model, name, out, opset, dynamic):
     print(f"{folder}: {os.path.getsize(path)} bytes")
 
 
+def export_features(model, name, out, shape):
+    """A model of float features (pixels, mel frames), static, opset 17."""
+    folder = os.path.join(out, f"{name}-opset17")
+    data = os.path.join(folder, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = model(x)
+    path = os.path.join(folder, "model.onnx")
+    torch.onnx.export(model, (x,), path, opset_version=17,
+                      input_names=["input"], output_names=["output"],
+                      do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path))
+    save_tensor(x.numpy(), os.path.join(data, "input_0.pb"), "input")
+    save_tensor(expected.numpy(), os.path.join(data, "output_0.pb"), "output")
+    print(f"{folder}: {os.path.getsize(path)} bytes")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(__file__)
     for name, make in [("gpt", Gpt), ("llama", Llama), ("bert", Bert)]:
@@ -193,6 +270,11 @@ def main():
         for opset in (14, 17):
             for dynamic in (False, True):
                 export(model, name, out, opset, dynamic)
+    torch.manual_seed(0)
+    export_features(Vit().eval(), "vit", out, (BATCH, 3, Vit.IMAGE, Vit.IMAGE))
+    torch.manual_seed(0)
+    export_features(AudioEncoder().eval(), "audio", out,
+                    (BATCH, AudioEncoder.MELS, AudioEncoder.FRAMES))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,47 @@ def WaferAttachTarget : Pass<"wafer-attach-target", "::mlir::ModuleOp"> {
   let dependentDialects = ["::wafer::WaferDialect"];
 }
 
+def WaferDecomposeConv : Pass<"wafer-decompose-conv"> {
+  let summary = "Rewrites convolutions as products over an im2col view";
+  let description = [{
+    Rewrites every `wafer.conv` as a `wafer.matmul` of its input's patches,
+    laid out as rows `[N, O, C K]`, with its filter as `[M, C K]` (one
+    product per group), and brings the result back to `[N, M, O...]`. When
+    the stride equals the kernel and nothing is padded or dilated (a Vision
+    Transformer's patch embedding) the patches are a reshape and a transpose
+    of the input; otherwise they are strided slices of the zero-padded input,
+    one per kernel tap, stacked. A filter that is a weight or a constant used
+    only by the convolution is reshaped in place, so the product streams it
+    as any linear layer's weight. The graph pipeline and `wafer-compile` run
+    this first.
+
+    Input (a patch embedding):
+
+    ```mlir
+    %y = wafer.conv %x, %w, %b {dilations = array<i64: 1, 1>,
+        pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 4, 4>}
+        : tensor<1x3x8x8xf32>, tensor<16x3x4x4xf32>, tensor<16xf32>
+        -> tensor<1x16x2x2xf32>
+    ```
+
+    Output:
+
+    ```mlir
+    %0 = wafer.reshape %x : tensor<1x3x8x8xf32> -> tensor<1x3x2x4x2x4xf32>
+    %1 = wafer.transpose %0 {permutation = array<i64: 0, 2, 4, 1, 3, 5>}
+        : tensor<1x3x2x4x2x4xf32> -> tensor<1x2x2x3x4x4xf32>
+    %2 = wafer.reshape %1 : tensor<1x2x2x3x4x4xf32> -> tensor<1x4x48xf32>
+    %3 = wafer.reshape %w : tensor<16x3x4x4xf32> -> tensor<16x48xf32>
+    %4 = wafer.matmul %2, %3, %b {transpose_rhs}
+        : tensor<1x4x48xf32>, tensor<16x48xf32>, tensor<16xf32>
+        -> tensor<1x4x16xf32>
+    %5 = wafer.transpose %4 {permutation = array<i64: 0, 2, 1>}
+        : tensor<1x4x16xf32> -> tensor<1x16x4xf32>
+    %y = wafer.reshape %5 : tensor<1x16x4xf32> -> tensor<1x16x2x2xf32>
+    ```
+  }];
+}
+
 def WaferFuseKernels : Pass<"wafer-fuse-kernels"> {
   let summary = "Fuses exporter spellings of transformer kernels into wafer ops";
   let description = [{

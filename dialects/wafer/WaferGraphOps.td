@@ -309,6 +309,44 @@ def Wafer_MatmulOp : Wafer_GraphOp<"matmul"> {
   let hasCanonicalizer = 1;
 }
 
+def Wafer_ConvOp : Wafer_GraphOp<"conv"> {
+  let summary = "1-D or 2-D convolution, channels first, as ONNX Conv";
+  let description = [{
+    `input` is `[N, C, S...]` and `filter` `[M, C / groups, K...]` with one
+    or two spatial dimensions; the result is `[N, M, O...]` with
+    `O = (S + pad_begin + pad_end - dilation * (K - 1) - 1) / stride + 1`.
+    `pads` holds the zero padding at the beginnings of the spatial
+    dimensions, then at their ends (ONNX's order); `groups` divides `C` and
+    `M`. The optional `bias` `[M]` is added to every output position.
+
+    The op is a graph-level spelling only: `wafer-decompose-conv` rewrites it
+    as a product over an im2col view of the input (strided slices of the
+    padded input, or a plain reshape when the stride equals the kernel), so
+    placement, routing, the cost model and the emulator see a linear layer.
+
+    Example (a Vision Transformer's patch embedding):
+
+    ```mlir
+    %y = wafer.conv %x, %w, %b {dilations = array<i64: 1, 1>, groups = 1 : i64,
+        pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 16, 16>}
+        : tensor<1x3x224x224xf32>, tensor<768x3x16x16xf32>, tensor<768xf32>
+        -> tensor<1x768x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Wafer_FloatTensor:$input, Wafer_FloatTensor:$filter,
+                       Optional<Wafer_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$dilations,
+                       DenseI64ArrayAttr:$pads,
+                       DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Wafer_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $filter (`,` $bias^)? attr-dict `:` type($input) `,`
+    type($filter) (`,` type($bias)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Wafer_LayerNormOp : Wafer_GraphOp<"layer_norm"> {
   let summary = "Layer normalisation";
   let description = [{

@@ -27,8 +27,8 @@ void registerAllPasses();
 /// command-line tool.
 void setVersionPrinter(const char *tool);
 
-/// The graph pipeline (`wafer-graph-pipeline`): canonicalize, fuse kernels,
-/// canonicalize, CSE. Runs on any op, typically a module.
+/// The graph pipeline (`wafer-graph-pipeline`): decompose convolutions,
+/// canonicalize, fuse kernels, canonicalize, CSE. Runs on any op, typically a module.
 void buildGraphPipeline(mlir::OpPassManager &pm);
 
 } // namespace wafer

@@ -97,6 +97,7 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
     return isa<WeightOp>(op) || constant.contains(op);
   };
 
+  llvm::StringMap<int64_t> namesSeen;
   auto startLayer = [&](Operation *anchor, LayerKind kind) {
     Layer layer;
     layer.kind = kind;
@@ -110,6 +111,10 @@ LayerAnalysis::LayerAnalysis(func::FuncOp func) {
     else
       layer.name = anchor->getName().getStringRef().str() + "#" +
                    std::to_string(layers.size());
+    // One ONNX node may anchor several layers (a grouped convolution's
+    // products): the later ones are numbered.
+    if (int64_t seen = namesSeen[layer.name]++; seen > 0)
+      layer.name += "#" + std::to_string(seen);
     layers.push_back(std::move(layer));
     return static_cast<int64_t>(layers.size());
   };

@@ -130,6 +130,12 @@ public:
   std::map<std::string, int> uses;
 
   mlir::Value materialize(ImportedValue &value, mlir::Location loc);
+  /// The host value `--input-value` gives graph input `input` (a serialized
+  /// TensorProto), checked against the input's element type and any static
+  /// dimensions it declares.
+  mlir::FailureOr<ImportedValue> bindInputValue(const onnx::ValueInfoProto &input,
+                                                llvm::StringRef bytes,
+                                                mlir::Location loc);
 };
 
 } // namespace wafer::detail

@@ -17,6 +17,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "wafer/Dialect/Wafer/WaferOps.h"
 #include "wafer/Import/OnnxLoader.h"
@@ -61,6 +62,34 @@ std::string wafer::parseDimOption(StringRef text, OnnxImportOptions &options) {
             text + "'")
         .str();
   options.dimValues[name.str()] = dim;
+  return "";
+}
+
+std::string wafer::parseInputValueOption(StringRef text,
+                                         OnnxImportOptions &options) {
+  auto [name, file] = text.split('=');
+  if (name.empty() || file.empty())
+    return ("--input-value expects NAME=FILE.pb, found '" + text + "'").str();
+  // A value folded on the host: a shape operand, a table; not a model.
+  constexpr uint64_t kMaxBytes = 64 << 20;
+  uint64_t size = 0;
+  if (!llvm::sys::fs::is_regular_file(file) ||
+      llvm::sys::fs::file_size(file, size))
+    return ("--input-value " + name + ": '" + file + "' is not a readable file")
+        .str();
+  if (size > kMaxBytes)
+    return ("--input-value " + name + ": '" + file + "' holds " +
+            std::to_string(size) + " bytes, more than the " +
+            std::to_string(kMaxBytes) + " a compile-time value may")
+        .str();
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return ("--input-value " + name + ": cannot read '" + file +
+            "': " + buffer.getError().message())
+        .str();
+  options.inputValues[name.str()] = (*buffer)->getBuffer().str();
   return "";
 }
 
@@ -229,6 +258,57 @@ GraphImporter::GraphImporter(MLIRContext *context,
     : context(context), builder(context), model(model), path(path.str()),
       options(options) {}
 
+FailureOr<ImportedValue>
+GraphImporter::bindInputValue(const onnx::ValueInfoProto &input,
+                              StringRef bytes, Location loc) {
+  auto fail = [&]() -> InFlightDiagnostic {
+    return emitError(loc) << "--input-value " << input.name() << ": ";
+  };
+  onnx::TensorProto tensor;
+  if (!tensor.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    fail() << "the file is not an ONNX TensorProto";
+    return failure();
+  }
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+    fail() << "the value must hold its data, not refer to a file";
+    return failure();
+  }
+  const onnx::TypeProto::Tensor &declared = input.type().tensor_type();
+  if (tensor.data_type() != declared.elem_type()) {
+    fail() << "the file holds " << dataTypeName(tensor.data_type())
+           << ", the input is " << dataTypeName(declared.elem_type());
+    return failure();
+  }
+  Type elementType = convertElementType(context, tensor.data_type());
+  if (!elementType) {
+    fail() << "element type " << dataTypeName(tensor.data_type())
+           << ", which wafer does not support";
+    return failure();
+  }
+  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  if (declared.has_shape()) {
+    bool fits = declared.shape().dim_size() == static_cast<int>(shape.size());
+    for (int d = 0; fits && d < declared.shape().dim_size(); ++d) {
+      const auto &dim = declared.shape().dim(d);
+      fits = !dim.has_dim_value() || dim.dim_value() == shape[d];
+    }
+    if (!fits) {
+      InFlightDiagnostic diag = fail() << "the file's shape [";
+      llvm::interleaveComma(shape, diag);
+      diag << "] does not fit the input's declared shape";
+      return failure();
+    }
+  }
+  std::string error;
+  FailureOr<HostTensor> host = readTensorProto(tensor, elementType, error);
+  if (failed(host)) {
+    fail() << error;
+    return failure();
+  }
+  return ImportedValue{RankedTensorType::get(shape, elementType), nullptr,
+                       std::move(*host)};
+}
+
 Value GraphImporter::materialize(ImportedValue &value, Location loc) {
   if (!value.value) {
     assert(value.host && "a value is either in the IR or on the host");
@@ -341,9 +421,21 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
   std::vector<std::string> shapeErrors;
+  std::map<std::string, ImportedValue> boundInputs;
   for (const onnx::ValueInfoProto &input : graph.input()) {
     if (initializers.count(input.name()))
       continue;
+    if (auto bound = options.inputValues.find(input.name());
+        bound != options.inputValues.end()) {
+      FailureOr<ImportedValue> value =
+          bindInputValue(input, bound->second,
+                         NameLoc::get(builder.getStringAttr(input.name()),
+                                      fileLoc));
+      if (failed(value))
+        return {};
+      boundInputs[input.name()] = std::move(*value);
+      continue;
+    }
     if (!input.type().has_tensor_type()) {
       emitError(fileLoc) << "graph input '" << input.name()
                          << "' is not a tensor";
@@ -422,6 +514,13 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
                            << list(inputs) << ")";
         return {};
       }
+    for (const auto &[name, value] : options.inputValues)
+      if (!inputs.count(name)) {
+        emitError(fileLoc) << "--input-value names '" << name
+                           << "', which is no input of the model (inputs: "
+                           << list(inputs) << ")";
+        return {};
+      }
     for (const auto &[name, value] : options.dimValues)
       if (!params.count(name)) {
         emitError(fileLoc) << "--dim names '" << name
@@ -452,6 +551,12 @@ GraphImporter::run(const std::map<std::string, InlineDataRef> &inlineData) {
                                  body->getArgument(i), std::nullopt};
   }
   builder.setInsertionPointToStart(body);
+  for (auto &[name, bound] : boundInputs) {
+    Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
+    if (elementCount(bound.type.getShape()) > options.foldElementLimit)
+      materialize(bound, loc);
+    values[name] = std::move(bound);
+  }
 
   // Count uses so unused initializers cost nothing and handlers can tell
   // which optional outputs matter.

@@ -557,6 +557,91 @@ LogicalResult importMatMul(NodeContext &ctx) {
   return success();
 }
 
+/// Conv, 1-D and 2-D: the padding made explicit (auto_pad resolved as ONNX
+/// defines it), the output shape computed; wafer-decompose-conv makes it a
+/// product.
+LogicalResult importConv(NodeContext &ctx) {
+  RankedTensorType in = ctx.inputType(0), filter = ctx.inputType(1);
+  int64_t rank = in.getRank();
+  if ((rank != 3 && rank != 4) || filter.getRank() != rank) {
+    ctx.emitError() << "supports 1-D and 2-D convolutions ([N, C, L] or [N, "
+                       "C, H, W] with a filter of the same rank), found "
+                    << in << " and " << filter;
+    return failure();
+  }
+  int64_t spatial = rank - 2;
+  auto ints = [&](llvm::StringRef name, int64_t count, int64_t fallback) {
+    SmallVector<int64_t> values =
+        ctx.attrInts(name).value_or(SmallVector<int64_t>(count, fallback));
+    return values;
+  };
+  SmallVector<int64_t> strides = ints("strides", spatial, 1);
+  SmallVector<int64_t> dilations = ints("dilations", spatial, 1);
+  SmallVector<int64_t> pads = ints("pads", 2 * spatial, 0);
+  SmallVector<int64_t> kernel(filter.getShape().drop_front(2));
+  if (std::optional<SmallVector<int64_t>> shape = ctx.attrInts("kernel_shape");
+      shape && ArrayRef<int64_t>(*shape) != ArrayRef<int64_t>(kernel)) {
+    ctx.emitError() << "kernel_shape " << formatShape(*shape)
+                    << " differs from the filter's " << formatShape(kernel);
+    return failure();
+  }
+  if (static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial) {
+    ctx.emitError() << spatial
+                    << " spatial dimension(s) need as many strides and "
+                       "dilations and twice as many pads";
+    return failure();
+  }
+  std::string autoPad = "NOTSET";
+  if (const onnx::AttributeProto *a = ctx.attr("auto_pad"))
+    autoPad = a->s();
+  if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    // Output = ceil(input / stride); the odd pad at the end (upper) or the
+    // beginning (lower).
+    for (int64_t d = 0; d < spatial; ++d) {
+      int64_t size = in.getDimSize(2 + d);
+      int64_t out = (size + strides[d] - 1) / strides[d];
+      int64_t total = std::max<int64_t>(
+          0, (out - 1) * strides[d] + dilations[d] * (kernel[d] - 1) + 1 -
+                 size);
+      int64_t small = total / 2, large = total - small;
+      pads[d] = autoPad == "SAME_UPPER" ? small : large;
+      pads[d + spatial] = autoPad == "SAME_UPPER" ? large : small;
+    }
+  } else if (autoPad == "VALID") {
+    pads.assign(2 * spatial, 0);
+  } else if (autoPad != "NOTSET") {
+    ctx.emitError() << "auto_pad '" << autoPad
+                    << "' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID";
+    return failure();
+  }
+  SmallVector<int64_t> shape = {in.getDimSize(0), filter.getDimSize(0)};
+  for (int64_t d = 0; d < spatial; ++d) {
+    int64_t padded = in.getDimSize(2 + d) + pads[d] + pads[d + spatial];
+    int64_t span = dilations[d] * (kernel[d] - 1) + 1;
+    if (strides[d] < 1 || dilations[d] < 1 || span > padded) {
+      ctx.emitError() << "spatial dimension " << d << " of " << in
+                      << ": a kernel spanning " << span
+                      << " does not fit the padded extent " << padded
+                      << " (stride " << strides[d] << ")";
+      return failure();
+    }
+    shape.push_back((padded - span) / strides[d] + 1);
+  }
+  auto conv = ConvOp::create(
+      ctx.builder(), ctx.loc, tensorType(shape, in.getElementType()),
+      ctx.value(0), ctx.value(1), ctx.hasInput(2) ? ctx.value(2) : Value(),
+      ctx.builder().getDenseI64ArrayAttr(strides),
+      ctx.builder().getDenseI64ArrayAttr(dilations),
+      ctx.builder().getDenseI64ArrayAttr(pads), ctx.attrInt("group", 1));
+  // The verifier states what else is wrong (groups, channels, bias).
+  if (failed(conv.verify()))
+    return failure();
+  ctx.setOutput(0, conv.getResult());
+  return success();
+}
+
 LogicalResult importGemm(NodeContext &ctx) {
   RankedTensorType a = ctx.inputType(0), b = ctx.inputType(1);
   if (a.getRank() != 2 || b.getRank() != 2) {
@@ -1602,6 +1687,7 @@ const llvm::StringMap<OnnxOp> &onnxOps() {
       {"Clip", {importClip, 1}},
       {"MatMul", {importMatMul, 2}},
       {"Gemm", {importGemm, 2}},
+      {"Conv", {importConv, 2}},
       {"Softmax", {importSoftmax<SoftmaxOp>, 1}},
       {"LogSoftmax", {importSoftmax<LogSoftmaxOp>, 1}},
       {"LayerNormalization", {importLayerNorm, 2}},

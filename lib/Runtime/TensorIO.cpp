@@ -10,6 +10,7 @@
 #include "wafer/Support/DataFile.h"
 #include "wafer/Support/OutputFile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -154,12 +155,15 @@ absl::StatusOr<Array> readTensorFile(const std::string &path) {
                  : out.type == plan::F32 ? proto.float_data_size()
                  : out.type == plan::I64 ? proto.int64_data_size()
                                          : proto.int32_data_size();
+  // A zero dimension anywhere makes the tensor empty, whatever comes before.
+  bool empty = std::find(proto.dims().begin(), proto.dims().end(), 0) !=
+               proto.dims().end();
   int64_t elements = 1;
   for (int64_t d : proto.dims()) {
     if (d < 0)
       return absl::InvalidArgumentError(absl::StrCat(
           "'", path, "' has a negative dimension (", d, ")"));
-    if (d > 0 && elements > held / d)
+    if (!empty && elements > held / d)
       return absl::DataLossError(absl::StrCat(
           "'", path, "' has shape [", absl::StrJoin(proto.dims(), ", "),
           "], more elements than its ", held,

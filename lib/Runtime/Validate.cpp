@@ -54,7 +54,9 @@ absl::Status validateKernels(const plan::Plan &plan, bool hostLimits) {
 
   for (const plan::Kernel &k : plan.kernels()) {
     std::optional<sem::OpShapes> shapes = kernelShapes(plan, k);
-    if (!shapes || sem::opFamily(shapes->kind) == sem::OpFamily::source)
+    // Sources are no kernels; convolutions are decomposed before plans.
+    if (!shapes || sem::opFamily(shapes->kind) == sem::OpFamily::source ||
+        sem::opFamily(shapes->kind) == sem::OpFamily::conv)
       return absl::UnimplementedError(
           absl::StrCat("wafer-run has no kernel for '", k.op(), "'"));
     // The dialect's verifier rule, the same words.

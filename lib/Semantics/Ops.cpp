@@ -176,6 +176,7 @@ Arity arityOf(const OpShapes &op) {
   case OpFamily::broadcasting:
     return op.kind == OpKind::select ? Arity{3, 3, 1, 1} : Arity{2, 2, 1, 1};
   case OpFamily::matmul:
+  case OpFamily::conv:
     return {2, 3, 1, 1};
   case OpFamily::norm:
     return op.kind == OpKind::layerNorm ? Arity{2, 3, 1, 1} : Arity{2, 2, 1, 1};
@@ -395,6 +396,64 @@ std::optional<std::string> sliceError(const OpShapes &op) {
   return std::nullopt;
 }
 
+std::optional<std::string> convError(const OpShapes &op) {
+  const Shape &in = op.operands[0], &filter = op.operands[1],
+              &out = op.results[0];
+  int64_t rank = static_cast<int64_t>(in.size());
+  if (rank != 3 && rank != 4)
+    return Message() << "input " << in
+                     << " must be [N, C, L] or [N, C, H, W] (rank 3 or 4)";
+  int64_t spatial = rank - 2;
+  if (static_cast<int64_t>(filter.size()) != rank ||
+      static_cast<int64_t>(out.size()) != rank)
+    return Message() << "filter " << filter << " and result " << out
+                     << " must have the input's rank " << rank;
+  Shape strides = op.intsAttr("strides").value_or(Shape{});
+  Shape dilations = op.intsAttr("dilations").value_or(Shape{});
+  Shape pads = op.intsAttr("pads").value_or(Shape{});
+  if (static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial)
+    return Message() << spatial << " spatial dimension(s) need as many "
+                     << "strides (found " << static_cast<int64_t>(strides.size())
+                     << ") and dilations (found "
+                     << static_cast<int64_t>(dilations.size())
+                     << ") and twice as many pads (found "
+                     << static_cast<int64_t>(pads.size()) << ")";
+  int64_t groups = op.intAttr("groups").value_or(1);
+  if (groups < 1 || in[1] % groups != 0 || filter[0] % groups != 0)
+    return Message() << "groups " << groups << " must divide the "
+                     << in[1] << " input and " << filter[0]
+                     << " output channels";
+  if (filter[1] * groups != in[1])
+    return Message() << "filter " << filter << " takes " << filter[1]
+                     << " channel(s) per group, the input gives "
+                     << in[1] / groups;
+  if (op.operands.size() == 3 && op.operands[2] != Shape{filter[0]})
+    return Message() << "bias " << op.operands[2] << " must be ["
+                     << filter[0] << "]";
+  Shape expected = {in[0], filter[0]};
+  for (int64_t d = 0; d < spatial; ++d) {
+    if (strides[d] < 1 || dilations[d] < 1 || pads[d] < 0 ||
+        pads[d + spatial] < 0)
+      return Message() << "spatial dimension " << d
+                       << " needs a positive stride and dilation and "
+                          "non-negative pads";
+    // In double: attributes may be anything.
+    double span = static_cast<double>(dilations[d]) * (filter[d + 2] - 1) + 1;
+    double padded = static_cast<double>(in[d + 2]) + pads[d] + pads[d + spatial];
+    if (span > padded)
+      return Message() << "spatial dimension " << d << ": the kernel spans "
+                       << static_cast<int64_t>(span) << ", the padded input "
+                       << static_cast<int64_t>(padded);
+    expected.push_back(
+        static_cast<int64_t>((padded - span) / strides[d]) + 1);
+  }
+  if (out != expected)
+    return Message() << "result shape " << out << " should be " << expected;
+  return std::nullopt;
+}
+
 /// concat (`pieces` are the inputs, `whole` the result) or split.
 std::optional<std::string> piecesError(const OpShapes &op, bool concat) {
   const Shape &whole = concat ? op.results[0] : op.operands[0];
@@ -500,6 +559,8 @@ std::optional<std::string> shapeError(const OpShapes &op) {
     return broadcastingError(op);
   case OpFamily::matmul:
     return matmulError(op);
+  case OpFamily::conv:
+    return convError(op);
   case OpFamily::norm:
     return normError(op);
   case OpFamily::attention:
@@ -544,6 +605,14 @@ double flops(const OpShapes &op) {
     int64_t k = op.intAttr("transpose_lhs").value_or(0) ? lhs[lhs.size() - 2]
                                                         : lhs.back();
     return 2.0 * elements * k + (op.operands.size() == 3 ? elements : 0.0);
+  }
+  case OpFamily::conv: {
+    // Every output element: a dot product over C / groups x K... inputs.
+    const Shape &filter = op.operands[1];
+    double taps = 1;
+    for (size_t d = 1; d < filter.size(); ++d)
+      taps *= static_cast<double>(filter[d]);
+    return 2.0 * elements * taps + (op.operands.size() == 3 ? elements : 0.0);
   }
   case OpFamily::attention: {
     const Shape &q = op.operands[0], &v = op.operands[2];

@@ -61,6 +61,12 @@ cl::list<std::string>
     inputShapes("input-shape",
                 cl::desc("Static shape of a graph input: NAME=DIMxDIM..."),
                 cl::cat(category));
+cl::list<std::string> inputValues(
+    "input-value",
+    cl::desc("Bind a graph input to a value at compile time: NAME=FILE.pb "
+             "(an ONNX TensorProto; the input's shape and value come from "
+             "the file, and the compiled model no longer takes it)"),
+    cl::cat(category));
 cl::list<std::string> dimValues("dim",
                                 cl::desc("Value of a symbolic dimension: "
                                          "PARAM=VALUE"),
@@ -650,6 +656,7 @@ OwningOpRef<ModuleOp> buildLayers(MLIRContext &context,
     return module;
   PassManager pm(&context);
   if (noFusion) {
+    pm.addPass(wafer::createWaferDecomposeConv());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   } else {
@@ -739,6 +746,12 @@ LogicalResult compile(MLIRContext &context) {
     }
   for (const std::string &text : dimValues)
     if (std::string err = wafer::parseDimOption(text, options); !err.empty()) {
+      llvm::errs() << "error: " << err << "\n";
+      return failure();
+    }
+  for (const std::string &text : inputValues)
+    if (std::string err = wafer::parseInputValueOption(text, options);
+        !err.empty()) {
       llvm::errs() << "error: " << err << "\n";
       return failure();
     }

@@ -30,6 +30,10 @@ static llvm::cl::list<std::string> inputShapes(
 static llvm::cl::list<std::string>
     dimValues("dim", llvm::cl::desc("Value of a symbolic dimension: "
                                     "PARAM=VALUE (repeatable)"));
+static llvm::cl::list<std::string> inputValues(
+    "input-value",
+    llvm::cl::desc("Bind a graph input to a value at compile time: "
+                   "NAME=FILE.pb (an ONNX TensorProto; repeatable)"));
 
 static llvm::cl::opt<std::string> planWeightsDir(
     "plan-weights-dir",
@@ -70,6 +74,12 @@ static OwningOpRef<Operation *> importOnnx(llvm::SourceMgr &sourceMgr,
     }
   for (const std::string &text : dimValues)
     if (std::string err = wafer::parseDimOption(text, options); !err.empty()) {
+      emitError(loc) << err;
+      return nullptr;
+    }
+  for (const std::string &text : inputValues)
+    if (std::string err = wafer::parseInputValueOption(text, options);
+        !err.empty()) {
       emitError(loc) << err;
       return nullptr;
     }

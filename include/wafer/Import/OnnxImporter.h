@@ -20,6 +20,11 @@ struct OnnxImportOptions {
   std::map<std::string, std::vector<int64_t>> inputShapes;
   /// Values for symbolic dimensions, by dim_param (`--dim seq=128`).
   std::map<std::string, int64_t> dimValues;
+  /// Graph inputs bound to values at compile time (`--input-value`), as
+  /// serialized ONNX TensorProtos by input name: each imports as a constant
+  /// of its file's shape and value, and is no input of the compiled model
+  /// (a shape operand that a test gives as an input).
+  std::map<std::string, std::string> inputValues;
   /// Initializers with at most this many elements (and no external data)
   /// become inline `wafer.constant`s; larger ones are `wafer.weight`s.
   int64_t inlineElementLimit = 64;
@@ -44,6 +49,11 @@ std::string parseInputShapeOption(llvm::StringRef text,
 /// Parses `--dim PARAM=VALUE` into `options`; returns an error message or the
 /// empty string.
 std::string parseDimOption(llvm::StringRef text, OnnxImportOptions &options);
+/// Parses `--input-value NAME=FILE.pb` (an ONNX TensorProto file, as in the
+/// ONNX test-data layout) and reads the file into `options`; returns an
+/// error message or the empty string.
+std::string parseInputValueOption(llvm::StringRef text,
+                                  OnnxImportOptions &options);
 
 /// Imports the ONNX model in `bytes` (binary, or ONNX text syntax when
 /// `path` ends in `.onnxtext` or the bytes start with `<`). `path` names the

@@ -32,6 +32,7 @@ enum class OpFamily {
   unary,        // one operand, a result of its shape.
   broadcasting, // operands broadcast to the result (NumPy).
   matmul,
+  conv, // Graph level only: decomposed into a product before layers.
   norm,
   softmax,
   attention,

@@ -478,3 +478,68 @@ func.func @gather_axis(%t: tensor<100x64xf32>, %ids: tensor<2x8xi64>) {
   %0 = wafer.gather %t, %ids {axis = 2 : i64} : tensor<100x64xf32>, tensor<2x8xi64> -> tensor<2x8x32xf32>
   return
 }
+
+// -----
+
+func.func @conv_rank(%x: tensor<2x3x4x5x6xf32>, %w: tensor<4x3x1x1x1xf32>) {
+  // expected-error @+1 {{'wafer.conv' op input 2x3x4x5x6 must be [N, C, L] or [N, C, H, W] (rank 3 or 4)}}
+  %0 = wafer.conv %x, %w {dilations = array<i64: 1, 1, 1>, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 1, 1, 1>} : tensor<2x3x4x5x6xf32>, tensor<4x3x1x1x1xf32> -> tensor<2x4x4x5x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_attributes(%x: tensor<2x3x10xf32>, %w: tensor<4x3x3xf32>) {
+  // expected-error @+1 {{'wafer.conv' op 1 spatial dimension(s) need as many strides (found 1) and dilations (found 1) and twice as many pads (found 1)}}
+  %0 = wafer.conv %x, %w {dilations = array<i64: 1>, pads = array<i64: 0>, strides = array<i64: 1>} : tensor<2x3x10xf32>, tensor<4x3x3xf32> -> tensor<2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_groups(%x: tensor<2x6x10xf32>, %w: tensor<4x2x3xf32>) {
+  // expected-error @+1 {{'wafer.conv' op groups 4 must divide the 6 input and 4 output channels}}
+  %0 = wafer.conv %x, %w {dilations = array<i64: 1>, groups = 4 : i64, pads = array<i64: 0, 0>, strides = array<i64: 1>} : tensor<2x6x10xf32>, tensor<4x2x3xf32> -> tensor<2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<2x6x10xf32>, %w: tensor<4x2x3xf32>) {
+  // expected-error @+1 {{'wafer.conv' op filter 4x2x3 takes 2 channel(s) per group, the input gives 6}}
+  %0 = wafer.conv %x, %w {dilations = array<i64: 1>, pads = array<i64: 0, 0>, strides = array<i64: 1>} : tensor<2x6x10xf32>, tensor<4x2x3xf32> -> tensor<2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_bias(%x: tensor<2x3x10xf32>, %w: tensor<4x3x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{'wafer.conv' op bias 3 must be [4]}}
+  %0 = wafer.conv %x, %w, %b {dilations = array<i64: 1>, pads = array<i64: 0, 0>, strides = array<i64: 1>} : tensor<2x3x10xf32>, tensor<4x3x3xf32>, tensor<3xf32> -> tensor<2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_kernel_too_wide(%x: tensor<2x3x4xf32>, %w: tensor<4x3x3xf32>) {
+  // expected-error @+1 {{'wafer.conv' op spatial dimension 0: the kernel spans 5, the padded input 4}}
+  %0 = wafer.conv %x, %w {dilations = array<i64: 2>, pads = array<i64: 0, 0>, strides = array<i64: 1>} : tensor<2x3x4xf32>, tensor<4x3x3xf32> -> tensor<2x4x1xf32>
+  return
+}
+
+// -----
+
+func.func @conv_stride(%x: tensor<2x3x10xf32>, %w: tensor<4x3x3xf32>) {
+  // expected-error @+1 {{'wafer.conv' op spatial dimension 0 needs a positive stride and dilation and non-negative pads}}
+  %0 = wafer.conv %x, %w {dilations = array<i64: 1>, pads = array<i64: 0, 0>, strides = array<i64: 0>} : tensor<2x3x10xf32>, tensor<4x3x3xf32> -> tensor<2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_result(%x: tensor<2x3x10xf32>, %w: tensor<4x3x3xf32>) {
+  // expected-error @+1 {{'wafer.conv' op result shape 2x4x9 should be 2x4x4}}
+  %0 = wafer.conv %x, %w {dilations = array<i64: 1>, pads = array<i64: 0, 0>, strides = array<i64: 2>} : tensor<2x3x10xf32>, tensor<4x3x3xf32> -> tensor<2x4x9xf32>
+  return
+}
+

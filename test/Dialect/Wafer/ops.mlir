@@ -185,3 +185,15 @@ func.func @data_movement(%x: tensor<2x8x64xf32>, %t: tensor<100x64xf32>,
   %6 = wafer.gather %t, %ids {axis = 0 : i64} : tensor<100x64xf32>, tensor<2x8xi64> -> tensor<2x8x64xf32>
   return %6 : tensor<2x8x64xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @conv
+// CHECK: wafer.conv %arg0, %arg1, %arg2 {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 1, 0, 1, 0>, strides = array<i64: 2, 1>} : tensor<1x4x9x7xf32>, tensor<8x2x3x2xf32>, tensor<8xf32> -> tensor<1x8x5x6xf32>
+// CHECK: wafer.conv %arg3, %{{.*}} {dilations = array<i64: 2>, pads = array<i64: 0, 0>, strides = array<i64: 1>} : tensor<2x3x10xf32>, tensor<5x3x3xf32> -> tensor<2x5x6xf32>
+func.func @conv(%x: tensor<1x4x9x7xf32>, %w: tensor<8x2x3x2xf32>, %b: tensor<8xf32>, %a: tensor<2x3x10xf32>, %k: tensor<5x3x3xf32>) -> (tensor<1x8x5x6xf32>, tensor<2x5x6xf32>) {
+  %0 = wafer.conv %x, %w, %b {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 1, 0, 1, 0>, strides = array<i64: 2, 1>} : tensor<1x4x9x7xf32>, tensor<8x2x3x2xf32>, tensor<8xf32> -> tensor<1x8x5x6xf32>
+  %1 = wafer.conv %a, %k {dilations = array<i64: 2>, pads = array<i64: 0, 0>, strides = array<i64: 1>} : tensor<2x3x10xf32>, tensor<5x3x3xf32> -> tensor<2x5x6xf32>
+  return %0, %1 : tensor<1x8x5x6xf32>, tensor<2x5x6xf32>
+}
+

@@ -84,10 +84,10 @@ save("undefined.onnx", undefined,
      "Add node 'haunted' reads value 'ghost', which no node, input or initializer defines")
 
 unsupported = linear_model(weight(), extra_nodes=[
-    helper.make_node("Conv", ["Y", "Y"], ["Z"], name="conv"),
+    helper.make_node("ConvTranspose", ["Y", "Y"], ["Z"], name="deconv"),
     helper.make_node("Magic", ["Z"], ["Q"], name="magic", domain="com.evil")])
 save("unsupported.onnx", unsupported,
-     "model uses 2 unsupported op type(s): Conv (1 node: 'conv'); com.evil.Magic (1 node: 'magic')")
+     "model uses 2 unsupported op type(s): ConvTranspose (1 node: 'deconv'); com.evil.Magic (1 node: 'magic')")
 
 save("old-opset.onnx", linear_model(weight(), opset=3),
      "model uses opset 3 of the default domain; wafer supports opsets 7 to 18")

@@ -338,6 +338,16 @@ static LogicalResult verifyNormParams(Operation *op, Value input,
   return verifyShapeRule(op);
 }
 
+LogicalResult ConvOp::verify() {
+  SmallVector<Value> values = {getInput(), getFilter(), getResult()};
+  if (getBias())
+    values.push_back(getBias());
+  if (failed(verifySameElementType(*this, values,
+                                   "input, filter, bias and result")))
+    return failure();
+  return verifyShapeRule(*this);
+}
+
 LogicalResult LayerNormOp::verify() {
   if (getEpsilon().convertToFloat() < 0)
     return emitOpError() << "epsilon must be non-negative, found "
