@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Exports small GPT-, Llama- and BERT-style transformers, a Vision Transformer
-and a Whisper-style audio encoder from PyTorch to ONNX, with PyTorch's own
+"""Exports small GPT-, Llama- and BERT-style transformers, a Hugging Face-style
+Llama with grouped-query attention, a Falcon-style decoder (parallel blocks,
+multi-query attention, partial rotary), a Vision Transformer and a
+Whisper-style audio encoder from PyTorch to ONNX, with PyTorch's own
 outputs, for wafer's end-to-end tests.
 
 Run with Debian's Python and python3-torch (the committed files were made by
@@ -11,8 +13,8 @@ it; rerunning rewrites them bit for bit only on the same torch build):
 For each model and opset (14, 17), a static export NAME-opsetN/ and one with
 dynamic batch and sequence axes NAME-opsetN-dynamic/, each holding model.onnx
 and test_data_set_0/{input_0.pb, output_0.pb} (the ONNX backend-test layout).
-The vision and audio models, whose inputs are pixels and features, are
-exported once, static at opset 17 (vit-opset17/, audio-opset17/).
+The newer families are exported once, static at opset 17 (llama-gqa-opset17/,
+falcon-opset17/, vit-opset17/, audio-opset17/).
 """
 import math
 import os
@@ -145,6 +147,108 @@ class Llama(nn.Module):
         return self.head(self.norm(x))
 
 
+class HfRmsNorm(nn.Module):
+    """RMSNorm as Hugging Face's Llama writes it: to fp32, x * rsqrt(mean
+    of squares + eps), back, the weight in front."""
+
+    def __init__(self, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(D) + 0.1 * torch.randn(D))
+
+    def forward(self, x):
+        dtype = x.dtype
+        h = x.to(torch.float32)
+        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * h.to(dtype)
+
+
+class DecoderBlock(nn.Module):
+    """A Hugging Face-style decoder block: KV_HEADS key/value heads repeated
+    for the query heads (repeat_kv: grouped- or multi-query attention),
+    rotary embeddings on the first `rotary` of each head's dimensions, and
+    either Llama's sequential RMSNorm/SiLU-gated block or Falcon's parallel
+    one (attention and a GELU MLP on one LayerNorm, both added)."""
+
+    def __init__(self, kv_heads, parallel, rotary):
+        super().__init__()
+        self.kv_heads, self.parallel, self.rotary = kv_heads, parallel, rotary
+        self.head_dim = D // HEADS
+        self.q = nn.Linear(D, D, bias=False)
+        self.k = nn.Linear(D, kv_heads * self.head_dim, bias=False)
+        self.v = nn.Linear(D, kv_heads * self.head_dim, bias=False)
+        self.o = nn.Linear(D, D, bias=False)
+        if parallel:
+            self.norm = nn.LayerNorm(D)
+            self.fc = nn.Linear(D, FF)
+            self.proj = nn.Linear(FF, D)
+        else:
+            self.attn_norm, self.mlp_norm = HfRmsNorm(), HfRmsNorm()
+            self.gate = nn.Linear(D, FF, bias=False)
+            self.up = nn.Linear(D, FF, bias=False)
+            self.down = nn.Linear(FF, D, bias=False)
+
+    def attention(self, h, cos, sin, mask):
+        b, s, _ = h.shape
+        q = self.q(h).view(b, s, HEADS, self.head_dim).transpose(1, 2)
+        k = self.k(h).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
+        v = self.v(h).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
+        r = self.rotary
+        q = torch.cat([q[..., :r] * cos + rotate_half(q[..., :r]) * sin, q[..., r:]], -1)
+        k = torch.cat([k[..., :r] * cos + rotate_half(k[..., :r]) * sin, k[..., r:]], -1)
+        repeat = HEADS // self.kv_heads
+        k = k[:, :, None].expand(b, self.kv_heads, repeat, s, self.head_dim)
+        v = v[:, :, None].expand(b, self.kv_heads, repeat, s, self.head_dim)
+        k = k.reshape(b, HEADS, s, self.head_dim)
+        v = v.reshape(b, HEADS, s, self.head_dim)
+        att = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim) + mask
+        y = torch.matmul(torch.softmax(att, dim=-1), v)
+        return self.o(y.transpose(1, 2).reshape(b, s, D))
+
+    def forward(self, x, cos, sin, mask):
+        if self.parallel:
+            h = self.norm(x)
+            mlp = self.proj(nn.functional.gelu(self.fc(h)))
+            return x + self.attention(h, cos, sin, mask) + mlp
+        x = x + self.attention(self.attn_norm(x), cos, sin, mask)
+        h = self.mlp_norm(x)
+        return x + self.down(nn.functional.silu(self.gate(h)) * self.up(h))
+
+
+class Decoder(nn.Module):
+    def __init__(self, kv_heads, parallel, rotary):
+        super().__init__()
+        self.embed = nn.Embedding(VOCAB, D)
+        self.blocks = nn.ModuleList(
+            [DecoderBlock(kv_heads, parallel, rotary) for _ in range(LAYERS)])
+        self.norm = nn.LayerNorm(D) if parallel else HfRmsNorm()
+        self.head = nn.Linear(D, VOCAB, bias=False)
+        inv = 1.0 / (10000 ** (torch.arange(0, rotary, 2).float() / rotary))
+        self.register_buffer("inv_freq", inv)
+
+    def forward(self, ids):
+        s = ids.shape[1]
+        freqs = torch.outer(torch.arange(s).float(), self.inv_freq)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+        mask = torch.full((s, s), float("-inf")).triu(1)[None, None]
+        x = self.embed(ids)
+        for block in self.blocks:
+            x = block(x, cos, sin, mask)
+        return self.head(self.norm(x))
+
+
+def LlamaGqa():
+    """Hugging Face's Llama: 2 key/value heads for 4 query heads."""
+    return Decoder(kv_heads=2, parallel=False, rotary=D // HEADS)
+
+
+def Falcon():
+    """Falcon-style: parallel attention and MLP, one key/value head
+    (multi-query), rotary on half of each head's dimensions."""
+    return Decoder(kv_heads=1, parallel=True, rotary=D // HEADS // 2)
+
+
 class Bert(nn.Module):
     """BERT style: nn.TransformerEncoder (post-norm, erf GELU)."""
 
@@ -270,6 +374,9 @@ def main():
         for opset in (14, 17):
             for dynamic in (False, True):
                 export(model, name, out, opset, dynamic)
+    for name, make in [("llama-gqa", LlamaGqa), ("falcon", Falcon)]:
+        torch.manual_seed(0)
+        export(make().eval(), name, out, 17, False)
     torch.manual_seed(0)
     export_features(Vit().eval(), "vit", out, (BATCH, 3, Vit.IMAGE, Vit.IMAGE))
     torch.manual_seed(0)

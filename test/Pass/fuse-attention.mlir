@@ -135,3 +135,46 @@ func.func @wrong_axis(%qh: tensor<1x2x4x4xf32>, %kh: tensor<1x2x4x4xf32>, %vh: t
   %o = wafer.matmul %p, %vh : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
   return %o : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Grouped-query attention as Hugging Face writes it (repeat_kv): 4 query
+// heads, 2 key/value heads, each repeated by a reshape, a broadcast and a
+// reshape; the attention reads the 2 heads (num_kv_heads = 2), not copies.
+// CHECK-LABEL: func @grouped_query_repeat_kv
+// CHECK: wafer.attention {{.*}} {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 5.000000e-01 : f32} : tensor<1x4x16xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32> -> tensor<1x4x16xf32>
+// CHECK-NOT: wafer.broadcast
+// CHECK-NOT: wafer.softmax
+func.func @grouped_query_repeat_kv(%qh: tensor<1x4x4x4xf32>, %kh: tensor<1x2x4x4xf32>, %vh: tensor<1x2x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  %k0 = wafer.reshape %kh : tensor<1x2x4x4xf32> -> tensor<1x2x1x4x4xf32>
+  %k1 = wafer.broadcast %k0 : tensor<1x2x1x4x4xf32> -> tensor<1x2x2x4x4xf32>
+  %k = wafer.reshape %k1 : tensor<1x2x2x4x4xf32> -> tensor<1x4x4x4xf32>
+  %v0 = wafer.reshape %vh : tensor<1x2x4x4xf32> -> tensor<1x2x1x4x4xf32>
+  %v1 = wafer.broadcast %v0 : tensor<1x2x1x4x4xf32> -> tensor<1x2x2x4x4xf32>
+  %v = wafer.reshape %v1 : tensor<1x2x2x4x4xf32> -> tensor<1x4x4x4xf32>
+  %kt = wafer.transpose %k {permutation = array<i64: 0, 1, 3, 2>} : tensor<1x4x4x4xf32> -> tensor<1x4x4x4xf32>
+  %s = wafer.matmul %qh, %kt : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32> -> tensor<1x4x4x4xf32>
+  %c = wafer.constant dense<2.000000e+00> : tensor<f32>
+  %t = wafer.div %s, %c : tensor<1x4x4x4xf32>, tensor<f32> -> tensor<1x4x4x4xf32>
+  %m = wafer.constant dense<[[[[0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0]]]]> : tensor<1x1x4x4xf32>
+  %a = wafer.add %t, %m : tensor<1x4x4x4xf32>, tensor<1x1x4x4xf32> -> tensor<1x4x4x4xf32>
+  %p = wafer.softmax %a : tensor<1x4x4x4xf32>
+  %y = wafer.matmul %p, %v : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32> -> tensor<1x4x4x4xf32>
+  return %y : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// A broadcast that does not repeat whole heads (here along the sequence)
+// is not grouped-query attention: the keys keep their 4 heads.
+// CHECK-LABEL: func @broadcast_not_repeat_kv
+// CHECK: wafer.broadcast
+// CHECK: wafer.attention {{.*}} {num_heads = 4 : i64, num_kv_heads = 4 : i64
+func.func @broadcast_not_repeat_kv(%qh: tensor<1x4x4x4xf32>, %kh: tensor<1x4x1x4xf32>, %vh: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  %k = wafer.broadcast %kh : tensor<1x4x1x4xf32> -> tensor<1x4x4x4xf32>
+  %kt = wafer.transpose %k {permutation = array<i64: 0, 1, 3, 2>} : tensor<1x4x4x4xf32> -> tensor<1x4x4x4xf32>
+  %s = wafer.matmul %qh, %kt : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32> -> tensor<1x4x4x4xf32>
+  %p = wafer.softmax %s : tensor<1x4x4x4xf32>
+  %y = wafer.matmul %p, %vh : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32> -> tensor<1x4x4x4xf32>
+  return %y : tensor<1x4x4x4xf32>
+}

@@ -5,7 +5,9 @@
 // softmax over the keys, and a product with V. Heads are split as
 // [B, H, S, D] (GPT, Llama) or [B*H, S, D] (PyTorch's MultiheadAttention).
 // The pattern roots at the softmax, builds one wafer.attention on merged
-// heads [B, S, H*D], and re-splits its result for the original users; the
+// heads [B, S, H*D] (keys and values repeated per query head, as Hugging
+// Face writes grouped-query attention, stay G heads wide: num_kv_heads),
+// and re-splits its result for the original users; the
 // head-merging reshapes and transposes then cancel under canonicalization
 // wherever the model split the heads in the plain way.
 //
@@ -52,6 +54,33 @@ std::optional<int64_t> headCount(Value heads) {
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+/// If `heads` [B, H, S, D] repeats each of G key/value heads H / G times,
+/// as Hugging Face's repeat_kv spells grouped-query attention (reshape to
+/// [B, G, 1, S, D], broadcast to [B, G, H / G, S, D], reshape to
+/// [B, H, S, D]), returns the G heads [B, G, S, D]: the attention reads each
+/// group's head for its queries instead of a copy per query head.
+Value repeatedHeads(Value heads) {
+  ArrayRef<int64_t> shape = shapeOf(heads);
+  auto merge = heads.getDefiningOp<ReshapeOp>();
+  if (shape.size() != 4 || !merge)
+    return nullptr;
+  auto broadcast = merge.getInput().getDefiningOp<BroadcastOp>();
+  if (!broadcast)
+    return nullptr;
+  auto expand = broadcast.getInput().getDefiningOp<ReshapeOp>();
+  if (!expand)
+    return nullptr;
+  Value grouped = expand.getInput();
+  ArrayRef<int64_t> g = shapeOf(grouped), wide = shapeOf(broadcast);
+  if (g.size() != 4 || g[0] != shape[0] || g[2] != shape[2] ||
+      g[3] != shape[3] || shape[1] % g[1] != 0 ||
+      shapeOf(expand) !=
+          ArrayRef<int64_t>{g[0], g[1], 1, g[2], g[3]} ||
+      wide != ArrayRef<int64_t>{g[0], g[1], shape[1] / g[1], g[2], g[3]})
+    return nullptr;
+  return grouped;
 }
 
 /// [B, H, S, D] or [B*H, S, D] to [B, S, H*D].
@@ -279,14 +308,24 @@ struct FuseAttention : public OpRewritePattern<SoftmaxOp> {
     if (mask && rank == 3 && shapeOf(mask).size() > 2)
       return failure();
 
+    // Grouped-query attention: keys and values repeated per query head.
+    int64_t kvHeads = *heads;
+    Value groupedK = repeatedHeads(keys), groupedV = repeatedHeads(values);
+    if (groupedK && groupedV &&
+        shapeOf(groupedK)[1] == shapeOf(groupedV)[1]) {
+      keys = groupedK;
+      values = groupedV;
+      kvHeads = shapeOf(groupedK)[1];
+    }
+
     Location loc = softmax.getLoc();
     Value mergedQ = mergeHeads(rewriter, loc, queries, *heads);
-    Value mergedK = mergeHeads(rewriter, loc, keys, *heads);
-    Value mergedV = mergeHeads(rewriter, loc, values, *heads);
+    Value mergedK = mergeHeads(rewriter, loc, keys, kvHeads);
+    Value mergedV = mergeHeads(rewriter, loc, values, kvHeads);
     ArrayRef<int64_t> mq = shapeOf(mergedQ), mv = shapeOf(mergedV);
-    auto type = tensorLike(mergedQ, {mq[0], mq[1], mv[2]});
+    auto type = tensorLike(mergedQ, {mq[0], mq[1], *heads * (mv[2] / kvHeads)});
     Value attention = AttentionOp::create(
-        rewriter, loc, type, mergedQ, mergedK, mergedV, mask, *heads, *heads,
+        rewriter, loc, type, mergedQ, mergedK, mergedV, mask, *heads, kvHeads,
         APFloat(static_cast<float>(scale)), causal);
     rewriter.replaceOp(context,
                        splitHeads(rewriter, loc, attention, *heads, values));
