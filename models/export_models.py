@@ -3,7 +3,8 @@
 Llama with grouped-query attention, a Falcon-style decoder (parallel blocks,
 multi-query attention, partial rotary), a Vision Transformer and a
 Whisper-style audio encoder from PyTorch to ONNX, with PyTorch's own
-outputs, for wafer's end-to-end tests.
+outputs, for wafer's end-to-end tests; also BLOOM-style ALiBi biases and a
+T5-style encoder-decoder (relative position biases, cross-attention).
 
 Run with Debian's Python and python3-torch (the committed files were made by
 it; rerunning rewrites them bit for bit only on the same torch build):
@@ -13,8 +14,8 @@ it; rerunning rewrites them bit for bit only on the same torch build):
 For each model and opset (14, 17), a static export NAME-opsetN/ and one with
 dynamic batch and sequence axes NAME-opsetN-dynamic/, each holding model.onnx
 and test_data_set_0/{input_0.pb, output_0.pb} (the ONNX backend-test layout).
-The newer families are exported once, static at opset 17 (llama-gqa-opset17/,
-falcon-opset17/, vit-opset17/, audio-opset17/).
+The newer families are exported once, static at opset 17 (llama-gqa, falcon,
+alibi, t5, vit, audio).
 """
 import math
 import os
@@ -249,6 +250,140 @@ def Falcon():
     return Decoder(kv_heads=1, parallel=True, rotary=D // HEADS // 2)
 
 
+def relative_bucket(relative, bidirectional, buckets=8, max_distance=32):
+    """T5's relative position buckets: exact for near offsets, logarithmic
+    beyond, the sign kept for bidirectional attention."""
+    base = 0
+    if bidirectional:
+        buckets //= 2
+        base = (relative > 0).long() * buckets
+        relative = relative.abs()
+    else:
+        relative = -torch.min(relative, torch.zeros_like(relative))
+    exact = buckets // 2
+    far = exact + (torch.log(relative.float() / exact + 1e-9)
+                   / math.log(max_distance / exact) * (buckets - exact)).long()
+    far = torch.min(far, torch.full_like(far, buckets - 1))
+    return base + torch.where(relative < exact, relative, far)
+
+
+class BiasedAttention(nn.Module):
+    """Heads split from D, the scores scaled (T5 folds the scale into its
+    weights: 1) and an optional additive bias added."""
+
+    def __init__(self, scale=1.0):
+        super().__init__()
+        self.scale = scale
+        self.q = nn.Linear(D, D, bias=False)
+        self.k = nn.Linear(D, D, bias=False)
+        self.v = nn.Linear(D, D, bias=False)
+        self.o = nn.Linear(D, D, bias=False)
+
+    def forward(self, x, memory, bias):
+        b, sq, _ = x.shape
+        sk = memory.shape[1]
+        q = self.q(x).view(b, sq, HEADS, D // HEADS).transpose(1, 2)
+        k = self.k(memory).view(b, sk, HEADS, D // HEADS).transpose(1, 2)
+        v = self.v(memory).view(b, sk, HEADS, D // HEADS).transpose(1, 2)
+        scores = torch.matmul(q, k.transpose(2, 3))
+        if self.scale != 1.0:
+            scores = scores * self.scale
+        if bias is not None:
+            scores = scores + bias
+        y = torch.matmul(torch.softmax(scores, dim=-1), v)
+        return self.o(y.transpose(1, 2).reshape(b, sq, D))
+
+
+class T5(nn.Module):
+    """T5 style encoder-decoder: learned relative position biases (bucketed,
+    bidirectional in the encoder, causal in the decoder), cross-attention
+    on the encoder's output, RMSNorm, ReLU MLPs; inputs the source and the
+    target tokens (TARGET of them)."""
+
+    TARGET = SEQ // 2
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(VOCAB, D)
+        self.encoder_bias = nn.Embedding(8, HEADS)
+        self.decoder_bias = nn.Embedding(8, HEADS)
+
+        def layer(cross):
+            parts = dict(attn_norm=HfRmsNorm(), attn=BiasedAttention(),
+                         mlp_norm=HfRmsNorm(), fc=nn.Linear(D, FF, bias=False),
+                         proj=nn.Linear(FF, D, bias=False))
+            if cross:
+                parts.update(cross_norm=HfRmsNorm(), cross=BiasedAttention())
+            return nn.ModuleDict(parts)
+
+        self.encoder = nn.ModuleList([layer(False) for _ in range(LAYERS)])
+        self.decoder = nn.ModuleList([layer(True) for _ in range(LAYERS)])
+        self.encoder_norm, self.decoder_norm = HfRmsNorm(), HfRmsNorm()
+        self.head = nn.Linear(D, VOCAB, bias=False)
+
+    @staticmethod
+    def position_bias(table, sq, sk, bidirectional):
+        relative = torch.arange(sk)[None, :] - torch.arange(sq)[:, None]
+        return table(relative_bucket(relative, bidirectional)).permute(2, 0, 1)[None]
+
+    def forward(self, source, target):
+        s, t = source.shape[1], target.shape[1]
+        x = self.embed(source)
+        bias = self.position_bias(self.encoder_bias, s, s, True)
+        for l in self.encoder:
+            h = l["attn_norm"](x)
+            x = x + l["attn"](h, h, bias)
+            x = x + l["proj"](torch.relu(l["fc"](l["mlp_norm"](x))))
+        memory = self.encoder_norm(x)
+        y = self.embed(target)
+        bias = (self.position_bias(self.decoder_bias, t, t, False)
+                + torch.full((t, t), float("-inf")).triu(1)[None, None])
+        for l in self.decoder:
+            h = l["attn_norm"](y)
+            y = y + l["attn"](h, h, bias)
+            y = y + l["cross"](l["cross_norm"](y), memory, None)
+            y = y + l["proj"](torch.relu(l["fc"](l["mlp_norm"](y))))
+        return self.head(self.decoder_norm(y))
+
+
+class AlibiBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln_1, self.ln_2 = nn.LayerNorm(D), nn.LayerNorm(D)
+        self.attn = BiasedAttention(1.0 / math.sqrt(D // HEADS))
+        self.fc = nn.Linear(D, FF)
+        self.proj = nn.Linear(FF, D)
+
+    def forward(self, x, bias):
+        h = self.ln_1(x)
+        x = x + self.attn(h, h, bias)
+        return x + self.proj(nn.functional.gelu(self.fc(self.ln_2(x))))
+
+
+class Alibi(nn.Module):
+    """BLOOM style: no position embeddings, ALiBi's per-head linear biases
+    on the scores with the causal mask, LayerNorm, GELU MLP."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(VOCAB, D)
+        self.blocks = nn.ModuleList([AlibiBlock() for _ in range(LAYERS)])
+        self.ln_f = nn.LayerNorm(D)
+        self.head = nn.Linear(D, VOCAB, bias=False)
+        slopes = torch.tensor([2 ** (-8 * (i + 1) / HEADS) for i in range(HEADS)])
+        self.register_buffer("slopes", slopes)
+
+    def forward(self, ids):
+        s = ids.shape[1]
+        distance = (torch.arange(s)[None, :] - torch.arange(s)[:, None]).float()
+        bias = (self.slopes[:, None, None] * distance[None]
+                + torch.full((s, s), float("-inf")).triu(1)[None])[None]
+        x = self.embed(ids)
+        for block in self.blocks:
+            x = block(x, bias)
+        return self.head(self.ln_f(x))
+
+
 class Bert(nn.Module):
     """BERT style: nn.TransformerEncoder (post-norm, erf GELU)."""
 
@@ -348,6 +483,28 @@ def export(model, name, out, opset, dynamic):
     print(f"{folder}: {os.path.getsize(path)} bytes")
 
 
+def export_tokens(model, name, out, inputs):
+    """A model of several token inputs ({name: (batch, length)}), static,
+    opset 17."""
+    folder = os.path.join(out, f"{name}-opset17")
+    data = os.path.join(folder, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    generator = torch.Generator().manual_seed(1)
+    args = tuple(torch.randint(0, VOCAB, shape, generator=generator)
+                 for shape in inputs.values())
+    with torch.no_grad():
+        expected = model(*args)
+    path = os.path.join(folder, "model.onnx")
+    torch.onnx.export(model, args, path, opset_version=17,
+                      input_names=list(inputs), output_names=["output"],
+                      do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path))
+    for i, (arg, input_name) in enumerate(zip(args, inputs)):
+        save_tensor(arg.numpy(), os.path.join(data, f"input_{i}.pb"), input_name)
+    save_tensor(expected.numpy(), os.path.join(data, "output_0.pb"), "output")
+    print(f"{folder}: {os.path.getsize(path)} bytes")
+
+
 def export_features(model, name, out, shape):
     """A model of float features (pixels, mel frames), static, opset 17."""
     folder = os.path.join(out, f"{name}-opset17")
@@ -377,6 +534,11 @@ def main():
     for name, make in [("llama-gqa", LlamaGqa), ("falcon", Falcon)]:
         torch.manual_seed(0)
         export(make().eval(), name, out, 17, False)
+    torch.manual_seed(0)
+    export(Alibi().eval(), "alibi", out, 17, False)
+    torch.manual_seed(0)
+    export_tokens(T5().eval(), "t5", out,
+                  {"source": (BATCH, SEQ), "target": (BATCH, T5.TARGET)})
     torch.manual_seed(0)
     export_features(Vit().eval(), "vit", out, (BATCH, 3, Vit.IMAGE, Vit.IMAGE))
     torch.manual_seed(0)
