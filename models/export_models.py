@@ -3,8 +3,9 @@
 Llama with grouped-query attention, a Falcon-style decoder (parallel blocks,
 multi-query attention, partial rotary), a Vision Transformer and a
 Whisper-style audio encoder from PyTorch to ONNX, with PyTorch's own
-outputs, for wafer's end-to-end tests; also BLOOM-style ALiBi biases and a
-T5-style encoder-decoder (relative position biases, cross-attention).
+outputs, for wafer's end-to-end tests; also BLOOM-style ALiBi biases, a
+T5-style encoder-decoder (relative position biases, cross-attention) and a
+mixture of experts (top-2 and top-1 with capacity routing).
 
 Run with Debian's Python and python3-torch (the committed files were made by
 it; rerunning rewrites them bit for bit only on the same torch build):
@@ -15,7 +16,7 @@ For each model and opset (14, 17), a static export NAME-opsetN/ and one with
 dynamic batch and sequence axes NAME-opsetN-dynamic/, each holding model.onnx
 and test_data_set_0/{input_0.pb, output_0.pb} (the ONNX backend-test layout).
 The newer families are exported once, static at opset 17 (llama-gqa, falcon,
-alibi, t5, vit, audio).
+alibi, moe, t5, vit, audio).
 """
 import math
 import os
@@ -384,6 +385,90 @@ class Alibi(nn.Module):
         return self.head(self.ln_f(x))
 
 
+EXPERTS = 4
+
+
+class Top2Moe(nn.Module):
+    """Mixtral-style: softmax router, top-2 experts renormalised, gates
+    scattered into a dense [tokens, experts] matrix; every expert computed
+    for every token (a static plan), weighted by its gate."""
+
+    def __init__(self):
+        super().__init__()
+        self.router = nn.Linear(D, EXPERTS, bias=False)
+        self.experts = nn.ModuleList([
+            nn.Sequential(nn.Linear(D, FF, bias=False), nn.SiLU(),
+                          nn.Linear(FF, D, bias=False))
+            for _ in range(EXPERTS)])
+
+    def forward(self, x):
+        probs = torch.softmax(self.router(x), dim=-1)
+        top, index = probs.topk(2, dim=-1)
+        top = top / top.sum(-1, keepdim=True)
+        gates = torch.zeros_like(probs).scatter(-1, index, top)
+        return sum(gates[..., e:e + 1] * expert(x)
+                   for e, expert in enumerate(self.experts))
+
+
+class SwitchMoe(nn.Module):
+    """Switch-style: top-1 expert, its place in the expert's queue by a
+    cumulative sum over the tokens, tokens beyond the capacity dropped."""
+
+    CAPACITY = 6
+
+    def __init__(self):
+        super().__init__()
+        self.router = nn.Linear(D, EXPERTS, bias=False)
+        self.experts = nn.ModuleList([
+            nn.Sequential(nn.Linear(D, FF), nn.GELU(), nn.Linear(FF, D))
+            for _ in range(EXPERTS)])
+
+    def forward(self, x):
+        probs = torch.softmax(self.router(x), dim=-1)
+        top, index = probs.topk(1, dim=-1)
+        chosen = nn.functional.one_hot(index[..., 0], EXPERTS).to(x.dtype)
+        place = torch.cumsum(chosen, dim=1) * chosen
+        kept = chosen * (place <= self.CAPACITY).to(x.dtype)
+        gates = kept * top
+        return sum(gates[..., e:e + 1] * expert(x)
+                   for e, expert in enumerate(self.experts))
+
+
+class MoeBlock(nn.Module):
+    def __init__(self, moe):
+        super().__init__()
+        self.ln_1, self.ln_2 = nn.LayerNorm(D), nn.LayerNorm(D)
+        self.attn = BiasedAttention(1.0 / math.sqrt(D // HEADS))
+        self.moe = moe
+
+    def forward(self, x, bias):
+        h = self.ln_1(x)
+        x = x + self.attn(h, h, bias)
+        return x + self.moe(self.ln_2(x))
+
+
+class Moe(nn.Module):
+    """A decoder of two mixture-of-experts blocks: Mixtral's top-2 router,
+    then Switch's top-1 router with a capacity (tokens of sequence 0 beyond
+    it are dropped for one expert on the test input)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(VOCAB, D)
+        self.pos = nn.Embedding(SEQ, D)
+        self.blocks = nn.ModuleList([MoeBlock(Top2Moe()), MoeBlock(SwitchMoe())])
+        self.ln_f = nn.LayerNorm(D)
+        self.head = nn.Linear(D, VOCAB, bias=False)
+
+    def forward(self, ids):
+        s = ids.shape[1]
+        mask = torch.full((s, s), float("-inf")).triu(1)[None, None]
+        x = self.embed(ids) + self.pos(torch.arange(s))[None]
+        for block in self.blocks:
+            x = block(x, mask)
+        return self.head(self.ln_f(x))
+
+
 class Bert(nn.Module):
     """BERT style: nn.TransformerEncoder (post-norm, erf GELU)."""
 
@@ -536,6 +621,8 @@ def main():
         export(make().eval(), name, out, 17, False)
     torch.manual_seed(0)
     export(Alibi().eval(), "alibi", out, 17, False)
+    torch.manual_seed(0)
+    export(Moe().eval(), "moe", out, 17, False)
     torch.manual_seed(0)
     export_tokens(T5().eval(), "t5", out,
                   {"source": (BATCH, SEQ), "target": (BATCH, T5.TARGET)})

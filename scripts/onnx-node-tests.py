@@ -11,10 +11,12 @@ A test is *skipped* when the import refuses it for a reason wafer documents:
 an op type it does not support, an element type it does not support (double,
 unsigned, string, ...), an opset outside 7-18, a non-tensor input, or a value
 that only exists at run time where wafer needs it at compile time (shapes of
-Reshape/Expand/ConstantOfShape fed by graph inputs, training-mode dropout).
-A test refused only because a value is needed at compile time is imported
-again with its integer inputs (shape operands, axes, counts) bound to the
-test's own values by --input-value; it then runs on its other inputs.
+Reshape/Expand/ConstantOfShape fed by graph inputs, training-mode dropout),
+or a Slice with negative steps.
+A test refused only because a graph input's value is needed at compile time
+(a shape operand, axes, a count) is imported again with that input bound to
+the test's own value by --input-value, as long as that makes progress; it
+then runs on its other inputs.
 Any other failure, or a crash, is *failed*. Ends with "N passed, N failed".
 """
 import argparse
@@ -35,6 +37,7 @@ SKIP_REASONS = [
     ("non-tensor input", re.compile(r"is not a tensor")),
     ("run-time value needed at compile time",
      re.compile(r"known at compile time|training_mode")),
+    ("negative Slice steps", re.compile(r"only positive steps")),
 ]
 
 
@@ -51,19 +54,17 @@ KNOWN_DIFFERENCES = {
 }
 
 
-# ONNX element types a shape operand, axis or count may have.
-INTEGER_TYPES = {6, 7}  # INT32, INT64
-
-
-def integer_inputs(folder):
-    """The graph inputs of an integer type, as (index, name): the values a
-    test may need bound at compile time."""
+def graph_inputs(folder):
+    """The graph inputs that are not initializers, as {name: index}."""
     import onnx
     graph = onnx.load(os.path.join(folder, "model.onnx")).graph
     initializers = {init.name for init in graph.initializer}
-    inputs = [i for i in graph.input if i.name not in initializers]
-    return [(index, i.name) for index, i in enumerate(inputs)
-            if i.type.tensor_type.elem_type in INTEGER_TYPES]
+    inputs = [i.name for i in graph.input if i.name not in initializers]
+    return {name: index for index, name in enumerate(inputs)}
+
+
+# How the importer names a value it needs at compile time.
+NEEDED = re.compile(r"\(input \d+, '([^']+)'\) known at compile time")
 
 
 def bind_flags(folder, bound):
@@ -163,16 +164,21 @@ def main():
         model = os.path.join(folder, "model.onnx")
         proc = subprocess.run([args.tool, "--import-onnx", model, "-o", os.devnull],
                               capture_output=True, text=True, timeout=60)
-        if proc.returncode == 1 and "known at compile time" in proc.stderr:
-            bound = integer_inputs(folder)
-            if bound:
-                again = subprocess.run(
-                    [args.tool, "--import-onnx", model,
-                     *bind_flags(folder, bound), "-o", os.devnull],
-                    capture_output=True, text=True, timeout=60)
-                if again.returncode == 0:
-                    bound_inputs[name] = bound
-                    return again
+        # Bind each input the importer names as needed at compile time to
+        # the test's own value, one at a time, while that makes progress.
+        inputs, bound = None, []
+        while proc.returncode == 1 and NEEDED.search(proc.stderr):
+            inputs = inputs or graph_inputs(folder)
+            needed = NEEDED.search(proc.stderr).group(1)
+            if needed not in inputs or any(n == needed for _, n in bound):
+                break
+            bound.append((inputs[needed], needed))
+            proc = subprocess.run(
+                [args.tool, "--import-onnx", model, *bind_flags(folder, bound),
+                 "-o", os.devnull],
+                capture_output=True, text=True, timeout=60)
+            if proc.returncode == 0:
+                bound_inputs[name] = sorted(bound)
         return proc
 
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
@@ -199,7 +205,7 @@ def main():
         ran, bad = run_end_to_end(args, passed, bound_inputs)
         failed += bad
     print(f"imported {len(passed)} of {len(tests)} node tests "
-          f"({len(bound_inputs)} with integer inputs bound by --input-value)")
+          f"({len(bound_inputs)} with inputs bound by --input-value)")
     for reason, count in sorted(skipped.items()):
         print(f"skipped {count}: {reason}")
     print(f"{len(passed)} passed, {len(failed)} failed, "

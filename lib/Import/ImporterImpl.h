@@ -101,6 +101,16 @@ struct OnnxOp {
   }
 };
 
+/// Normalises `axis` for `rank`, or emits an error naming `what`.
+mlir::FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis,
+                                       int64_t rank,
+                                       llvm::StringRef what = "axis");
+mlir::RankedTensorType tensorType(llvm::ArrayRef<int64_t> shape,
+                                  mlir::Type elementType);
+/// Reshapes `value` to `shape` (a no-op when it already has it).
+mlir::Value reshape(NodeContext &ctx, mlir::Value value,
+                    llvm::ArrayRef<int64_t> shape);
+
 /// The op type `opType` of the default domain, or null.
 const OnnxOp *lookupOnnxOp(llvm::StringRef opType);
 

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ImporterImpl.h"
+#include "IndexOpHandlers.h"
 
 #include <cmath>
 #include <limits>
@@ -113,6 +114,30 @@ InFlightDiagnostic NodeContext::emitError() {
 // Shared helpers
 //===----------------------------------------------------------------------===//
 
+FailureOr<int64_t> wafer::detail::normalizeAxis(NodeContext &ctx, int64_t axis,
+                                                int64_t rank, StringRef what) {
+  if (axis < -rank || axis >= rank) {
+    ctx.emitError() << what << " " << axis << " is out of range for rank "
+                    << rank;
+    return failure();
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+RankedTensorType wafer::detail::tensorType(ArrayRef<int64_t> shape,
+                                           Type elementType) {
+  return RankedTensorType::get(shape, elementType);
+}
+
+Value wafer::detail::reshape(NodeContext &ctx, Value value,
+                             ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getShape() == shape)
+    return value;
+  return ReshapeOp::create(ctx.builder(), ctx.loc,
+                           tensorType(shape, type.getElementType()), value);
+}
+
 namespace {
 
 std::string formatShape(ArrayRef<int64_t> shape) {
@@ -122,30 +147,6 @@ std::string formatShape(ArrayRef<int64_t> shape) {
   for (auto [i, d] : llvm::enumerate(shape))
     s += (i ? "x" : "") + std::to_string(d);
   return s;
-}
-
-/// Normalises `axis` for `rank`, or emits an error.
-FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis, int64_t rank,
-                                 StringRef what = "axis") {
-  if (axis < -rank || axis >= rank) {
-    ctx.emitError() << what << " " << axis << " is out of range for rank "
-                    << rank;
-    return failure();
-  }
-  return axis < 0 ? axis + rank : axis;
-}
-
-RankedTensorType tensorType(ArrayRef<int64_t> shape, Type elementType) {
-  return RankedTensorType::get(shape, elementType);
-}
-
-/// Reshapes `value` to `shape` (a no-op when it already has it).
-Value reshape(NodeContext &ctx, Value value, ArrayRef<int64_t> shape) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (type.getShape() == shape)
-    return value;
-  return ReshapeOp::create(ctx.builder(), ctx.loc,
-                           tensorType(shape, type.getElementType()), value);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1723,6 +1724,11 @@ const llvm::StringMap<OnnxOp> &onnxOps() {
       {"ConstantOfShape", {importConstantOfShape, 1}},
       {"Range", {importRange, 3}},
       {"Trilu", {importTrilu, 1}},
+      {"TopK", {importTopK, 2}},
+      {"ScatterElements", {importScatterElements, 3}},
+      {"GatherElements", {importGatherElements, 2}},
+      {"OneHot", {importOneHot, 3}},
+      {"CumSum", {importCumSum, 2}},
   };
   return table;
 }
