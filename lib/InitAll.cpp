@@ -21,13 +21,60 @@ void wafer::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
 }
 
+namespace {
+
+/// `wafer-compile-pipeline`'s textual options.
+struct CompilePipelineTextOptions
+    : public mlir::PassPipelineOptions<CompilePipelineTextOptions> {
+  Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("Target preset with optional overrides "
+                     "(NAME[:key=value,...])"),
+      llvm::cl::init("wse3")};
+  Option<std::string> mode{
+      *this, "mode",
+      llvm::cl::desc("Execution mode: auto, pipelined or weight-streaming"),
+      llvm::cl::init("auto")};
+  Option<bool> fusion{*this, "fusion",
+                      llvm::cl::desc("Fuse transformer kernels"),
+                      llvm::cl::init(true)};
+};
+
+} // namespace
+
 void wafer::registerAllPasses() {
   registerWaferPasses();
   mlir::PassPipelineRegistration<>(
       "wafer-graph-pipeline",
-      "Canonicalize, fuse transformer kernels, canonicalize and CSE: ONNX "
-      "import output to wafer kernels",
+      "Decompose convolutions, canonicalize, fuse transformer kernels, "
+      "canonicalize and CSE: ONNX import output to wafer kernels",
       buildGraphPipeline);
+  mlir::PassPipelineRegistration<CompilePipelineTextOptions>(
+      "wafer-compile-pipeline",
+      "The whole compile of an imported module to the routed level (what "
+      "wafer-compile --emit=routed does for inference): target, graph "
+      "pipeline, layers, placement, routing",
+      [](mlir::OpPassManager &pm, const CompilePipelineTextOptions &text) {
+        buildCompilePipeline(pm, CompilePipelineOptions{text.target, text.mode,
+                                                        text.fusion});
+      });
+}
+
+void wafer::buildCompilePipeline(mlir::OpPassManager &pm,
+                                 const CompilePipelineOptions &options) {
+  pm.addPass(createWaferAttachTarget(
+      WaferAttachTargetOptions{options.target}));
+  if (options.fusion) {
+    buildGraphPipeline(pm);
+  } else {
+    pm.addPass(createWaferDecomposeConv());
+    pm.addPass(mlir::createCanonicalizerPass());
+    pm.addPass(mlir::createCSEPass());
+  }
+  pm.addNestedPass<mlir::func::FuncOp>(createWaferAnnotateLayers());
+  pm.addPass(createWaferPlace(WaferPlaceOptions{options.mode, {}}));
+  pm.addPass(createWaferRoute());
+  pm.addPass(createWaferVerifyRoutes());
 }
 
 void wafer::buildGraphPipeline(mlir::OpPassManager &pm) {

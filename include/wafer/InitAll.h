@@ -9,6 +9,8 @@
 #ifndef WAFER_INITALL_H
 #define WAFER_INITALL_H
 
+#include <string>
+
 namespace mlir {
 class DialectRegistry;
 class OpPassManager;
@@ -22,6 +24,22 @@ void registerAllDialects(mlir::DialectRegistry &registry);
 
 /// Registers every wafer pass and pass pipeline.
 void registerAllPasses();
+
+/// Options of the whole compile pipeline (`wafer-compile-pipeline`), as
+/// wafer-compile's flags of the same names.
+struct CompilePipelineOptions {
+  std::string target = "wse3";
+  std::string mode = "auto";
+  bool fusion = true;
+};
+
+/// The whole compile of an imported module, to the routed level that
+/// `wafer-translate --export-plan` writes as a plan: attach the target,
+/// decompose convolutions, the graph pipeline (or canonicalize and CSE
+/// without fusion), annotate layers, place, route, verify the routes. What
+/// `wafer-compile --emit=routed` does for inference.
+void buildCompilePipeline(mlir::OpPassManager &pm,
+                          const CompilePipelineOptions &options);
 
 /// Makes `--version` print "TOOL VERSION (LLVM VERSION)" for an LLVM
 /// command-line tool.
