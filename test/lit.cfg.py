@@ -29,6 +29,13 @@ config.substitutions.append(("%cxx", config.cxx_compiler))
 if getattr(config, "wafer_sanitize", False):
     config.available_features.add("sanitize")
 
+# Upstream mlir-opt (Debian's mlir-22-tools) and the plugin that loads wafer
+# into it (not built in sanitized builds).
+config.substitutions.append(
+    ("%wafer_plugin", os.path.join(config.wafer_obj_root, "lib", "WaferPlugin.so")))
+config.substitutions.append(
+    ("%upstream_mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+
 # wafer-run built with MPI, and Open MPI's launcher: N ranks on any number
 # of cores, as root too (CI containers run as root).
 if getattr(config, "wafer_have_mpi", False):
