@@ -385,7 +385,7 @@ class Alibi(nn.Module):
         return self.head(self.ln_f(x))
 
 
-EXPERTS = 4
+EXPERTS = 8
 
 
 class Top2Moe(nn.Module):
@@ -414,7 +414,7 @@ class SwitchMoe(nn.Module):
     """Switch-style: top-1 expert, its place in the expert's queue by a
     cumulative sum over the tokens, tokens beyond the capacity dropped."""
 
-    CAPACITY = 6
+    CAPACITY = 4
 
     def __init__(self):
         super().__init__()
@@ -449,8 +449,9 @@ class MoeBlock(nn.Module):
 
 class Moe(nn.Module):
     """A decoder of two mixture-of-experts blocks: Mixtral's top-2 router,
-    then Switch's top-1 router with a capacity (tokens of sequence 0 beyond
-    it are dropped for one expert on the test input)."""
+    then Switch's top-1 router with a capacity (on the test input, one
+    expert of each sequence is sent 5 tokens and drops the last), over 8
+    experts: each layer's input and router output go to 8 layers."""
 
     def __init__(self):
         super().__init__()

@@ -77,7 +77,9 @@ def Wafer_FlowOp : Wafer_Op<"flow", [HasParent<"RoutingOp">]> {
     region's first column (row), whose broadcast returns the statistics. A
     `reshard` carries what the layer's kernels regroup across its PEs (a
     transpose, a reshape that changes the last dimension, a gather) along
-    every row and then down every column of its region.
+    every row and then down every column of its region. Flows with the same
+    `multicast` id carry one value from one source to several layers: their
+    routes may share a color, which a router sends on to several outputs.
 
     Example:
 
@@ -92,7 +94,8 @@ def Wafer_FlowOp : Wafer_Op<"flow", [HasParent<"RoutingOp">]> {
                        ConfinedAttr<I64Attr, [IntMinValue<0>]>:$bytes,
                        ConfinedAttr<I64Attr, [IntMinValue<-1>]>:$color,
                        I64Attr:$active_start, I64Attr:$active_end,
-                       DenseI64ArrayAttr:$route);
+                       DenseI64ArrayAttr:$route,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>>:$multicast);
   let assemblyFormat = [{
     $name $kind `from` $source `to` $destination `bytes` `(` $bytes `)`
     `color` `(` $color `)` `active` `[` $active_start `,` $active_end `]`

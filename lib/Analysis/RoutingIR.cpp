@@ -3,6 +3,7 @@
 #include "wafer/Analysis/RoutingIR.h"
 
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -53,8 +54,23 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
   };
 
   std::vector<route::Flow> flows;
-  // Values crossing layers, once per (value, consuming layer).
+  // Values crossing layers, once per (value, consuming layer); a value read
+  // by several layers is one multicast (its flows numbered by the value).
   std::map<std::pair<void *, int64_t>, bool> seen;
+  std::map<void *, int64_t> consumers, multicastIds;
+  for (const Layer &layer : layers.getLayers()) {
+    int64_t self = layers.getLayerIndex(layer.anchor);
+    std::set<void *> reads;
+    for (Operation *op : layer.ops)
+      for (Value operand : op->getOperands()) {
+        Operation *def = operand.getDefiningOp();
+        int64_t from = def ? layers.getLayerIndex(def) : -2;
+        if (from != self && !(def && from < 0))
+          reads.insert(operand.getAsOpaquePointer());
+      }
+    for (void *value : reads)
+      ++consumers[value];
+  }
   for (const Layer &layer : layers.getLayers()) {
     int64_t self = layers.getLayerIndex(layer.anchor);
     for (Operation *op : layer.ops)
@@ -84,6 +100,10 @@ std::vector<route::Flow> wafer::collectFlows(func::FuncOp func,
         }
         flow.activeStart = start;
         flow.activeEnd = pipelined ? start : std::max(end, start + 1);
+        if (void *value = operand.getAsOpaquePointer(); consumers[value] > 1)
+          flow.multicast =
+              multicastIds.try_emplace(value, multicastIds.size())
+                  .first->second;
         flows.push_back(std::move(flow));
         origins->push_back(FlowOrigin{operand, from < 0 ? -1 : from, self});
       }
@@ -208,7 +228,9 @@ RoutingOp wafer::buildRouting(OpBuilder &builder, func::FuncOp func,
         builder.getI64IntegerAttr(f.color),
         builder.getI64IntegerAttr(f.flow.activeStart),
         builder.getI64IntegerAttr(f.flow.activeEnd),
-        builder.getDenseI64ArrayAttr(segments));
+        builder.getDenseI64ArrayAttr(segments),
+        f.flow.multicast >= 0 ? builder.getI64IntegerAttr(f.flow.multicast)
+                              : IntegerAttr());
   }
   return op;
 }
@@ -232,6 +254,8 @@ route::Routing wafer::readRouting(RoutingOp op) {
     routed.flow.activeStart = static_cast<int64_t>(flow.getActiveStart());
     routed.flow.activeEnd = static_cast<int64_t>(flow.getActiveEnd());
     routed.color = static_cast<int64_t>(flow.getColor());
+    if (std::optional<uint64_t> multicast = flow.getMulticast())
+      routed.flow.multicast = static_cast<int64_t>(*multicast);
     ArrayRef<int64_t> r = flow.getRoute();
     for (size_t i = 0; i + 4 < r.size(); i += 5)
       routed.segments.push_back(

@@ -76,6 +76,11 @@ std::string describe(const Rect &r) {
   return absl::StrCat("(", r.x, ", ", r.y, ") ", r.width, "x", r.height);
 }
 
+/// Whether two flows are branches of one multicast.
+bool sameMulticast(const Flow &a, const Flow &b) {
+  return a.multicast >= 0 && a.multicast == b.multicast;
+}
+
 bool activeTogether(const Flow &a, const Flow &b) {
   bool alwaysA = a.activeStart == a.activeEnd;
   bool alwaysB = b.activeStart == b.activeEnd;
@@ -199,12 +204,16 @@ std::vector<std::vector<Segment>> candidateBundles(const Rect &src,
            (part.x + part.width <= dst.x || dst.x + dst.width <= part.x) &&
            (part.y + part.height <= dst.y || dst.y + dst.height <= part.y);
   };
-  Rect above{src.x, src.y, src.width, dst.y - src.y};
-  Rect below{src.x, dst.y + dst.height, src.width,
-             src.y + src.height - dst.y - dst.height};
-  Rect left{src.x, src.y, dst.x - src.x, src.height};
-  Rect right{dst.x + dst.width, src.y, src.x + src.width - dst.x - dst.width,
-             src.height};
+  // The source's rows above and below the destination's, and its columns
+  // left and right of them (empty where it has none).
+  int64_t belowY = std::max(src.y, dst.y + dst.height);
+  int64_t rightX = std::max(src.x, dst.x + dst.width);
+  Rect above{src.x, src.y, src.width,
+             std::min(src.y + src.height, dst.y) - src.y};
+  Rect below{src.x, belowY, src.width, src.y + src.height - belowY};
+  Rect left{src.x, src.y, std::min(src.x + src.width, dst.x) - src.x,
+            src.height};
+  Rect right{rightX, src.y, src.x + src.width - rightX, src.height};
   for (const Rect &part : {src, above, below})
     if (disjoint(part))
       candidates.push_back(xyBundle(part, dst, /*through=*/false));
@@ -328,7 +337,7 @@ Rect linkBand(const Segment &s) {
 }
 
 /// The most flows (by their footprints, or destinations) that any one PE
-/// sees at once, and the PE.
+/// sees at once, and the PE. The branches of one multicast count once.
 int64_t maxDepth(const TargetDesc &target, const std::vector<RoutedFlow> &flows,
                  bool destinations, int64_t *atX, int64_t *atY) {
   // Group flows by the moments they start; always-active flows are in every
@@ -343,19 +352,27 @@ int64_t maxDepth(const TargetDesc &target, const std::vector<RoutedFlow> &flows,
     moments.push_back(0);
   int64_t best = 0;
   for (int64_t t : moments) {
-    std::vector<Rect> rects;
+    // The rectangles of each color user: a flow, or a whole multicast.
+    std::map<int64_t, std::vector<Rect>> users;
+    int64_t solo = 0; // Flows of their own: ids -1, -2, ...
     for (const RoutedFlow &f : flows) {
       bool always = f.flow.activeStart == f.flow.activeEnd;
       if (!always && !(f.flow.activeStart <= t && t < f.flow.activeEnd))
         continue;
+      int64_t user = f.flow.multicast >= 0 && !destinations
+                         ? f.flow.multicast
+                         : -(++solo);
       if (destinations) {
         if (!f.segments.empty())
-          rects.push_back(f.flow.destination);
+          users[user].push_back(f.flow.destination);
         continue;
       }
       for (const Segment &s : f.segments)
-        rects.push_back(s.footprint());
+        users[user].push_back(s.footprint());
     }
+    std::vector<Rect> rects;
+    for (auto &[user, own] : users)
+      rects.insert(rects.end(), own.begin(), own.end());
     int64_t depth = 0, x = 0, y = 0;
     if (rects.size() <= 32) {
       // Few rectangles: the deepest point is at some pair of their corners.
@@ -363,8 +380,10 @@ int64_t maxDepth(const TargetDesc &target, const std::vector<RoutedFlow> &flows,
         for (const Rect &b : rects) {
           int64_t px = std::max(a.x, b.x), py = std::max(a.y, b.y);
           int64_t n = 0;
-          for (const Rect &r : rects)
-            n += r.contains(Rect{px, py, 1, 1});
+          for (auto &[user, own] : users)
+            n += std::any_of(own.begin(), own.end(), [&](const Rect &r) {
+              return r.contains(Rect{px, py, 1, 1});
+            });
           if (n > depth) {
             depth = n;
             x = px;
@@ -372,11 +391,25 @@ int64_t maxDepth(const TargetDesc &target, const std::vector<RoutedFlow> &flows,
           }
         }
     } else {
+      // Each user covers a cell once, however many of its rectangles do.
       Cuts cuts(target.cols, target.rows, rects);
-      Grid grid(cuts);
-      for (const Rect &r : rects)
-        grid.add(r, 1);
-      depth = static_cast<int64_t>(grid.max(&x, &y) + 0.5);
+      std::vector<double> total(cuts.cellCols() * cuts.cellRows(), 0.0);
+      for (auto &[user, own] : users) {
+        Grid grid(cuts);
+        for (const Rect &r : own)
+          grid.add(r, 1);
+        std::vector<double> covered = grid.cellValues();
+        for (size_t c = 0; c < total.size(); ++c)
+          total[c] += covered[c] > 0.5 ? 1 : 0;
+      }
+      double deepest = 0;
+      for (size_t c = 0; c < total.size(); ++c)
+        if (total[c] > deepest) {
+          deepest = total[c];
+          x = cuts.x(static_cast<int64_t>(c) % cuts.cellCols());
+          y = cuts.y(static_cast<int64_t>(c) / cuts.cellCols());
+        }
+      depth = static_cast<int64_t>(deepest + 0.5);
     }
     if (depth > best) {
       best = depth;
@@ -598,15 +631,25 @@ absl::StatusOr<Routing> routeFlows(const TargetDesc &target,
     }
     std::vector<bool> used(routing.colorLimit, false);
     Rect where{};
+    // A multicast's branches take one color where they can.
+    int64_t shared = -1;
     for (size_t j : order) {
       const RoutedFlow &other = routing.flows[j];
       if (j == i || other.color < 0 || !activeTogether(flow.flow, other.flow))
         continue;
+      if (sameMulticast(flow.flow, other.flow)) {
+        shared = other.color;
+        continue;
+      }
       Rect meet;
       if (footprintsMeet(flow, other, &meet)) {
         used[other.color] = true;
         where = meet;
       }
+    }
+    if (shared >= 0 && !used[shared]) {
+      flow.color = shared;
+      continue;
     }
     auto free = std::find(used.begin(), used.end(), false);
     if (free == used.end())
@@ -775,7 +818,8 @@ std::string checkRouting(const TargetDesc &target, const Routing &routing) {
       const RoutedFlow &a = routing.flows[i], &b = routing.flows[j];
       Rect where;
       if (a.color >= 0 && a.color == b.color &&
-          activeTogether(a.flow, b.flow) && footprintsMeet(a, b, &where))
+          !sameMulticast(a.flow, b.flow) && activeTogether(a.flow, b.flow) &&
+          footprintsMeet(a, b, &where))
         return absl::StrCat("flows '", a.flow.name, "' and '", b.flow.name,
                             "' share color ", a.color, " at router (", where.x,
                             ", ", where.y, ")");

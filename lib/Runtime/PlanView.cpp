@@ -60,6 +60,12 @@ route::Routing toRouting(const plan::Plan &plan, const TargetDesc &target) {
     r.flow.activeStart = f.active_start();
     r.flow.activeEnd = f.active_end();
     r.color = f.color();
+    // Flows carrying one tensor from one layer (or the input edge) to
+    // several are a multicast: they may share a color.
+    if ((r.flow.kind == route::FlowKind::activation ||
+         r.flow.kind == route::FlowKind::input) &&
+        f.tensor() >= 0)
+      r.flow.multicast = f.tensor();
     for (const plan::Segment &s : f.segments())
       r.segments.push_back(
           route::Segment{s.x(), s.y(), s.length(), s.lanes(),

@@ -121,6 +121,45 @@ TEST(Router, WorkDoesNotGrowWithTheFabric) {
   }
 }
 
+TEST(Router, MulticastBranchesShareAColorAndCountOnce) {
+  // One layer's output read by three layers on the same rows: three flows
+  // from one source along one trunk. As separate flows they take a color
+  // each; as one multicast they take one, and routers count it once.
+  std::vector<Flow> flows;
+  for (int i = 0; i < 3; ++i)
+    flows.push_back(flow("x->l" + std::to_string(i), Rect{0, 0, 2, 4},
+                         Rect{4 + 3 * i, 0, 2, 4}, 100));
+  TargetDesc t = grid(8, 16);
+  absl::StatusOr<Routing> apart = routeFlows(t, flows);
+  ASSERT_TRUE(apart.ok()) << apart.status();
+  EXPECT_EQ(apart->maxColorsPerRouter, 3);
+  for (Flow &f : flows)
+    f.multicast = 7;
+  absl::StatusOr<Routing> shared = routeFlows(t, flows);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ(shared->maxColorsPerRouter, 1);
+  for (const RoutedFlow &f : shared->flows)
+    EXPECT_EQ(f.color, shared->flows[0].color);
+  EXPECT_EQ(checkRouting(t, *shared), "");
+  // Flows of different values may not share a color where they meet.
+  Routing broken = *shared;
+  broken.flows[1].flow.multicast = 8;
+  EXPECT_NE(checkRouting(t, broken).find("share color"), std::string::npos);
+}
+
+TEST(Router, CandidateRoutesStartInTheirSource) {
+  // A source wholly below and left of its destination: every bundle the
+  // negotiation may choose starts in the source (the part of the source
+  // below the destination is the source itself, not the rows between).
+  TargetDesc t = grid(16, 16);
+  for (Rect dst : {Rect{4, 0, 3, 2}, Rect{8, 1, 2, 2}, Rect{12, 0, 4, 3}}) {
+    absl::StatusOr<Routing> r =
+        routeFlows(t, {flow("up", Rect{0, 14, 1, 2}, dst, 5000)});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(checkRouting(t, *r), "");
+  }
+}
+
 TEST(Router, CrossingFlowsGetDifferentColors) {
   TargetDesc t = grid(8, 8);
   absl::StatusOr<Routing> r =

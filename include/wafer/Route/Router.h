@@ -63,6 +63,10 @@ struct Flow {
   Rect source, destination; // Edge ports are 1-wide rectangles off-grid.
   int64_t bytes = 0;        // Per step.
   int64_t activeStart = 0, activeEnd = 0; // Cycles; equal: always active.
+  /// Flows with one id >= 0 carry the same bytes from one source to
+  /// several layers: a multicast, whose routes may share a color (a router
+  /// sends a color on to several outputs) and count once per router.
+  int64_t multicast = -1;
 };
 
 struct RoutedFlow {
