@@ -172,3 +172,24 @@ func.func @not_a_norm(%x: tensor<4x32xf32>, %y: tensor<4x32xf32>) -> tensor<4x32
   %5 = wafer.mul %x, %4 : tensor<4x32xf32>, tensor<4x1xf32> -> tensor<4x32xf32>
   return %5 : tensor<4x32xf32>
 }
+
+// -----
+
+// Hugging Face's RMSNorm of a half-precision model: the statistics in fp32
+// between casts, the weight applied in fp16. One rms_norm on the fp16 x.
+// CHECK-LABEL: func @rms_norm_fp16_with_casts
+// CHECK-NEXT: %[[Y:.*]] = wafer.rms_norm %arg0, %arg1 {{.*}}: tensor<2x8x32xf16>, tensor<32xf16> -> tensor<2x8x32xf16>
+// CHECK-NEXT: return %[[Y]]
+func.func @rms_norm_fp16_with_casts(%x: tensor<2x8x32xf16>, %w: tensor<32xf16>) -> tensor<2x8x32xf16> {
+  %0 = wafer.cast %x : tensor<2x8x32xf16> to tensor<2x8x32xf32>
+  %1 = wafer.constant dense<2.000000e+00> : tensor<f32>
+  %2 = wafer.pow %0, %1 : tensor<2x8x32xf32>, tensor<f32> -> tensor<2x8x32xf32>
+  %3 = wafer.reduce mean %2 {axes = array<i64: -1>, keep_dims} : tensor<2x8x32xf32> -> tensor<2x8x1xf32>
+  %4 = wafer.constant dense<1.0e-6> : tensor<f32>
+  %5 = wafer.add %3, %4 : tensor<2x8x1xf32>, tensor<f32> -> tensor<2x8x1xf32>
+  %6 = wafer.rsqrt %5 : tensor<2x8x1xf32>
+  %7 = wafer.mul %0, %6 : tensor<2x8x32xf32>, tensor<2x8x1xf32> -> tensor<2x8x32xf32>
+  %8 = wafer.cast %7 : tensor<2x8x32xf32> to tensor<2x8x32xf16>
+  %9 = wafer.mul %w, %8 : tensor<32xf16>, tensor<2x8x32xf16> -> tensor<2x8x32xf16>
+  return %9 : tensor<2x8x32xf16>
+}

@@ -40,6 +40,14 @@ grep -q "an input of this run" err || fail "$(cat err)"
 cmp -s graph.mlir graph.keep || fail "the IR changed"
 echo "wafer-translate and wafer-opt -o onto their input: refused, input intact"
 
+# wafer-opt writes its output whole, only when the run succeeds.
+"$bin/wafer-opt" graph.mlir -o opt.mlir || fail "wafer-opt failed"
+cp opt.mlir opt.keep
+"$bin/wafer-opt" graph.mlir --pass-pipeline='builtin.module(wafer-compile-pipeline{target=wse9})' -o opt.mlir 2>err && fail "a failing pipeline succeeded"
+cmp -s opt.mlir opt.keep || fail "a failing wafer-opt replaced its previous output"
+no_litter
+echo "failed wafer-opt: previous output intact, no temporary file"
+
 "$bin/wafer-compile" m.onnx -o p.wplan --placement-svg=p.wplan 2>err && fail "two outputs to one file succeeded"
 grep -q "both write 'p.wplan'" err || fail "$(cat err)"
 [ ! -e p.wplan ] || fail "p.wplan was written"

@@ -7,9 +7,10 @@
 // also be a product with the inverse square root, as torch.rsqrt exports
 // it (Hugging Face's Llama, T5, Mistral): x * rsqrt(v + eps),
 // x * reciprocal(sqrt(v + eps)), x * (1 / sqrt(v + eps)) or
-// x * pow(v + eps, -0.5), either operand first. The pattern roots at the
-// division or product and absorbs the scale (on either side) and shift that
-// follow.
+// x * pow(v + eps, -0.5), either operand first; and the statistics of a
+// half-precision x may be taken in fp32 between casts. The pattern roots at
+// the division or product and absorbs the scale (on either side) and shift
+// that follow.
 //
 //===----------------------------------------------------------------------===//
 
@@ -134,6 +135,19 @@ struct FuseNormalization : public OpRewritePattern<RootOp> {
     if (!eps || !axis || !isSquareOf(varianceReduce.getInput(), numerator))
       return failure();
 
+    // Hugging Face normalises a half-precision x in fp32: cast(x) is
+    // normalised and cast back to x's type before the weight. The fused op
+    // takes x and gives x's type (its statistics are kept in fp32 anyway).
+    Operation *end = op;
+    if (auto widen = numerator.getDefiningOp<CastOp>()) {
+      auto back = soleUser<CastOp>(op.getResult());
+      if (back && back.getType() == widen.getInput().getType()) {
+        numerator = widen.getInput();
+        type = cast<RankedTensorType>(back.getType());
+        end = back;
+      }
+    }
+
     // LayerNorm when the numerator is x minus its mean over the same axes.
     Value input = numerator;
     bool layerNorm = false;
@@ -147,9 +161,9 @@ struct FuseNormalization : public OpRewritePattern<RootOp> {
     }
 
     ArrayRef<int64_t> features = type.getShape().drop_front(*axis);
-    Operation *root = op;
+    Operation *root = end;
     auto [scaleOp, scale] =
-        featureOperand<MulOp>(rewriter, op.getResult(), features);
+        featureOperand<MulOp>(rewriter, end->getResult(0), features);
     Value bias;
     if (scaleOp) {
       root = scaleOp;
