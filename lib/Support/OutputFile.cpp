@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <mutex>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -216,3 +217,30 @@ std::string writeOutputFile(const std::string &path, std::string_view bytes) {
 }
 
 } // namespace wafer
+
+bool wafer::captureStandardOutput(std::string &captured,
+                                  const std::function<bool()> &produce) {
+  std::fflush(stdout);
+  int memory = ::memfd_create("wafer-output", MFD_CLOEXEC);
+  int saved = memory < 0 ? -1 : ::dup(STDOUT_FILENO);
+  if (memory < 0 || saved < 0 || ::dup2(memory, STDOUT_FILENO) < 0) {
+    std::fprintf(stderr, "error: cannot capture standard output: %s\n",
+                 std::strerror(errno));
+    if (memory >= 0)
+      ::close(memory);
+    if (saved >= 0)
+      ::close(saved);
+    return false;
+  }
+  bool ok = produce();
+  std::fflush(stdout);
+  ::dup2(saved, STDOUT_FILENO);
+  ::close(saved);
+  captured.clear();
+  char buffer[1 << 16];
+  ::lseek(memory, 0, SEEK_SET);
+  for (ssize_t n; (n = ::read(memory, buffer, sizeof(buffer))) > 0;)
+    captured.append(buffer, static_cast<size_t>(n));
+  ::close(memory);
+  return ok;
+}

@@ -135,8 +135,8 @@ static LogicalResult printOpStats(llvm::SourceMgr &sourceMgr,
 /// mlirTranslateMain opens its output (truncating it) while its input is
 /// still mapped, and parses its options itself: before it runs, an output
 /// (-o FILE, -o=FILE) that is any file named on the command line is refused.
-bool outputReplacesAnInput(int argc, char **argv) {
-  std::string output;
+/// `output` is set to the -o value ("" when none).
+bool outputReplacesAnInput(int argc, char **argv, std::string &output) {
   for (int i = 1; i < argc; ++i) {
     StringRef arg(argv[i]);
     if ((arg == "-o" || arg == "--o") && i + 1 < argc) {
@@ -186,7 +186,36 @@ int main(int argc, char **argv) {
         [](DialectRegistry &registry) {
           wafer::registerAllDialects(registry);
         });
-  if (outputReplacesAnInput(argc, argv))
+  std::string output;
+  if (outputReplacesAnInput(argc, argv, output))
     return 1;
-  return failed(mlirTranslateMain(argc, argv, "wafer translation tool"));
+  if (output.empty() || output == "-")
+    return failed(mlirTranslateMain(argc, argv, "wafer translation tool"));
+  // Upstream writes -o FILE itself, truncating it first: it writes to
+  // standard output instead, captured in memory, and the output goes
+  // through wafer's writer only when the translation succeeds.
+  std::vector<char *> args;
+  for (int i = 0; i < argc; ++i) {
+    StringRef arg(argv[i]);
+    if ((arg == "-o" || arg == "--o") && i + 1 < argc) {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-o=") || arg.starts_with("--o="))
+      continue;
+    args.push_back(argv[i]);
+  }
+  std::string captured;
+  bool ok = wafer::captureStandardOutput(captured, [&] {
+    return succeeded(mlirTranslateMain(static_cast<int>(args.size()),
+                                       args.data(), "wafer translation tool"));
+  });
+  if (!ok)
+    return 1;
+  if (std::string error = wafer::writeOutputFile(output, captured);
+      !error.empty()) {
+    llvm::errs() << "error: " << error << "\n";
+    return 1;
+  }
+  return 0;
 }

@@ -16,6 +16,7 @@
 #ifndef WAFER_SUPPORT_OUTPUTFILE_H
 #define WAFER_SUPPORT_OUTPUTFILE_H
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,15 @@ std::string checkOutputPath(const std::string &path);
 /// Returns "" on success, else the error ("cannot write 'p.json': No space
 /// left on device").
 std::string writeOutputFile(const std::string &path, std::string_view bytes);
+
+/// Runs `produce` with the process's standard output (file descriptor 1)
+/// going to memory instead, and returns what `produce` returned; what it
+/// printed is in `captured` (also on failure). For tools whose library
+/// writes its own output files: they write to "-", and the bytes then go
+/// through writeOutputFile. A failure to capture is reported on standard
+/// error and returns false without running `produce`.
+bool captureStandardOutput(std::string &captured,
+                           const std::function<bool()> &produce);
 
 } // namespace wafer
 

@@ -48,6 +48,16 @@ cmp -s opt.mlir opt.keep || fail "a failing wafer-opt replaced its previous outp
 no_litter
 echo "failed wafer-opt: previous output intact, no temporary file"
 
+cp graph.mlir translated.mlir
+echo '<ir_version: 8, opset_import: ["" : 17]>
+bad (float[4] X) => (float[4] Y) { Y = Round(X) }' > bad.onnxtext
+"$bin/wafer-translate" --import-onnx bad.onnxtext -o translated.mlir 2>err && fail "a failing translation succeeded"
+cmp -s translated.mlir graph.mlir || fail "a failing wafer-translate replaced its previous output"
+"$bin/wafer-translate" --import-onnx m.onnx -o=translated.mlir || fail "wafer-translate failed"
+cmp -s translated.mlir graph.mlir || fail "wafer-translate -o= wrote something else"
+no_litter
+echo "failed wafer-translate: previous output intact, no temporary file"
+
 "$bin/wafer-compile" m.onnx -o p.wplan --placement-svg=p.wplan 2>err && fail "two outputs to one file succeeded"
 grep -q "both write 'p.wplan'" err || fail "$(cat err)"
 [ ! -e p.wplan ] || fail "p.wplan was written"
