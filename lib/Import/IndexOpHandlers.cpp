@@ -88,6 +88,21 @@ Value wrapNegative(NodeContext &ctx, Value indices, int64_t extent) {
   return select(ctx, negative, wrapped, indices, type.getShape(), element);
 }
 
+/// hit[.., i, p, ..]: whether entry i of `indices` (input `input`, along
+/// `axis`) names position p of an axis of `extent` — one axis more than the
+/// indices, inserted after `axis`. `wide` is set to its shape.
+Value positionHits(NodeContext &ctx, int input, int64_t axis, int64_t extent,
+                   SmallVector<int64_t> &wide) {
+  RankedTensorType index = ctx.inputType(input);
+  wide = insertDim(index.getShape(), axis + 1, extent);
+  Value where = reshape(ctx, wrapNegative(ctx, ctx.value(input), extent),
+                        insertDim(index.getShape(), axis + 1, 1));
+  return compare(ctx, CompareKind::eq, where,
+                 positions(ctx, index.getRank() + 1, axis + 1, extent,
+                           index.getElementType()),
+                 wide);
+}
+
 /// Indices must be integers for the ops that read them as positions.
 bool checkIntegerIndices(NodeContext &ctx, int input, StringRef what) {
   if (isa<IntegerType>(ctx.inputType(input).getElementType()))
@@ -202,16 +217,11 @@ LogicalResult wafer::detail::importScatterElements(NodeContext &ctx) {
                       << index << " for " << data;
       return failure();
     }
-  // hit[.., u, p, ..]: update u goes to position p of the axis.
+  // Update u goes to position p of the axis.
   int64_t extent = data.getDimSize(*axis);
   Type element = data.getElementType();
-  SmallVector<int64_t> wide = insertDim(index.getShape(), *axis + 1, extent);
-  Value where = reshape(ctx, wrapNegative(ctx, ctx.value(1), extent),
-                        insertDim(index.getShape(), *axis + 1, 1));
-  Value hit = compare(ctx, CompareKind::eq, where,
-                      positions(ctx, rank + 1, *axis + 1, extent,
-                                index.getElementType()),
-                      wide);
+  SmallVector<int64_t> wide;
+  Value hit = positionHits(ctx, 1, *axis, extent, wide);
   Value spread = select(
       ctx, hit, reshape(ctx, ctx.value(2), insertDim(updates.getShape(), *axis + 1, 1)),
       ctx.scalar(element, 0), wide, element);
@@ -264,15 +274,10 @@ LogicalResult wafer::detail::importGatherElements(NodeContext &ctx) {
                                  SmallVector<int64_t>(rank, 0)),
                              ctx.builder().getDenseI64ArrayAttr(
                                  SmallVector<int64_t>(rank, 1)));
-  // hit[.., i, p, ..]: output i reads position p of the axis.
+  // Output i reads position p of the axis.
   int64_t extent = data.getDimSize(*axis);
-  SmallVector<int64_t> wide = insertDim(index.getShape(), *axis + 1, extent);
-  Value where = reshape(ctx, wrapNegative(ctx, ctx.value(1), extent),
-                        insertDim(index.getShape(), *axis + 1, 1));
-  Value hit = compare(ctx, CompareKind::eq, where,
-                      positions(ctx, rank + 1, *axis + 1, extent,
-                                index.getElementType()),
-                      wide);
+  SmallVector<int64_t> wide;
+  Value hit = positionHits(ctx, 1, *axis, extent, wide);
   Value picked = select(ctx, hit, reshape(ctx, source, insertDim(cut, *axis, 1)),
                         ctx.scalar(element, 0), wide, element);
   ctx.setOutput(0, reduce(ctx, ReduceKind::sum, picked, *axis + 1, false));
