@@ -695,6 +695,13 @@ absl::Status runKernel(const plan::Kernel &k,
   const std::string &op = k.op();
   if (out.empty())
     return absl::InvalidArgumentError(op + " has no results");
+  // Dispatch on the op's kind (wafer/Semantics), not on its name.
+  std::optional<sem::OpKind> found = sem::opKindOf(op);
+  if (!found)
+    return absl::UnimplementedError(
+        absl::StrCat("wafer-run has no kernel for '", op, "'"));
+  using sem::OpKind;
+  const OpKind kind = *found;
   Array &r = out[0];
   // The vectorised fp32 paths first: whole chunks on Eigen arrays.
   using ConstChunk = Eigen::Map<const Eigen::ArrayXf>;
@@ -702,105 +709,105 @@ absl::Status runKernel(const plan::Kernel &k,
   const bool tanhGeluForm =
       attrEnum(k, "approximation", sem::geluApproximationNames(),
                sem::GeluApproximation::erf) == sem::GeluApproximation::tanh;
-  if (op == "wafer.gelu" && tanhGeluForm &&
+  if (kind == OpKind::gelu && tanhGeluForm &&
       floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
         o = 0.5f * x *
             (1 + (0.7978845608f * (x + 0.044715f * x.cube())).tanh());
       }))
     return absl::OkStatus();
-  if (op == "wafer.gelu" && !tanhGeluForm &&
+  if (kind == OpKind::gelu && !tanhGeluForm &&
       floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
         o = 0.5f * x * (1 + (x * 0.70710678f).erf());
       }))
     return absl::OkStatus();
-  if (op == "wafer.tanh" &&
+  if (kind == OpKind::tanh &&
       floatChunks(*in[0], r,
                   [](const ConstChunk &x, Chunk &o) { o = x.tanh(); }))
     return absl::OkStatus();
-  if (op == "wafer.exp" &&
+  if (kind == OpKind::exp &&
       floatChunks(*in[0], r,
                   [](const ConstChunk &x, Chunk &o) { o = x.exp(); }))
     return absl::OkStatus();
-  if (op == "wafer.erf" &&
+  if (kind == OpKind::erf &&
       floatChunks(*in[0], r,
                   [](const ConstChunk &x, Chunk &o) { o = x.erf(); }))
     return absl::OkStatus();
-  if (op == "wafer.sigmoid" &&
+  if (kind == OpKind::sigmoid &&
       floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
         o = 1 / (1 + (-x).exp());
       }))
     return absl::OkStatus();
-  if (op == "wafer.silu" &&
+  if (kind == OpKind::silu &&
       floatChunks(*in[0], r, [](const ConstChunk &x, Chunk &o) {
         o = x / (1 + (-x).exp());
       }))
     return absl::OkStatus();
   // Then each elementwise op once for float (the fp32 fast path) and for
   // double (every other element type, and broadcasting).
-  static const std::map<std::string, UnaryFn> unary = {
-      {"wafer.neg", unaryFn([](auto x) { return -x; })},
-      {"wafer.abs", unaryFn([](auto x) { return std::fabs(x); })},
-      {"wafer.exp", unaryFn([](auto x) { return std::exp(x); })},
-      {"wafer.log", unaryFn([](auto x) { return std::log(x); })},
-      {"wafer.sqrt", unaryFn([](auto x) { return std::sqrt(x); })},
-      {"wafer.rsqrt", unaryFn([](auto x) { return 1 / std::sqrt(x); })},
-      {"wafer.reciprocal", unaryFn([](auto x) { return 1 / x; })},
-      {"wafer.tanh", unaryFn([](auto x) { return std::tanh(x); })},
-      {"wafer.sigmoid", unaryFn([](auto x) { return 1 / (1 + std::exp(-x)); })},
-      {"wafer.erf", unaryFn([](auto x) { return std::erf(x); })},
-      {"wafer.sin", unaryFn([](auto x) { return std::sin(x); })},
-      {"wafer.cos", unaryFn([](auto x) { return std::cos(x); })},
-      {"wafer.relu",
+  static const std::map<OpKind, UnaryFn> unary = {
+      {OpKind::neg, unaryFn([](auto x) { return -x; })},
+      {OpKind::abs, unaryFn([](auto x) { return std::fabs(x); })},
+      {OpKind::exp, unaryFn([](auto x) { return std::exp(x); })},
+      {OpKind::log, unaryFn([](auto x) { return std::log(x); })},
+      {OpKind::sqrt, unaryFn([](auto x) { return std::sqrt(x); })},
+      {OpKind::rsqrt, unaryFn([](auto x) { return 1 / std::sqrt(x); })},
+      {OpKind::reciprocal, unaryFn([](auto x) { return 1 / x; })},
+      {OpKind::tanh, unaryFn([](auto x) { return std::tanh(x); })},
+      {OpKind::sigmoid, unaryFn([](auto x) { return 1 / (1 + std::exp(-x)); })},
+      {OpKind::erf, unaryFn([](auto x) { return std::erf(x); })},
+      {OpKind::sin, unaryFn([](auto x) { return std::sin(x); })},
+      {OpKind::cos, unaryFn([](auto x) { return std::cos(x); })},
+      {OpKind::relu,
        unaryFn([](auto x) { return x > 0 ? x : decltype(x)(0); })},
-      {"wafer.silu", unaryFn([](auto x) { return x / (1 + std::exp(-x)); })},
-      {"wafer.not", unaryFn([](auto x) { return decltype(x)(x == 0); })},
-      {"wafer.cast", unaryFn([](auto x) { return x; })},
+      {OpKind::silu, unaryFn([](auto x) { return x / (1 + std::exp(-x)); })},
+      {OpKind::logicalNot, unaryFn([](auto x) { return decltype(x)(x == 0); })},
+      {OpKind::cast, unaryFn([](auto x) { return x; })},
   };
-  static const std::map<std::string, BinaryFn> binary = {
-      {"wafer.add", binaryFn([](auto a, auto b) { return a + b; })},
-      {"wafer.sub", binaryFn([](auto a, auto b) { return a - b; })},
-      {"wafer.mul", binaryFn([](auto a, auto b) { return a * b; })},
-      {"wafer.div", binaryFn([](auto a, auto b) { return a / b; })},
-      {"wafer.pow", binaryFn([](auto a, auto b) { return std::pow(a, b); })},
-      {"wafer.max", binaryFn([](auto a, auto b) { return std::max(a, b); })},
-      {"wafer.min", binaryFn([](auto a, auto b) { return std::min(a, b); })},
-      {"wafer.and",
+  static const std::map<OpKind, BinaryFn> binary = {
+      {OpKind::add, binaryFn([](auto a, auto b) { return a + b; })},
+      {OpKind::sub, binaryFn([](auto a, auto b) { return a - b; })},
+      {OpKind::mul, binaryFn([](auto a, auto b) { return a * b; })},
+      {OpKind::div, binaryFn([](auto a, auto b) { return a / b; })},
+      {OpKind::pow, binaryFn([](auto a, auto b) { return std::pow(a, b); })},
+      {OpKind::max, binaryFn([](auto a, auto b) { return std::max(a, b); })},
+      {OpKind::min, binaryFn([](auto a, auto b) { return std::min(a, b); })},
+      {OpKind::logicalAnd,
        binaryFn([](auto a, auto b) { return decltype(a)(a != 0 && b != 0); })},
-      {"wafer.or",
+      {OpKind::logicalOr,
        binaryFn([](auto a, auto b) { return decltype(a)(a != 0 || b != 0); })},
   };
-  if (auto it = unary.find(op); it != unary.end()) {
+  if (auto it = unary.find(kind); it != unary.end()) {
     float (*single)(float) = it->second.single;
     if (floatElementwise({in[0]}, r,
                          [single](const float *v) { return single(v[0]); }))
       return absl::OkStatus();
     double (*fn)(double) = it->second.wide;
-    if (op == "wafer.cast" && !r.isFloat() && r.type != plan::I1 &&
+    if (kind == OpKind::cast && !r.isFloat() && r.type != plan::I1 &&
         in[0]->isFloat())
       fn = [](double x) { return std::trunc(x); };
     elementwise({in[0]}, r, [fn](const double *v) { return fn(v[0]); });
     return absl::OkStatus();
   }
-  if (auto it = binary.find(op); it != binary.end()) {
+  if (auto it = binary.find(kind); it != binary.end()) {
     float (*single)(float, float) = it->second.single;
     if (floatElementwise({in[0], in[1]}, r, [single](const float *v) {
           return single(v[0], v[1]);
         }))
       return absl::OkStatus();
     double (*fn)(double, double) = it->second.wide;
-    if (op == "wafer.div" && !r.isFloat())
+    if (kind == OpKind::div && !r.isFloat())
       fn = [](double a, double b) { return b == 0 ? 0.0 : std::trunc(a / b); };
     elementwise({in[0], in[1]}, r,
                 [fn](const double *v) { return fn(v[0], v[1]); });
     return absl::OkStatus();
   }
-  if (op == "wafer.gelu") {
+  if (kind == OpKind::gelu) {
     elementwise({in[0]}, r, [&](const double *v) {
       return tanhGeluForm ? tanhGelu(v[0]) : erfGelu(v[0]);
     });
     return absl::OkStatus();
   }
-  if (op == "wafer.compare") {
+  if (kind == OpKind::compare) {
     sem::CompareKind predicate = attrEnum(
         k, "predicate", sem::compareKindNames(), sem::CompareKind::eq);
     elementwise({in[0], in[1]}, r, [&](const double *v) -> double {
@@ -822,17 +829,17 @@ absl::Status runKernel(const plan::Kernel &k,
     });
     return absl::OkStatus();
   }
-  if (op == "wafer.select") {
+  if (kind == OpKind::select) {
     elementwise({in[0], in[1], in[2]}, r,
                 [](const double *v) { return v[0] != 0 ? v[1] : v[2]; });
     return absl::OkStatus();
   }
-  if (op == "wafer.matmul")
+  if (kind == OpKind::matmul)
     return matmul(k, in, r);
-  if (op == "wafer.attention")
+  if (kind == OpKind::attention)
     return attention(k, in, r);
-  if (op == "wafer.layer_norm" || op == "wafer.rms_norm") {
-    bool layerNorm = op == "wafer.layer_norm";
+  if (kind == OpKind::layerNorm || kind == OpKind::rmsNorm) {
+    bool layerNorm = kind == OpKind::layerNorm;
     int64_t axis = normalize(attrInt(k, "axis", -1), in[0]->shape.size());
     double eps = attrFloat(k, "epsilon", layerNorm ? 1e-5 : 1e-6);
     r.floats = in[0]->floats;
@@ -844,41 +851,41 @@ absl::Status runKernel(const plan::Kernel &k,
     });
     return absl::OkStatus();
   }
-  if (op == "wafer.softmax" || op == "wafer.log_softmax") {
+  if (kind == OpKind::softmax || kind == OpKind::logSoftmax) {
     r.floats = in[0]->floats;
     softmaxAlong(r, normalize(attrInt(k, "axis", -1), r.shape.size()),
-                 op == "wafer.log_softmax");
+                 kind == OpKind::logSoftmax);
     return absl::OkStatus();
   }
-  if (op == "wafer.reduce")
+  if (kind == OpKind::reduce)
     return reduce(k, *in[0], r);
-  if (op == "wafer.reshape") {
+  if (kind == OpKind::reshape) {
     r.floats = in[0]->floats;
     r.ints = in[0]->ints;
     return absl::OkStatus();
   }
-  if (op == "wafer.transpose") {
+  if (kind == OpKind::transpose) {
     transpose(*in[0], attrInts(k, "permutation"), r);
     return absl::OkStatus();
   }
-  if (op == "wafer.slice") {
+  if (kind == OpKind::slice) {
     slice(*in[0], attrInts(k, "offsets"), attrInts(k, "strides"), r);
     return absl::OkStatus();
   }
-  if (op == "wafer.broadcast") {
+  if (kind == OpKind::broadcast) {
     elementwise({in[0]}, r, [](const double *v) { return v[0]; });
     return absl::OkStatus();
   }
-  if (op == "wafer.concat" || op == "wafer.split") {
+  if (kind == OpKind::concat || kind == OpKind::split) {
     int64_t axis = attrInt(k, "axis", 0);
-    const Shape &full = op == "wafer.concat" ? r.shape : in[0]->shape;
+    const Shape &full = kind == OpKind::concat ? r.shape : in[0]->shape;
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d)
       outer *= full[d];
     for (size_t d = axis + 1; d < full.size(); ++d)
       inner *= full[d];
     int64_t at = 0;
-    if (op == "wafer.concat") {
+    if (kind == OpKind::concat) {
       for (int64_t o = 0; o < outer; ++o)
         for (const Array *piece : in) {
           int64_t chunk = piece->shape[axis] * inner;
@@ -897,7 +904,7 @@ absl::Status runKernel(const plan::Kernel &k,
     }
     return absl::OkStatus();
   }
-  if (op == "wafer.gather") {
+  if (kind == OpKind::gather) {
     const Array &data = *in[0], &indices = *in[1];
     int64_t axis = attrInt(k, "axis", 0);
     int64_t outer = 1, inner = 1, extent = data.shape[axis];
@@ -920,7 +927,7 @@ absl::Status runKernel(const plan::Kernel &k,
       }
     return absl::OkStatus();
   }
-  if (op == "wafer.iota") {
+  if (kind == OpKind::iota) {
     int64_t dim = attrInt(k, "dimension", 0);
     Shape strides = stridesOf(r.shape);
     for (int64_t i = 0; i < r.size(); ++i)
