@@ -37,8 +37,10 @@ run_lit "$build" "$build/lit.log"
 
 if [ "${WAFER_NO_SANITIZE:-0}" != 1 ]; then
   if [ ! -f "$sanitize_build/build.ninja" ]; then
+    # Without MPI: the suite then also checks wafer-run's one-process build
+    # (the MPI tests need uninstrumented ranks and are not run here).
     cmake -G Ninja -S "$root" -B "$sanitize_build" -DCMAKE_BUILD_TYPE=Release \
-      -DLLVM_USE_LINKER=gold -DWAFER_SANITIZE=ON >/dev/null
+      -DLLVM_USE_LINKER=gold -DWAFER_SANITIZE=ON -DWAFER_ENABLE_MPI=OFF >/dev/null
   fi
   if log=$(ninja -C "$sanitize_build" 2>&1); then
     # MLIR keeps its registries for the life of the process: leaks are not

@@ -734,6 +734,20 @@ int main(int argc, char **argv) {
       fabric.abortJob(rc); // The whole job stops, naming this rank.
     return rc;
   }
+#else
+  // Without MPI, the ranks of an mpirun job would each run the whole plan
+  // on their own: refused, with how to get the MPI build.
+  if (const char *size = std::getenv("OMPI_COMM_WORLD_SIZE");
+      size && std::atoi(size) > 1) {
+    std::fprintf(stderr,
+                 "error: wafer-run was built without MPI, so it cannot run "
+                 "as %s ranks of an MPI job; run it without mpirun (it "
+                 "emulates every wafer in one process), or build it with "
+                 "Open MPI (Debian's libopenmpi-dev and openmpi-bin; "
+                 "docs/scale-out.md)\n",
+                 size);
+    return 1;
+  }
 #endif
   runtime::LocalFabric fabric;
   return runTool(argc, argv, fabric);
