@@ -48,7 +48,7 @@ void wafer::registerAllPasses() {
       "wafer-graph-pipeline",
       "Decompose convolutions, canonicalize, fuse transformer kernels, "
       "canonicalize and CSE: ONNX import output to wafer kernels",
-      buildGraphPipeline);
+      [](mlir::OpPassManager &pm) { buildGraphPipeline(pm); });
   mlir::PassPipelineRegistration<CompilePipelineTextOptions>(
       "wafer-compile-pipeline",
       "The whole compile of an imported module to the routed level (what "
@@ -64,17 +64,19 @@ void wafer::buildCompilePipeline(mlir::OpPassManager &pm,
                                  const CompilePipelineOptions &options) {
   pm.addPass(createWaferAttachTarget(
       WaferAttachTargetOptions{options.target}));
-  if (options.fusion) {
-    buildGraphPipeline(pm);
-  } else {
-    pm.addPass(createWaferDecomposeConv());
-    pm.addPass(mlir::createCanonicalizerPass());
-    pm.addPass(mlir::createCSEPass());
-  }
+  buildGraphPipeline(pm, options.fusion);
   pm.addNestedPass<mlir::func::FuncOp>(createWaferAnnotateLayers());
   pm.addPass(createWaferPlace(WaferPlaceOptions{options.mode, {}}));
   pm.addPass(createWaferRoute());
   pm.addPass(createWaferVerifyRoutes());
+}
+
+void wafer::buildGraphPipeline(mlir::OpPassManager &pm, bool fusion) {
+  if (fusion)
+    return buildGraphPipeline(pm);
+  pm.addPass(createWaferDecomposeConv());
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::createCSEPass());
 }
 
 void wafer::buildGraphPipeline(mlir::OpPassManager &pm) {

@@ -48,6 +48,9 @@ void setVersionPrinter(const char *tool);
 /// The graph pipeline (`wafer-graph-pipeline`): decompose convolutions,
 /// canonicalize, fuse kernels, canonicalize, CSE. Runs on any op, typically a module.
 void buildGraphPipeline(mlir::OpPassManager &pm);
+/// The graph pipeline, or without fusion: decompose convolutions,
+/// canonicalize, CSE.
+void buildGraphPipeline(mlir::OpPassManager &pm, bool fusion);
 
 } // namespace wafer
 

@@ -124,6 +124,11 @@ LogicalResult wafer::detail::importTopK(NodeContext &ctx) {
   if (!kTensor)
     return failure();
   int64_t k = kTensor->getInt(0), extent = type.getDimSize(*axis);
+  if (k == 0) {
+    ctx.emitError() << "K = 0 gives empty results, which wafer does not "
+                       "compute";
+    return failure();
+  }
   if (k < 0 || k > extent) {
     ctx.emitError() << "K = " << k << " is outside [0, " << extent
                     << "] for the axis of " << type;
@@ -177,11 +182,6 @@ LogicalResult wafer::detail::importTopK(NodeContext &ctx) {
     return ConcatOp::create(b, ctx.loc, tensorType(outShape, partElement),
                             parts, static_cast<uint64_t>(*axis));
   };
-  if (k == 0) {
-    ctx.emitError() << "K = 0 gives empty results, which wafer does not "
-                       "compute";
-    return failure();
-  }
   ctx.setOutput(0, join(values, element));
   if (ctx.outputUsed(1))
     ctx.setOutput(1, join(indices, i64));

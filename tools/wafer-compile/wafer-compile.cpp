@@ -655,13 +655,7 @@ OwningOpRef<ModuleOp> buildLayers(MLIRContext &context,
   if (emitLevel < EmitLevel::kernels)
     return module;
   PassManager pm(&context);
-  if (noFusion) {
-    pm.addPass(wafer::createWaferDecomposeConv());
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-  } else {
-    wafer::buildGraphPipeline(pm);
-  }
+  wafer::buildGraphPipeline(pm, /*fusion=*/!noFusion);
   if (train && !lossKind.empty())
     pm.addNestedPass<func::FuncOp>(wafer::createWaferAppendLoss());
   if (splitBatch)

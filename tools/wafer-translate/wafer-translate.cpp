@@ -135,8 +135,11 @@ static LogicalResult printOpStats(llvm::SourceMgr &sourceMgr,
 /// mlirTranslateMain opens its output (truncating it) while its input is
 /// still mapped, and parses its options itself: before it runs, an output
 /// (-o FILE, -o=FILE) that is any file named on the command line is refused.
-/// `output` is set to the -o value ("" when none).
-bool outputReplacesAnInput(int argc, char **argv, std::string &output) {
+/// `output` is set to the -o value ("" when none), `rest` to the other
+/// arguments.
+bool outputReplacesAnInput(int argc, char **argv, std::string &output,
+                           std::vector<char *> &rest) {
+  rest.assign(argv, argv + 1);
   for (int i = 1; i < argc; ++i) {
     StringRef arg(argv[i]);
     if ((arg == "-o" || arg == "--o") && i + 1 < argc) {
@@ -147,6 +150,7 @@ bool outputReplacesAnInput(int argc, char **argv, std::string &output) {
       output = arg.str();
       continue;
     }
+    rest.push_back(argv[i]);
     wafer::protectInput(arg.str());
     if (arg.starts_with("-") && arg.contains('='))
       wafer::protectInput(arg.split('=').second.str());
@@ -187,24 +191,15 @@ int main(int argc, char **argv) {
           wafer::registerAllDialects(registry);
         });
   std::string output;
-  if (outputReplacesAnInput(argc, argv, output))
+  std::vector<char *> args;
+  if (outputReplacesAnInput(argc, argv, output, args))
     return 1;
   if (output.empty() || output == "-")
     return failed(mlirTranslateMain(argc, argv, "wafer translation tool"));
   // Upstream writes -o FILE itself, truncating it first: it writes to
-  // standard output instead, captured in memory, and the output goes
-  // through wafer's writer only when the translation succeeds.
-  std::vector<char *> args;
-  for (int i = 0; i < argc; ++i) {
-    StringRef arg(argv[i]);
-    if ((arg == "-o" || arg == "--o") && i + 1 < argc) {
-      ++i;
-      continue;
-    }
-    if (arg.starts_with("-o=") || arg.starts_with("--o="))
-      continue;
-    args.push_back(argv[i]);
-  }
+  // standard output instead (the arguments without -o), captured in
+  // memory, and the output goes through wafer's writer only when the
+  // translation succeeds.
   std::string captured;
   bool ok = wafer::captureStandardOutput(captured, [&] {
     return succeeded(mlirTranslateMain(static_cast<int>(args.size()),
