@@ -102,7 +102,9 @@ absl::StatusOr<std::vector<Array>> runStep(const plan::Plan &plan,
     return s;
   int64_t wafers = split.wafers();
   int64_t perRank = wafers / fabric.size();
-  auto rankOf = [&](int64_t wafer) { return static_cast<int>(wafer / perRank); };
+  auto rankOf = [&](int64_t wafer) {
+    return static_cast<int>(wafer / perRank);
+  };
   int64_t firstWafer = fabric.rank() * perRank;
 
   for (size_t i = 0; i < batch.size(); ++i)
@@ -116,17 +118,27 @@ absl::StatusOr<std::vector<Array>> runStep(const plan::Plan &plan,
   auto combines = [&](int i) {
     return plan::outputCombine(plan, i) != plan::CONCAT;
   };
+  // Output i's place among the outputs that keep their rows.
+  auto rowIndex = [&](int i) {
+    int index = 0;
+    for (int j = 0; j < i; ++j)
+      index += !combines(j);
+    return index;
+  };
   // Per wafer of this rank: its sums of the outputs that combine; per part
   // of this rank, in order: the outputs that keep their rows.
   std::map<int64_t, std::vector<Array>> sums;
-  std::string rows; // This rank's parts' row outputs, in part order.
-  // Each output's type and one part's shape, zero-filled.
+  // This rank's parts' row outputs, in part order: kept as they are on
+  // rank 0, which assembles them, and sent as bytes from every other rank.
+  std::vector<std::vector<Array>> localRows;
+  std::string rows;
+  // Each output's type and one part's shape.
   std::vector<Array> shapes(outputs);
   std::vector<bool> known(outputs, false);
   for (int64_t w = firstWafer; w < firstWafer + perRank; ++w) {
     std::vector<Array> &sum = sums[w];
-    for (int64_t p = split.firstPart(w); p < split.firstPart(w) + split.waferParts[w];
-         ++p) {
+    for (int64_t p = split.firstPart(w);
+         p < split.firstPart(w) + split.waferParts[w]; ++p) {
       std::vector<Array> inputs;
       for (const Array &whole : batch)
         inputs.push_back(rowsOf(whole, p * split.partRows, split.partRows));
@@ -138,22 +150,29 @@ absl::StatusOr<std::vector<Array>> runStep(const plan::Plan &plan,
       bool first = sum.empty();
       if (first)
         sum.resize(outputs);
+      // Each ratio's denominator, before the outputs move.
+      std::vector<float> weights(outputs, 1.0f);
+      for (int i = 0; i < outputs; ++i)
+        if (plan::outputCombine(plan, i) == plan::RATIO)
+          weights[i] = (*out)[plan.data_parallel().combine_weight(i)].floats[0];
+      std::vector<Array> &partRows = localRows.emplace_back();
       for (int i = 0; i < outputs; ++i) {
         if (!known[i]) {
-          shapes[i] = Array::zeros((*out)[i].type, (*out)[i].shape);
+          shapes[i] = Array{(*out)[i].type, (*out)[i].shape, {}, {}};
           known[i] = true;
         }
         if (!combines(i)) {
-          appendArray(rows, (*out)[i]);
+          if (fabric.rank() == 0)
+            partRows.push_back(std::move((*out)[i]));
+          else
+            appendArray(rows, (*out)[i]);
           continue;
         }
         // A ratio counts with its part's denominator.
-        Array term = (*out)[i];
-        if (plan::outputCombine(plan, i) == plan::RATIO) {
-          float weight = (*out)[plan.data_parallel().combine_weight(i)].floats[0];
+        Array term = std::move((*out)[i]);
+        if (plan::outputCombine(plan, i) == plan::RATIO)
           for (float &v : term.floats)
-            v *= weight;
-        }
+            v *= weights[i];
         if (first)
           sum[i] = std::move(term);
         else
@@ -208,11 +227,15 @@ absl::StatusOr<std::vector<Array>> runStep(const plan::Plan &plan,
           v *= scale;
       }
       if (plan::outputCombine(plan, i) == plan::RATIO) {
-        float total =
-            sums[0][plan.data_parallel().combine_weight(i)].floats[0];
+        float total = sums[0][plan.data_parallel().combine_weight(i)].floats[0];
         for (float &v : result[i].floats)
           v /= total;
       }
+      continue;
+    }
+    if (split.parts() == 1) {
+      // One part, this rank's: its rows are the output.
+      result[i] = std::move(localRows[0][rowIndex(i)]);
       continue;
     }
     std::vector<int64_t> shape = shapes[i].shape;
@@ -220,25 +243,37 @@ absl::StatusOr<std::vector<Array>> runStep(const plan::Plan &plan,
       shape[0] *= split.parts();
     result[i] = Array::zeros(shapes[i].type, shape);
   }
-  // Each rank's message holds its parts one after another, each part's
-  // row outputs in output order.
+  if (split.parts() == 1)
+    return result;
+  // Rank 0's parts come first, then each other rank's message: its parts
+  // one after another, each part's row outputs in output order.
   int64_t part = 0;
-  for (const std::string &bytes : allRows) {
+  auto place = [&](int i, const Array &piece) {
+    Array &whole = result[i];
+    if (whole.isFloat())
+      std::copy(piece.floats.begin(), piece.floats.end(),
+                whole.floats.begin() + part * piece.floats.size());
+    else
+      std::copy(piece.ints.begin(), piece.ints.end(),
+                whole.ints.begin() + part * piece.ints.size());
+  };
+  for (const std::vector<Array> &own : localRows) {
+    for (int i = 0; i < outputs; ++i)
+      if (!combines(i))
+        place(i, own[rowIndex(i)]);
+    ++part;
+  }
+  for (size_t r = 1; r < allRows.size(); ++r) {
+    const std::string &bytes = allRows[r];
     size_t at = 0;
     while (at < bytes.size()) {
       for (int i = 0; i < outputs; ++i) {
         if (combines(i))
           continue;
-        Array piece = shapes[i];
+        Array piece = Array::zeros(shapes[i].type, shapes[i].shape);
         if (absl::Status s = readArray(bytes, at, piece); !s.ok())
           return s;
-        Array &whole = result[i];
-        if (whole.isFloat())
-          std::copy(piece.floats.begin(), piece.floats.end(),
-                    whole.floats.begin() + part * piece.floats.size());
-        else
-          std::copy(piece.ints.begin(), piece.ints.end(),
-                    whole.ints.begin() + part * piece.ints.size());
+        place(i, piece);
       }
       ++part;
     }

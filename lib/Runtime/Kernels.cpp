@@ -2,12 +2,13 @@
 //
 // fp32 math with a fixed order of reduction, so results are the same run to
 // run. Matrix products are chains of fused multiply-adds in contraction
-// order (an AVX2 micro-kernel where the CPU has FMA); Eigen does the
-// transposes and the vectorised transcendental functions.
+// order (ChainGemm.cpp); Eigen does the vectorised transcendental
+// functions.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
+#include "ChainGemm.h"
 #include "Parallel.h"
 
 #include <algorithm>
@@ -16,9 +17,6 @@
 #include <map>
 
 #include "Eigen/Core"
-#ifdef __FMA__
-#include <immintrin.h>
-#endif
 #include "absl/strings/str_cat.h"
 #include "unsupported/Eigen/SpecialFunctions"
 #include "wafer/Core/CostModel.h"
@@ -280,82 +278,9 @@ void softmaxAlong(Array &a, int64_t axis, bool log) {
     }
 }
 
-using RowMatrix =
-    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-/// Output rows per work item of a matrix product.
-constexpr int64_t kMatmulRows = 32;
-
-/// Operands of one chain product: `a` rows x k, `b` k x n, `c` rows x n,
-/// row-major with leading dimensions lda, ldb, ldc.
-struct ChainOperands {
-  const float *a;
-  int64_t lda;
-  const float *b;
-  int64_t ldb;
-  float *c;
-  int64_t ldc;
-  int64_t rows, k, n;
-};
-
-#ifdef __FMA__
-/// The R x 8V block of C at (r, j): R x V vector accumulators, fed by a
-/// broadcast of A and V vectors of B per step of the contraction. With
-/// `Accumulate` the chains continue from C's values.
-template <int R, int V, bool Accumulate>
-void chainBlock(const ChainOperands &o, int64_t r, int64_t j) {
-  __m256 acc[R][V];
-  for (int i = 0; i < R; ++i)
-    for (int v = 0; v < V; ++v)
-      acc[i][v] = Accumulate
-                      ? _mm256_loadu_ps(o.c + (r + i) * o.ldc + j + 8 * v)
-                      : _mm256_setzero_ps();
-  for (int64_t t = 0; t < o.k; ++t) {
-    __m256 bv[V];
-    for (int v = 0; v < V; ++v)
-      bv[v] = _mm256_loadu_ps(o.b + t * o.ldb + j + 8 * v);
-    for (int i = 0; i < R; ++i) {
-      __m256 ai = _mm256_set1_ps(o.a[(r + i) * o.lda + t]);
-      for (int v = 0; v < V; ++v)
-        acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
-    }
-  }
-  for (int i = 0; i < R; ++i)
-    for (int v = 0; v < V; ++v)
-      _mm256_storeu_ps(o.c + (r + i) * o.ldc + j + 8 * v, acc[i][v]);
-}
-#endif
-
-/// Rows [r, r + R) of C: blocks of 24 columns, then 8, then one at a time.
-template <int R, bool Accumulate>
-void chainRows(const ChainOperands &o, int64_t r) {
-  int64_t j = 0;
-#ifdef __FMA__
-  for (; j + 24 <= o.n; j += 24)
-    chainBlock<R, 3, Accumulate>(o, r, j);
-  for (; j + 8 <= o.n; j += 8)
-    chainBlock<R, 1, Accumulate>(o, r, j);
-#endif
-  for (; j < o.n; ++j)
-    for (int i = 0; i < R; ++i) {
-      float sum = Accumulate ? o.c[(r + i) * o.ldc + j] : 0.0f;
-      for (int64_t t = 0; t < o.k; ++t)
-        sum = std::fma(o.a[(r + i) * o.lda + t], o.b[t * o.ldb + j], sum);
-      o.c[(r + i) * o.ldc + j] = sum;
-    }
-}
-
-/// C = A B (or C += A B) with every output element one chain of fused
-/// multiply-adds over the contraction in order, as a PE accumulates its
-/// block in place, panel after panel. The result is then the same whatever
-/// the PE grid, the panels, the blocks one call covers or the threads.
-template <bool Accumulate> void chainProduct(const ChainOperands &o) {
-  int64_t r = 0;
-  for (; r + 4 <= o.rows; r += 4)
-    chainRows<4, Accumulate>(o, r);
-  for (; r < o.rows; ++r)
-    chainRows<1, Accumulate>(o, r);
-}
+/// Output rows and panels of B per work item of a matrix product: items
+/// cut by shape only, so the threads never change the result.
+constexpr int64_t kItemTiles = 8, kItemPanels = 4;
 
 absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
                     Array &out) {
@@ -372,33 +297,45 @@ absl::Status matmul(const plan::Kernel &k, const std::vector<const Array *> &in,
                        bMap = broadcastMap(batch, bBatch);
   int64_t aStride = a.shape[ar - 1] * a.shape[ar - 2],
           bStride = b.shape[br - 1] * b.shape[br - 2];
-  // Operands as dense row-major m x k and k x n per batch (transposed ones
-  // copied once), then work items of output rows in fixed chunks.
+  // B packed once per batch it has (a weight has one), then items of
+  // output rows by panels; a transposed operand is read through its strides.
   int64_t batches = count(batch);
-  std::vector<std::vector<float>> lhs(batches), rhs(batches);
-  parallelFor(batches, [&](int64_t i) {
-    Eigen::Map<const RowMatrix> A(&a.floats[aMap[i] * aStride], a.shape[ar - 2],
-                                  a.shape[ar - 1]);
-    Eigen::Map<const RowMatrix> B(&b.floats[bMap[i] * bStride], b.shape[br - 2],
-                                  b.shape[br - 1]);
-    if (ta) {
-      lhs[i].resize(m * kk);
-      Eigen::Map<RowMatrix>(lhs[i].data(), m, kk) = A.transpose();
+  auto lhsOf = [&](int64_t i) {
+    const float *data = &a.floats[aMap[i] * aStride];
+    return ta ? MatrixView{data, 1, a.shape[ar - 1]}
+              : MatrixView{data, a.shape[ar - 1], 1};
+  };
+  std::vector<int64_t> packedIndex(batches, -1), packedBatches;
+  std::vector<int64_t> slotOf(count(bBatch), -1);
+  for (int64_t i = 0; i < batches; ++i) {
+    int64_t &slot = slotOf[bMap[i]];
+    if (slot < 0) {
+      slot = packedBatches.size();
+      packedBatches.push_back(bMap[i]);
     }
-    if (tb) {
-      rhs[i].resize(kk * n);
-      Eigen::Map<RowMatrix>(rhs[i].data(), kk, n) = B.transpose();
-    }
+    packedIndex[i] = slot;
+  }
+  ChainGemm gemm(kk, n);
+  size_t packedSize = gemm.packedSize();
+  float *packed = sharedPackBuffer(packedSize * packedBatches.size());
+  int64_t panelItems = (gemm.panels() + kItemPanels - 1) / kItemPanels;
+  parallelFor(packedBatches.size() * panelItems, [&](int64_t item) {
+    int64_t slot = item / panelItems, p0 = item % panelItems * kItemPanels;
+    const float *data = &b.floats[packedBatches[slot] * bStride];
+    MatrixView rhs = tb ? MatrixView{data, 1, b.shape[br - 1]}
+                        : MatrixView{data, b.shape[br - 1], 1};
+    gemm.packRhs(rhs, packed + slot * packedSize, p0,
+                 std::min(gemm.panels(), p0 + kItemPanels));
   });
-  int64_t chunks = (m + kMatmulRows - 1) / kMatmulRows;
-  parallelFor(batches * chunks, [&](int64_t item) {
-    int64_t i = item / chunks, row = item % chunks * kMatmulRows;
-    int64_t rows = std::min(kMatmulRows, m - row);
-    const float *A = ta ? lhs[i].data() : &a.floats[aMap[i] * aStride];
-    const float *B = tb ? rhs[i].data() : &b.floats[bMap[i] * bStride];
-    chainProduct<false>(ChainOperands{A + row * kk, kk, B, n,
-                                      &out.floats[(i * m + row) * n], n, rows,
-                                      kk, n});
+  int64_t itemRows = kItemTiles * ChainGemm::tileRows();
+  int64_t rowItems = (m + itemRows - 1) / itemRows;
+  parallelFor(batches * rowItems * panelItems, [&](int64_t item) {
+    int64_t i = item / (rowItems * panelItems);
+    int64_t r0 = item / panelItems % rowItems * itemRows;
+    int64_t p0 = item % panelItems * kItemPanels;
+    gemm.run(lhsOf(i), packed + packedIndex[i] * packedSize,
+             &out.floats[i * m * n], n, r0, std::min(m, r0 + itemRows), p0,
+             std::min(gemm.panels(), p0 + kItemPanels), false);
   });
   if (in.size() > 2) {
     // Bias: the verifier allows any shape that broadcasts; a row vector is
@@ -486,11 +423,10 @@ absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
   for (int64_t d = 0; d < rank; ++d)
     keep.push_back(reduced[d] ? 1 : in.shape[d]);
   Shape keepStrides = stridesOf(keep), index(rank, 0);
-  std::vector<double> acc(out.size(),
-                          kind == sem::ReduceKind::max   ? -INFINITY
-                          : kind == sem::ReduceKind::min ? INFINITY
-                          : kind == sem::ReduceKind::prod ? 1.0
-                                                          : 0.0);
+  std::vector<double> acc(out.size(), kind == sem::ReduceKind::max   ? -INFINITY
+                                      : kind == sem::ReduceKind::min ? INFINITY
+                                      : kind == sem::ReduceKind::prod ? 1.0
+                                                                      : 0.0);
   for (int64_t linear = 0; linear < in.size(); ++linear) {
     int64_t o = 0;
     for (int64_t d = 0; d < rank; ++d)
@@ -571,12 +507,12 @@ template <typename Fn> BinaryFn binaryFn(Fn fn) { return {fn, fn}; }
 void accumulateProduct(const float *a, int64_t lda, const float *b, int64_t ldb,
                        float *c, int64_t ldc, int64_t rows, int64_t k,
                        int64_t n) {
-  chainProduct<true>(ChainOperands{a, lda, b, ldb, c, ldc, rows, k, n});
+  chainProduct({a, lda}, {b, ldb}, c, ldc, rows, k, n, true);
 }
 
 void productInto(const float *a, int64_t lda, const float *b, int64_t ldb,
                  float *c, int64_t ldc, int64_t rows, int64_t k, int64_t n) {
-  chainProduct<false>(ChainOperands{a, lda, b, ldb, c, ldc, rows, k, n});
+  chainProduct({a, lda}, {b, ldb}, c, ldc, rows, k, n, false);
 }
 
 void normRow(float *row, int64_t n, int64_t blocks, bool layerNorm, double eps,
@@ -808,8 +744,8 @@ absl::Status runKernel(const plan::Kernel &k,
     return absl::OkStatus();
   }
   if (kind == OpKind::compare) {
-    sem::CompareKind predicate = attrEnum(
-        k, "predicate", sem::compareKindNames(), sem::CompareKind::eq);
+    sem::CompareKind predicate =
+        attrEnum(k, "predicate", sem::compareKindNames(), sem::CompareKind::eq);
     elementwise({in[0], in[1]}, r, [&](const double *v) -> double {
       switch (predicate) {
       case sem::CompareKind::eq:
