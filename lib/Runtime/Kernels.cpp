@@ -62,6 +62,68 @@ std::vector<int64_t> broadcastMap(const Shape &out, const Shape &in) {
   return map;
 }
 
+/// The output of `shape` walked row by row (a row: its last dimension),
+/// with each operand's offset at a row's start and its step along the row.
+/// An operand reads through `strides` given in the output's dimensions (0
+/// where it broadcasts; a transpose's permuted strides), so one inner loop
+/// serves broadcasting and permuting without an index per element.
+class RowWalk {
+public:
+  RowWalk(const Shape &shape, std::vector<Shape> strides)
+      : shape(shape), strides(std::move(strides)) {
+    inner = shape.empty() ? 1 : shape.back();
+    rows = inner == 0 ? 0 : count(shape) / inner;
+  }
+  /// Strides in the output's dimensions of an operand of shape `in` that
+  /// broadcasts to `out` (right-aligned, 0 along its size-1 and missing
+  /// dimensions).
+  static Shape broadcastStrides(const Shape &out, const Shape &in) {
+    Shape strides(out.size(), 0), own = stridesOf(in);
+    size_t offset = out.size() - in.size();
+    for (size_t d = offset; d < out.size(); ++d)
+      if (in[d - offset] != 1)
+        strides[d] = own[d - offset];
+    return strides;
+  }
+  /// Whether `in` broadcasts to `out` (right-aligned).
+  static bool broadcasts(const Shape &in, const Shape &out) {
+    if (in.size() > out.size())
+      return false;
+    for (size_t d = 0; d < in.size(); ++d)
+      if (in[d] != 1 && in[d] != out[out.size() - in.size() + d])
+        return false;
+    return true;
+  }
+  int64_t step(size_t operand) const {
+    return shape.empty() ? 0 : strides[operand].back();
+  }
+  /// Each operand's offset of row `row`'s first element.
+  void offsets(int64_t row, int64_t *at) const {
+    for (size_t k = 0; k < strides.size(); ++k)
+      at[k] = 0;
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d) {
+      int64_t index = row % shape[d];
+      row /= shape[d];
+      for (size_t k = 0; k < strides.size(); ++k)
+        at[k] += index * strides[k][d];
+    }
+  }
+  /// Runs `fn(firstRow, lastRow)` over fixed items of about `chunk`
+  /// elements, spread over the pool.
+  template <typename Fn> void forRows(int64_t chunk, Fn fn) const {
+    int64_t perItem = std::max<int64_t>(1, chunk / std::max<int64_t>(inner, 1));
+    parallelFor((rows + perItem - 1) / perItem, [&](int64_t item) {
+      fn(item * perItem, std::min(rows, (item + 1) * perItem));
+    });
+  }
+
+  int64_t inner, rows;
+
+private:
+  Shape shape;
+  std::vector<Shape> strides;
+};
+
 /// Rounds to bfloat16 (nearest, ties to even).
 float roundBf16(float f) {
   uint32_t bits;
@@ -177,9 +239,9 @@ void elementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
 /// Elements per work item of the elementwise kernels.
 constexpr int64_t kElementChunk = 4096;
 
-/// The common elementwise case in float: fp32 operands of the result's shape
-/// or single elements, `fn(const float *args)` per element, in fixed chunks
-/// spread over the pool. False when the operands are not of that kind.
+/// The common elementwise case in float: fp32 operands that broadcast to
+/// the result, `fn(const float *args)` per element, in fixed chunks spread
+/// over the pool. False when the operands are not of that kind.
 template <typename Fn>
 bool floatElementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
   int64_t n = out.size();
@@ -187,22 +249,48 @@ bool floatElementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
     return false;
   const float *p[3] = {nullptr, nullptr, nullptr};
   int64_t step[3] = {0, 0, 0};
+  bool same = true;
   for (size_t k = 0; k < in.size(); ++k) {
-    if (in[k]->type != plan::F32 ||
-        (in[k]->shape != out.shape && in[k]->size() != 1))
+    if (in[k]->type != plan::F32 || in[k]->shape.size() > out.shape.size())
       return false;
     p[k] = in[k]->floats.data();
     step[k] = in[k]->size() == 1 && n != 1 ? 0 : 1;
+    same &= in[k]->shape == out.shape || in[k]->size() == 1;
   }
   float *o = out.floats.data();
   size_t arity = in.size();
-  parallelFor((n + kElementChunk - 1) / kElementChunk, [&](int64_t chunk) {
-    int64_t end = std::min(n, (chunk + 1) * kElementChunk);
+  if (same) {
+    parallelFor((n + kElementChunk - 1) / kElementChunk, [&](int64_t chunk) {
+      int64_t end = std::min(n, (chunk + 1) * kElementChunk);
+      float args[3];
+      for (int64_t i = chunk * kElementChunk; i < end; ++i) {
+        for (size_t k = 0; k < arity; ++k)
+          args[k] = p[k][i * step[k]];
+        o[i] = fn(args);
+      }
+    });
+    return true;
+  }
+  std::vector<Shape> strides;
+  for (const Array *a : in) {
+    if (!RowWalk::broadcasts(a->shape, out.shape))
+      return false; // The generic path's to refuse.
+    strides.push_back(RowWalk::broadcastStrides(out.shape, a->shape));
+  }
+  RowWalk walk(out.shape, std::move(strides));
+  for (size_t k = 0; k < arity; ++k)
+    step[k] = walk.step(k);
+  walk.forRows(kElementChunk, [&](int64_t first, int64_t last) {
+    int64_t at[3];
     float args[3];
-    for (int64_t i = chunk * kElementChunk; i < end; ++i) {
-      for (size_t k = 0; k < arity; ++k)
-        args[k] = p[k][i * step[k]];
-      o[i] = fn(args);
+    for (int64_t row = first; row < last; ++row) {
+      walk.offsets(row, at);
+      float *target = o + row * walk.inner;
+      for (int64_t i = 0; i < walk.inner; ++i) {
+        for (size_t k = 0; k < arity; ++k)
+          args[k] = p[k][at[k] + i * step[k]];
+        target[i] = fn(args);
+      }
     }
   });
   return true;
@@ -418,6 +506,61 @@ absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
     reduced[normalize(a, rank)] = true;
     group *= in.shape[normalize(a, rank)];
   }
+  if (in.type == plan::F32 && out.size() > 0) {
+    // Reduced axes in one run [first, last): the input is outer x group x
+    // inner and each output element takes its group in order, in double,
+    // as the element-by-element walk below does.
+    std::vector<int64_t> sorted;
+    for (int64_t a : axes)
+      sorted.push_back(normalize(a, rank));
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    bool run = !sorted.empty() && sorted.back() - sorted.front() + 1 ==
+                                      static_cast<int64_t>(sorted.size());
+    if (run) {
+      int64_t outer = 1, inner = 1;
+      for (int64_t d = 0; d < sorted.front(); ++d)
+        outer *= in.shape[d];
+      for (int64_t d = sorted.back() + 1; d < rank; ++d)
+        inner *= in.shape[d];
+      double initial = kind == sem::ReduceKind::max    ? -INFINITY
+                       : kind == sem::ReduceKind::min  ? INFINITY
+                       : kind == sem::ReduceKind::prod ? 1.0
+                                                       : 0.0;
+      int64_t pieces = (inner + kElementChunk - 1) / kElementChunk;
+      parallelFor(outer * pieces, [&](int64_t item) {
+        int64_t o = item / pieces, i0 = item % pieces * kElementChunk;
+        int64_t width = std::min(kElementChunk, inner - i0);
+        std::vector<double> acc(width, initial);
+        for (int64_t g = 0; g < group; ++g) {
+          const float *x = &in.floats[(o * group + g) * inner + i0];
+          switch (kind) {
+          case sem::ReduceKind::sum:
+          case sem::ReduceKind::mean:
+            for (int64_t i = 0; i < width; ++i)
+              acc[i] += x[i];
+            break;
+          case sem::ReduceKind::max:
+            for (int64_t i = 0; i < width; ++i)
+              acc[i] = std::max(acc[i], static_cast<double>(x[i]));
+            break;
+          case sem::ReduceKind::min:
+            for (int64_t i = 0; i < width; ++i)
+              acc[i] = std::min(acc[i], static_cast<double>(x[i]));
+            break;
+          case sem::ReduceKind::prod:
+            for (int64_t i = 0; i < width; ++i)
+              acc[i] *= x[i];
+            break;
+          }
+        }
+        for (int64_t i = 0; i < width; ++i)
+          store(out, o * inner + i0 + i,
+                kind == sem::ReduceKind::mean ? acc[i] / group : acc[i]);
+      });
+      return absl::OkStatus();
+    }
+  }
   // Output index of each input element.
   Shape keep;
   for (int64_t d = 0; d < rank; ++d)
@@ -459,7 +602,56 @@ absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
   return absl::OkStatus();
 }
 
+/// select(c, a, b) for fp32 values (any condition type) broadcasting to
+/// the result, row by row. False when the values are not fp32.
+bool selectFloats(const Array &c, const Array &a, const Array &b, Array &out) {
+  if (out.type != plan::F32 || a.type != plan::F32 || b.type != plan::F32)
+    return false;
+  const Shape *shapes[3] = {&c.shape, &a.shape, &b.shape};
+  std::vector<Shape> strides;
+  for (const Shape *shape : shapes) {
+    if (!RowWalk::broadcasts(*shape, out.shape))
+      return false;
+    strides.push_back(RowWalk::broadcastStrides(out.shape, *shape));
+  }
+  RowWalk walk(out.shape, std::move(strides));
+  int64_t steps[3] = {walk.step(0), walk.step(1), walk.step(2)};
+  walk.forRows(kElementChunk, [&](int64_t first, int64_t last) {
+    int64_t at[3];
+    for (int64_t row = first; row < last; ++row) {
+      walk.offsets(row, at);
+      float *target = &out.floats[row * walk.inner];
+      for (int64_t i = 0; i < walk.inner; ++i) {
+        int64_t ci = at[0] + i * steps[0];
+        bool pick = c.isFloat() ? c.floats[ci] != 0 : c.ints[ci] != 0;
+        target[i] = pick ? a.floats[at[1] + i * steps[1]]
+                         : b.floats[at[2] + i * steps[2]];
+      }
+    }
+  });
+  return true;
+}
+
 void transpose(const Array &in, const Shape &perm, Array &out) {
+  if (in.isFloat() && !perm.empty()) {
+    // Row by row of the output, reading the input with permuted strides.
+    Shape inStrides = stridesOf(in.shape), permuted;
+    for (int64_t axis : perm)
+      permuted.push_back(inStrides[axis]);
+    RowWalk walk(out.shape, {permuted});
+    int64_t step = walk.step(0);
+    const float *from = in.floats.data();
+    walk.forRows(kElementChunk, [&](int64_t first, int64_t last) {
+      for (int64_t row = first; row < last; ++row) {
+        int64_t at;
+        walk.offsets(row, &at);
+        float *target = &out.floats[row * walk.inner];
+        for (int64_t i = 0; i < walk.inner; ++i)
+          target[i] = from[at + i * step];
+      }
+    });
+    return;
+  }
   Shape inStrides = stridesOf(in.shape), index(perm.size(), 0);
   for (int64_t linear = 0; linear < out.size(); ++linear) {
     int64_t from = 0;
@@ -766,6 +958,8 @@ absl::Status runKernel(const plan::Kernel &k,
     return absl::OkStatus();
   }
   if (kind == OpKind::select) {
+    if (selectFloats(*in[0], *in[1], *in[2], r))
+      return absl::OkStatus();
     elementwise({in[0], in[1], in[2]}, r,
                 [](const double *v) { return v[0] != 0 ? v[1] : v[2]; });
     return absl::OkStatus();

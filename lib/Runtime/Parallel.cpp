@@ -6,10 +6,15 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 namespace wafer::runtime {
 namespace {
@@ -141,6 +146,15 @@ int threadCount() {
 void parallelFor(int64_t count, const std::function<void(int64_t)> &item) {
   threadCount(); // Creates the pool on first use.
   pool()->run(count, item);
+}
+
+void retainFreedMemory() {
+#ifdef __GLIBC__
+  // Never trim the heap, and serve blocks up to glibc's largest threshold
+  // from it rather than from mappings unmapped on free.
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+#endif
 }
 
 } // namespace wafer::runtime

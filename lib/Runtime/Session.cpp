@@ -7,12 +7,13 @@
 
 #include <fstream>
 
+#include "Parallel.h"
 #include "PeExecution.h"
 #include "TensorIO.h"
 #include "absl/strings/str_cat.h"
 #include "wafer/Core/Optimizer.h"
-#include "wafer/Support/DataFile.h"
 #include "wafer/Runtime/Runtime.h"
+#include "wafer/Support/DataFile.h"
 
 namespace wafer::runtime {
 
@@ -27,10 +28,9 @@ absl::StatusOr<Array> readWeight(const plan::Plan &plan, const plan::Tensor &t,
   int64_t expected =
       static_cast<int64_t>(a.size()) * plan::elementBytes(t.element_type());
   if (ref.length() != expected)
-    return absl::DataLossError(absl::StrCat("weight '", ref.name(), "' has ",
-                                            ref.length(),
-                                            " bytes; its shape needs ",
-                                            expected));
+    return absl::DataLossError(
+        absl::StrCat("weight '", ref.name(), "' has ", ref.length(),
+                     " bytes; its shape needs ", expected));
   std::string dir = weightsDir.empty() ? plan.weights_dir() : weightsDir;
   std::string error;
   std::string path = checkDataFile(dir, ref.file(), ref.offset(), ref.length(),
@@ -40,27 +40,27 @@ absl::StatusOr<Array> readWeight(const plan::Plan &plan, const plan::Tensor &t,
         absl::StrCat("weight '", ref.name(), "' ", error));
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return absl::NotFoundError(absl::StrCat("weight '", ref.name(),
-                                            "': cannot open '", path, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("weight '", ref.name(), "': cannot open '", path, "'"));
   std::string bytes(ref.length(), '\0');
   in.seekg(ref.offset());
   in.read(bytes.data(), ref.length());
   if (in.gcount() != ref.length())
-    return absl::DataLossError(
-        absl::StrCat("weight '", ref.name(), "': '", path,
-                     "' ends before byte ", ref.offset() + ref.length()));
+    return absl::DataLossError(absl::StrCat("weight '", ref.name(), "': '",
+                                            path, "' ends before byte ",
+                                            ref.offset() + ref.length()));
   absl::Status s = decode(bytes, a);
   if (!s.ok())
-    return absl::DataLossError(absl::StrCat("weight '", ref.name(), "' ",
-                                            std::string(s.message())));
+    return absl::DataLossError(
+        absl::StrCat("weight '", ref.name(), "' ", std::string(s.message())));
   return a;
 }
 
 absl::Status Session::load(const plan::Tensor &t) {
   if (t.has_constant()) {
-    Array a = Array::zeros(
-        t.element_type(),
-        std::vector<int64_t>(t.shape().begin(), t.shape().end()));
+    Array a =
+        Array::zeros(t.element_type(),
+                     std::vector<int64_t>(t.shape().begin(), t.shape().end()));
     absl::Status s = decode(t.constant(), a);
     if (!s.ok())
       return absl::DataLossError(
@@ -206,16 +206,17 @@ WeightStore::make(const plan::Plan &plan, const RunOptions *options,
   auto initial = [&](const plan::Tensor &t) -> absl::StatusOr<Array> {
     if (options)
       return readWeight(plan, t, options->weightsDir);
-    return Array::zeros(t.element_type(), std::vector<int64_t>(
-                                              t.shape().begin(),
-                                              t.shape().end()));
+    return Array::zeros(
+        t.element_type(),
+        std::vector<int64_t>(t.shape().begin(), t.shape().end()));
   };
   core::OptimizerSpec spec = plan::toOptimizerSpec(plan.training().optimizer());
   for (const plan::Gradient &g : plan.training().gradients()) {
     const plan::Tensor *t = byName.at(g.weight()); // checkPlan: it exists.
     if (t->element_type() != plan::F32)
       return absl::UnimplementedError(absl::StrCat(
-          "weight '", g.weight(), "' is ", plan::ElementType_Name(t->element_type()),
+          "weight '", g.weight(), "' is ",
+          plan::ElementType_Name(t->element_type()),
           "; this wafer-run trains f32 weights (16-bit training is modeled "
           "in time only)"));
     absl::StatusOr<Array> value = initial(*t);
@@ -261,16 +262,22 @@ absl::Status WeightStore::update(const std::vector<Array> &outputs) {
   for (const plan::Gradient &g : plan.training().gradients()) {
     int index = plan::outputIndex(plan, g.tensor());
     if (index < 0 || index >= static_cast<int>(outputs.size()))
-      return absl::InternalError(absl::StrCat(
-          "the gradient of '", g.weight(), "' did not leave the wafer"));
+      return absl::InternalError(absl::StrCat("the gradient of '", g.weight(),
+                                              "' did not leave the wafer"));
     const Array &gradient = outputs[index];
     Array &weight = master.at(g.weight());
     if (gradient.size() != weight.size() || !gradient.isFloat())
-      return absl::InternalError(absl::StrCat(
-          "the gradient of '", g.weight(), "' has the wrong size"));
-    core::applyOptimizerStep(spec, step, weight.size(), weight.floats.data(),
-                             gradient.floats.data(),
-                             state.at(g.weight()).data());
+      return absl::InternalError(absl::StrCat("the gradient of '", g.weight(),
+                                              "' has the wrong size"));
+    // In fixed ranges over the pool: the elements are independent.
+    int64_t count = weight.size();
+    constexpr int64_t kRange = 1 << 16;
+    float *values = weight.floats.data(), *slots = state.at(g.weight()).data();
+    parallelFor((count + kRange - 1) / kRange, [&](int64_t item) {
+      core::applyOptimizerStep(spec, step, count, values,
+                               gradient.floats.data(), slots, item * kRange,
+                               std::min(count, (item + 1) * kRange));
+    });
   }
   return absl::OkStatus();
 }
@@ -304,10 +311,10 @@ absl::Status WeightStore::unpackWeights(const std::string &bytes) {
 int64_t WeightStore::bytes() const {
   int64_t total = 0;
   for (const auto &[name, weight] : master)
-    total += 4 * (weight.size() + (state.count(name)
-                                       ? static_cast<int64_t>(
-                                             state.at(name).size())
-                                       : 0));
+    total +=
+        4 *
+        (weight.size() +
+         (state.count(name) ? static_cast<int64_t>(state.at(name).size()) : 0));
   return total;
 }
 

@@ -12,14 +12,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <sstream>
 #include <string>
-#include <csignal>
-#include <cstdarg>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -286,16 +286,15 @@ double modeledStepSeconds(const plan::Plan &p, const runtime::Timing &timing) {
   overhead.fabricLevelSeconds =
       static_cast<double>(p.target().fabric_level_ns()) * 1e-9;
   overhead.bubbleSeconds = p.training().bubble_seconds();
-  return core::stepSeconds(plan::toBatchSplit(p), timing.stepSeconds,
-                           overhead);
+  return core::stepSeconds(plan::toBatchSplit(p), timing.stepSeconds, overhead);
 }
 
 /// The training loop: each step broadcasts the trained weights from the
 /// weight store (rank 0) to every wafer, runs the plan's forward and
 /// backward layers on each part of the batch, sums the gradients in the
 /// plan's order into wafer 0 and applies the optimizer in the store.
-int train(const Options &o, const plan::Plan &p,
-          const runtime::Timing &timing, runtime::Fabric &fabric) {
+int train(const Options &o, const plan::Plan &p, const runtime::Timing &timing,
+          runtime::Fabric &fabric) {
   if (!p.has_training())
     return fail(absl::FailedPreconditionError(
         "the plan is not a training step: compile it with --train"));
@@ -319,9 +318,10 @@ int train(const Options &o, const plan::Plan &p,
     return fail(store.status());
   options.store = store->get();
   runtime::Session session(p, options);
-  std::vector<double> losses;
+  std::vector<double> losses, stepSeconds;
   auto start = std::chrono::steady_clock::now();
   for (int step = 0; step < o.steps; ++step) {
+    auto stepStart = std::chrono::steady_clock::now();
     faultPoint(fabric, step);
     if (fabric.size() > 1) {
       std::string weights = root ? (*store)->packWeights() : std::string();
@@ -340,6 +340,9 @@ int train(const Options &o, const plan::Plan &p,
     losses.push_back((*outputs)[0].get(0));
     if (absl::Status s = (*store)->update(*outputs); !s.ok())
       return fail(s);
+    stepSeconds.push_back(std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - stepStart)
+                              .count());
   }
   if (!root)
     return 0;
@@ -347,8 +350,8 @@ int train(const Options &o, const plan::Plan &p,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   if (!o.saveModel.empty())
-    if (absl::Status s = runtime::saveTrainedModel(p, **store, o.weightsDir,
-                                                   o.saveModel);
+    if (absl::Status s =
+            runtime::saveTrainedModel(p, **store, o.weightsDir, o.saveModel);
         !s.ok())
       return fail(s);
   // What streams per step and wafer: the weights of every layer's tiles
@@ -364,16 +367,15 @@ int train(const Options &o, const plan::Plan &p,
   int64_t streamedOut = parts * (*store)->gradientBytes();
   double step = modeledStepSeconds(p, timing);
   if (o.report == "json") {
-    std::printf("{\n  \"mode\": \"%s\",\n  \"optimizer\": \"%s\",\n"
-                "  \"steps\": %d,\n  \"wafers\": %lld,\n"
-                "  \"processes\": %d,\n  \"parts\": %lld,\n"
-                "  \"micro_batches\": %lld,\n  \"losses\": [",
-                plan::modeName(p.mode()),
-                plan::OptimizerKind_Name(p.training().optimizer().kind())
-                    .c_str(),
-                o.steps, static_cast<long long>(split.wafers()), fabric.size(),
-                static_cast<long long>(split.parts()),
-                static_cast<long long>(parts));
+    std::printf(
+        "{\n  \"mode\": \"%s\",\n  \"optimizer\": \"%s\",\n"
+        "  \"steps\": %d,\n  \"wafers\": %lld,\n"
+        "  \"processes\": %d,\n  \"parts\": %lld,\n"
+        "  \"micro_batches\": %lld,\n  \"losses\": [",
+        plan::modeName(p.mode()),
+        plan::OptimizerKind_Name(p.training().optimizer().kind()).c_str(),
+        o.steps, static_cast<long long>(split.wafers()), fabric.size(),
+        static_cast<long long>(split.parts()), static_cast<long long>(parts));
     for (size_t i = 0; i < losses.size(); ++i)
       std::printf("%s%.9g", i ? ", " : "", losses[i]);
     std::printf("],\n  \"modeled_step_seconds\": %.9g,\n"
@@ -381,11 +383,14 @@ int train(const Options &o, const plan::Plan &p,
                 "  \"weight_store_bytes\": %lld,\n"
                 "  \"streamed_in_bytes\": %lld,\n"
                 "  \"streamed_out_bytes\": %lld,\n"
-                "  \"seconds_per_step\": %.9g\n}\n",
+                "  \"seconds_per_step\": %.9g,\n  \"step_seconds\": [",
                 step, step > 0 ? split.batch / step : 0.0,
                 static_cast<long long>((*store)->bytes()),
                 static_cast<long long>(streamedIn),
                 static_cast<long long>(streamedOut), seconds / o.steps);
+    for (size_t i = 0; i < stepSeconds.size(); ++i)
+      std::printf("%s%.9g", i ? ", " : "", stepSeconds[i]);
+    std::printf("]\n}\n");
   } else {
     std::printf("plan: %s, training step of %d layers on %s; checks passed\n",
                 o.plan.c_str(), p.layers_size(), p.target().name().c_str());
@@ -454,19 +459,17 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
     } else if (const char *v = value("--atol")) {
       if (!absl::SimpleAtod(v, &o.atol) || !(o.atol >= 0) ||
           !std::isfinite(o.atol))
-        return usage(absl::StrCat("--atol takes a finite number >= 0, not '",
-                                  v, "'")
-                         .c_str());
+        return usage(
+            absl::StrCat("--atol takes a finite number >= 0, not '", v, "'")
+                .c_str());
     } else if (const char *v = value("--rtol")) {
       if (!absl::SimpleAtod(v, &o.rtol) || !(o.rtol >= 0) ||
           !std::isfinite(o.rtol))
-        return usage(absl::StrCat("--rtol takes a finite number >= 0, not '",
-                                  v, "'")
-                         .c_str());
-    }
-    else if (const char *v = value("--steps")) {
-      if (!absl::SimpleAtoi(v, &o.steps) || o.steps < 1 ||
-          o.steps > kMaxRepeat)
+        return usage(
+            absl::StrCat("--rtol takes a finite number >= 0, not '", v, "'")
+                .c_str());
+    } else if (const char *v = value("--steps")) {
+      if (!absl::SimpleAtoi(v, &o.steps) || o.steps < 1 || o.steps > kMaxRepeat)
         return usage(absl::StrCat("--steps takes a whole number from 1 to ",
                                   kMaxRepeat, ", not '", v, "'")
                          .c_str());
@@ -514,8 +517,7 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
 
   absl::StatusOr<plan::Plan> loaded = plan::loadPlan(o.plan);
   if (!loaded.ok()) {
-    errorf("%s\n",
-                 std::string(loaded.status().message()).c_str());
+    errorf("%s\n", std::string(loaded.status().message()).c_str());
     return 1;
   }
   const plan::Plan &p = *loaded;
@@ -523,10 +525,10 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
   // run, not after it.
   if (!o.inputs.empty())
     for (int i = 0; i <= p.inputs_size() + p.outputs_size(); ++i)
-      protectInput(o.inputs + (i < p.inputs_size()
-                                   ? "/input_" + std::to_string(i)
-                                   : "/output_" +
-                                         std::to_string(i - p.inputs_size())) +
+      protectInput(o.inputs +
+                   (i < p.inputs_size()
+                        ? "/input_" + std::to_string(i)
+                        : "/output_" + std::to_string(i - p.inputs_size())) +
                    ".pb");
   if (!o.trace.empty())
     if (std::string error = checkOutputPath(o.trace); !error.empty()) {
@@ -534,8 +536,7 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
       return 1;
     }
   if (absl::Status s = runtime::checkPlan(p, !o.timingOnly); !s.ok()) {
-    errorf("plan check failed: %s\n",
-                 std::string(s.message()).c_str());
+    errorf("plan check failed: %s\n", std::string(s.message()).c_str());
     return 1;
   }
   // Every rank checks the plan and that the ranks can share out its
@@ -564,8 +565,8 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
         o.inputs + "/output_" + std::to_string(p.outputs_size()) + ".pb";
     if (access(extra.c_str(), F_OK) == 0) {
       errorf("'%s' is a reference output the plan does not make "
-                   "(it has %d)\n",
-                   extra.c_str(), p.outputs_size());
+             "(it has %d)\n",
+             extra.c_str(), p.outputs_size());
       return 1;
     }
   }
@@ -574,8 +575,7 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
     absl::StatusOr<std::vector<runtime::Array>> read =
         readInputs(o, p, options);
     if (!read.ok()) {
-      errorf("%s\n",
-                   std::string(read.status().message()).c_str());
+      errorf("%s\n", std::string(read.status().message()).c_str());
       return 1;
     }
     const std::vector<runtime::Array> &inputs = *read;
@@ -622,8 +622,7 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
     progress.finish();
     pe = session.peStats();
     if (!outputs.ok()) {
-      errorf("%s\n",
-                   std::string(outputs.status().message()).c_str());
+      errorf("%s\n", std::string(outputs.status().message()).c_str());
       return 1;
     }
     // Only rank 0 holds the step's outputs and reports.
@@ -646,8 +645,7 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
       std::string path = o.inputs + "/output_" + std::to_string(i) + ".pb";
       absl::StatusOr<runtime::Array> want = runtime::readTensorFile(path);
       if (!want.ok()) {
-        errorf("%s\n",
-                     std::string(want.status().message()).c_str());
+        errorf("%s\n", std::string(want.status().message()).c_str());
         return 1;
       }
       if (want->shape != got.shape) {
@@ -683,8 +681,8 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
     }
 
   if (o.report == "json") {
-    std::printf("{\n  \"mode\": \"%s\",\n  \"layers\": %d,\n", plan::modeName(p.mode()),
-                p.layers_size());
+    std::printf("{\n  \"mode\": \"%s\",\n  \"layers\": %d,\n",
+                plan::modeName(p.mode()), p.layers_size());
     if (!o.timingOnly && o.compare)
       std::printf("  \"outputs_match\": %s,\n  \"max_abs_error\": %.9g,\n"
                   "  \"atol\": %g,\n  \"rtol\": %g,\n",
@@ -723,6 +721,7 @@ int runTool(int argc, char **argv, runtime::Fabric &fabric) {
 }
 
 int main(int argc, char **argv) {
+  runtime::retainFreedMemory();
 #ifdef WAFER_HAVE_MPI
   // Under mpirun each rank emulates its share of the plan's wafers.
   if (MpiFabric::launchedByMpirun()) {

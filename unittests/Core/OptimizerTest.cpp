@@ -66,11 +66,11 @@ TEST(OptimizerStep, SgdWithMomentumTakesTheGradientFirst) {
                                spec),
             "");
   float weight = 2.0f, gradient = 1.0f, buffer = 0.0f;
-  applyOptimizerStep(spec, 1, 1, &weight, &gradient, &buffer);
+  applyOptimizerStep(spec, 1, 1, &weight, &gradient, &buffer, 0, 1);
   // g = 1 + 0.25 * 2 = 1.5; buffer = 1.5; w = 2 - 0.75.
   EXPECT_FLOAT_EQ(buffer, 1.5f);
   EXPECT_FLOAT_EQ(weight, 1.25f);
-  applyOptimizerStep(spec, 2, 1, &weight, &gradient, &buffer);
+  applyOptimizerStep(spec, 2, 1, &weight, &gradient, &buffer, 0, 1);
   // g = 1 + 0.3125; buffer = 0.75 + 1.3125; w = 1.25 - 1.03125.
   EXPECT_FLOAT_EQ(buffer, 2.0625f);
   EXPECT_FLOAT_EQ(weight, 0.21875f);
@@ -82,7 +82,7 @@ TEST(OptimizerStep, AdamFirstStepMovesByTheLearningRate) {
   ASSERT_EQ(parseOptimizerSpec("adam:lr=0.1", spec), "");
   float weights[2] = {1.0f, 1.0f}, gradients[2] = {3.0f, -0.5f};
   float state[4] = {};
-  applyOptimizerStep(spec, 1, 2, weights, gradients, state);
+  applyOptimizerStep(spec, 1, 2, weights, gradients, state, 0, 2);
   EXPECT_NEAR(weights[0], 0.9f, 1e-6);
   EXPECT_NEAR(weights[1], 1.1f, 1e-6);
 }
@@ -91,7 +91,7 @@ TEST(OptimizerStep, AdamWDecaysTheWeightApartFromTheGradient) {
   OptimizerSpec spec;
   ASSERT_EQ(parseOptimizerSpec("adamw:lr=0.1,weight_decay=0.5", spec), "");
   float weight = 2.0f, gradient = 0.0f, state[2] = {};
-  applyOptimizerStep(spec, 1, 1, &weight, &gradient, state);
+  applyOptimizerStep(spec, 1, 1, &weight, &gradient, state, 0, 1);
   // A zero gradient moves nothing but the decay: w * (1 - 0.1 * 0.5).
   EXPECT_FLOAT_EQ(weight, 1.9f);
 }

@@ -43,11 +43,14 @@ std::string formatOptimizerSpec(const OptimizerSpec &spec);
 /// (SGD with momentum: 1; Adam, AdamW: 2).
 int stateSlots(const OptimizerSpec &spec);
 
-/// Applies step `step` (1 for the first) to `count` elements of a weight:
-/// `weight` updated in place from `gradient`, `state` holding stateSlots()
-/// arrays of `count` elements (zero before the first step).
+/// Applies step `step` (1 for the first) to elements [first, last) of a
+/// weight of `count` elements: `weight` updated in place from `gradient`,
+/// `state` holding stateSlots() arrays of `count` elements (zero before the
+/// first step). Elements are independent: any cut into ranges gives the
+/// same bits (the weight store spreads them over threads).
 void applyOptimizerStep(const OptimizerSpec &spec, int64_t step, int64_t count,
-                        float *weight, const float *gradient, float *state);
+                        float *weight, const float *gradient, float *state,
+                        int64_t first, int64_t last);
 
 } // namespace wafer::core
 

@@ -116,6 +116,13 @@ struct RunOptions {
 void setThreadCount(int threads);
 int threadCount();
 
+/// Keeps the memory the process frees for its next allocations instead of
+/// returning it to the system (glibc's malloc; elsewhere a no-op). A run
+/// frees and allocates the same buffers step after step; handing them back
+/// costs a page fault per page the next time, and on some virtual machines
+/// far more. For tools that own their process, such as wafer-run.
+void retainFreedMemory();
+
 /// Executes a plan, keeping weights and constants loaded between runs.
 class Session {
 public:
@@ -184,7 +191,7 @@ private:
   make(const plan::Plan &plan, const RunOptions *options, Holds holds);
   const plan::Plan &plan;
   std::map<std::string, Array> master; // Trained: fp32 master copies.
-  std::map<std::string, Array> fixed;  // Held, not trained (Holds::everyWeight).
+  std::map<std::string, Array> fixed; // Held, not trained (Holds::everyWeight).
   std::map<std::string, std::vector<float>> state;
   int64_t step = 0;
 };
