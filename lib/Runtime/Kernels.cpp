@@ -817,6 +817,75 @@ void combineChunks(absl::Span<const ChunkResult> chunks, int64_t dv,
     out[d] = static_cast<float>(output[d] / sum);
 }
 
+void attendChunkedRow(float *row,
+                      absl::Span<const std::pair<int64_t, int64_t>> chunks,
+                      float scale, const float *mask, int64_t visible,
+                      const float *values, int64_t ldv, int64_t dv,
+                      float *out) {
+  // Each chunk's fold, then its output as combineChunks would read it.
+  thread_local std::vector<RunningSoftmax> running;
+  thread_local std::vector<float> own;
+  thread_local std::vector<double> output;
+  running.assign(chunks.size(), RunningSoftmax());
+  own.resize(dv);
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    auto [first, last] = chunks[c];
+    foldScores(row + first, last - first, scale, mask ? mask + first : nullptr,
+               std::clamp<int64_t>(visible - first, 0, last - first),
+               running[c]);
+  }
+  auto chunkOutput = [&](size_t c) {
+    auto [first, last] = chunks[c];
+    std::fill(own.begin(), own.end(), 0.0f);
+    for (int64_t k = first; k < last; ++k) {
+      const float weight = row[k], *v = values + k * ldv;
+      for (int64_t d = 0; d < dv; ++d)
+        own[d] = std::fma(weight, v[d], own[d]);
+    }
+  };
+  size_t lastChunk = chunks.size() - 1;
+  chunkOutput(lastChunk);
+  double max = running[lastChunk].max, sum = running[lastChunk].sum;
+  if (chunks.size() == 1) {
+    for (int64_t d = 0; d < dv; ++d)
+      out[d] = static_cast<float>(own[d] / sum);
+    return;
+  }
+  output.assign(own.begin(), own.end());
+  for (int64_t c = static_cast<int64_t>(lastChunk) - 1; c >= 0; --c) {
+    double merged = std::max<double>(max, running[c].max);
+    if (merged == -INFINITY)
+      continue; // Nothing visible yet on either side.
+    chunkOutput(c);
+    double keep = std::exp(max - merged),
+           mine = std::exp(running[c].max - merged);
+    sum = sum * keep + running[c].sum * mine;
+    for (int64_t d = 0; d < dv; ++d)
+      output[d] = output[d] * keep + own[d] * mine;
+    max = merged;
+  }
+  for (int64_t d = 0; d < dv; ++d)
+    out[d] = static_cast<float>(output[d] / sum);
+}
+
+bool writesEveryElement(const plan::Kernel &kernel) {
+  std::optional<sem::OpKind> kind = sem::opKindOf(kernel.op());
+  if (!kind)
+    return false;
+  switch (sem::opFamily(*kind)) {
+  case sem::OpFamily::unary:
+  case sem::OpFamily::broadcasting:
+  case sem::OpFamily::matmul:
+  case sem::OpFamily::norm:
+  case sem::OpFamily::softmax:
+  case sem::OpFamily::reduce:
+  case sem::OpFamily::transpose:
+    return true;
+  default:
+    return false;
+  }
+}
+
 absl::Status runKernel(const plan::Kernel &k,
                        const std::vector<const Array *> &in,
                        std::vector<Array> &out) {

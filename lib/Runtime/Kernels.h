@@ -41,6 +41,12 @@ inline std::vector<int64_t> attrInts(const plan::Kernel &k, const char *name) {
                               it->second.ints().values().end());
 }
 
+/// Whether every path that computes `kernel` (runKernel and the PEs' own)
+/// writes every element of its results, so that their storage need not be
+/// cleared first: elementwise ops, products, norms, softmaxes, reductions
+/// and transposes.
+bool writesEveryElement(const plan::Kernel &kernel);
+
 /// Computes `kernel` on `operands` into `results`, whose types and shapes
 /// are already set (and storage sized). A matmul computes every output
 /// element as one chain of fused multiply-adds over the contraction in
@@ -117,6 +123,21 @@ struct ChunkResult {
 /// double); the first divides the output by the sum.
 void combineChunks(absl::Span<const ChunkResult> chunks, int64_t dv,
                    float *out);
+
+/// One query row of an attention whose key chunks hold one key block each,
+/// as the chunks' PEs and their combine compute it, without keeping each
+/// chunk's output: `row` (the row's scores against every key) is folded in
+/// place chunk by chunk, each from a fresh running softmax (foldScores over
+/// keys [first, last) of `chunks`, `mask` one value per key or null, keys
+/// from `visible` on hidden); each chunk's output is then the chain of
+/// fused multiply-adds over its keys from zero (`values`: one row of `dv`
+/// per key, leading dimension ldv), and the chunks are combined from the
+/// last to the first as combineChunks does. The same bits as folding each
+/// chunk, accumulating its output and calling combineChunks.
+void attendChunkedRow(float *row,
+                      absl::Span<const std::pair<int64_t, int64_t>> chunks,
+                      float scale, const float *mask, int64_t visible,
+                      const float *values, int64_t ldv, int64_t dv, float *out);
 
 /// Checks every kernel's operand and result shapes against what it reads
 /// and writes, and, with `hostLimits`, bounds the host memory a run needs.

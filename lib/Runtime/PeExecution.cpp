@@ -305,8 +305,8 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
       int64_t first = layout->firstColumn, columns = layout->columns;
       auto bytesAt = [&](int64_t mi, int64_t ni) {
         auto [n0, n1] = partOf(n, nBlocks, ni);
-        int64_t kept = std::max<int64_t>(
-            0, std::min(n1, first + columns) - std::max(n0, first));
+        int64_t kept = std::max<int64_t>(0, std::min(n1, first + columns) -
+                                                std::max(n0, first));
         return size(partOf(m, mBlocks, mi)) * kept * width;
       };
       if (mem.tracksEveryPe())
@@ -724,8 +724,7 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
   const Array *mask = in.size() > 3 ? in[3] : nullptr;
   Array &out = results[0];
   const int64_t heads = a.heads, group = a.heads / a.kvHeads;
-  const int64_t sq = a.queries, sk = a.keys, dh = a.headDim,
-                dv = a.valueDim;
+  const int64_t sq = a.queries, sk = a.keys, dh = a.headDim, dv = a.valueDim;
   const float scale = static_cast<float>(attrFloat(kernel, "scale", 1.0));
   const bool causal = attrInt(kernel, "causal", 0);
   // The mask broadcasts to [batch, heads, queries, keys].
@@ -824,8 +823,7 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
       // Grid row i of a group's query column block, from its first chunk
       // column.
       int64_t i = item / blocks, first = item % blocks * chunks;
-      auto [q0, q1] =
-          core::attentionQueries(spec, tiling, i, first);
+      auto [q0, q1] = core::attentionQueries(spec, tiling, i, first);
       auto [p0, p1] = core::attentionPairs(spec, tiling, first);
       std::vector<Partial> parts(chunks);
       for (int64_t pair = p0; pair < p1 && q1 > q0; ++pair) {
@@ -847,6 +845,27 @@ absl::Status PeExecutor::attention(int64_t layer, const plan::Kernel &kernel,
                     sk, dh, keysT.data());
       productInto(&q.floats[b * sq * q.shape[2] + h * dh], q.shape[2],
                   keysT.data(), sk, scores.data(), sk, sq, dh, sk);
+      if (tiling.keyBlocks == 1) {
+        // One block per chunk: each row's chunks folded, accumulated and
+        // combined at once (attendChunkedRow), no chunk's output kept.
+        thread_local std::vector<std::pair<int64_t, int64_t>> ranges;
+        thread_local std::vector<float> maskRow;
+        ranges.clear();
+        for (int64_t c = 0; c < chunks; ++c)
+          ranges.push_back(core::attentionKeys(spec, tiling, c));
+        maskRow.resize(mask ? sk : 0);
+        for (int64_t r = 0; r < sq; ++r) {
+          for (int64_t k = 0; mask && k < sk; ++k)
+            maskRow[k] = mask->floats[b * maskStride[0] + h * maskStride[1] +
+                                      r * maskStride[2] + k * maskStride[3]];
+          attendChunkedRow(&scores[r * sk], ranges, scale,
+                           mask ? maskRow.data() : nullptr, causal ? r + 1 : sk,
+                           &v.floats[b * sk * v.shape[2] + g * dv], v.shape[2],
+                           dv,
+                           &out.floats[(b * sq + r) * out.shape[2] + h * dv]);
+        }
+        return;
+      }
       for (int64_t c = 0; c < chunks; ++c) {
         auto [c0, c1] = core::attentionKeys(spec, tiling, c);
         Partial &p = parts[c];

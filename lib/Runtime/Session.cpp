@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "Kernels.h"
 #include "Parallel.h"
 #include "PeExecution.h"
 #include "TensorIO.h"
@@ -136,6 +137,8 @@ Session::run(const std::vector<Array> &inputs) {
       operands.push_back(*a);
     }
     std::vector<Array> results;
+    // The last run's storage, cleared unless the kernel writes it all.
+    const bool overwrites = writesEveryElement(k);
     for (int64_t id : k.results()) {
       const plan::Tensor &t = plan.tensors(id);
       std::vector<int64_t> shape(t.shape().begin(), t.shape().end());
@@ -145,8 +148,10 @@ Session::run(const std::vector<Array> &inputs) {
           recycled[id].type == t.element_type() &&
           recycled[id].shape == shape) {
         Array &reused = recycled[id];
-        std::fill(reused.floats.begin(), reused.floats.end(), 0.0f);
-        std::fill(reused.ints.begin(), reused.ints.end(), 0);
+        if (!overwrites) {
+          std::fill(reused.floats.begin(), reused.floats.end(), 0.0f);
+          std::fill(reused.ints.begin(), reused.ints.end(), 0);
+        }
         results.push_back(std::move(reused));
       } else {
         results.push_back(Array::zeros(t.element_type(), std::move(shape)));
