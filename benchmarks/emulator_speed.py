@@ -196,14 +196,21 @@ def wafer_train(name, target, t):
 
 
 def torch_train(name, t):
-    code = MODEL_CODE.format(models=os.path.join(root, "models"),
-                             shape=MODELS[name], vocab=VOCAB) + \
-        TORCH_STEP.format(threads=t, steps=a.steps)
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(t), OMP_NUM_THREADS=str(t))
-    if os.path.exists(os.path.join(OPENBLAS, "libblas.so.3")):
-        env["LD_LIBRARY_PATH"] = OPENBLAS
-    out, rss = run_measured(["/usr/bin/python3", "-c", code], env)
-    return float(out), rss
+    """PyTorch's best with t threads: its intra-op pool or the BLAS's
+    threads given all t (both at once oversubscribe the cores)."""
+    best = None
+    for blas, intra in sorted({(t, 1), (1, t)}):
+        code = MODEL_CODE.format(models=os.path.join(root, "models"),
+                                 shape=MODELS[name], vocab=VOCAB) + \
+            TORCH_STEP.format(threads=intra, steps=a.steps)
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas),
+                   OMP_NUM_THREADS=str(intra))
+        if os.path.exists(os.path.join(OPENBLAS, "libblas.so.3")):
+            env["LD_LIBRARY_PATH"] = OPENBLAS
+        out, rss = run_measured(["/usr/bin/python3", "-c", code], env)
+        if best is None or float(out) < best[0]:
+            best = (float(out), rss)
+    return best
 
 
 if "inference" in tables:

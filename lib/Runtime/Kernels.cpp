@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 
 #include "Eigen/Core"
@@ -290,6 +291,44 @@ bool floatElementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
         for (size_t k = 0; k < arity; ++k)
           args[k] = p[k][at[k] + i * step[k]];
         target[i] = fn(args);
+      }
+    }
+  });
+  return true;
+}
+
+/// A binary fp32 operation of operands that broadcast to the result, row
+/// by row with the operation inlined, so that the rows vectorise. False
+/// when the operands are not of that kind.
+template <typename Op>
+bool floatBinary(const Array &a, const Array &b, Array &out, Op op) {
+  if (out.type != plan::F32 || a.type != plan::F32 || b.type != plan::F32 ||
+      !RowWalk::broadcasts(a.shape, out.shape) ||
+      !RowWalk::broadcasts(b.shape, out.shape))
+    return false;
+  RowWalk walk(out.shape, {RowWalk::broadcastStrides(out.shape, a.shape),
+                           RowWalk::broadcastStrides(out.shape, b.shape)});
+  const int64_t stepA = walk.step(0), stepB = walk.step(1), n = walk.inner;
+  walk.forRows(kElementChunk, [&](int64_t first, int64_t last) {
+    int64_t at[2];
+    for (int64_t row = first; row < last; ++row) {
+      walk.offsets(row, at);
+      const float *x = a.floats.data() + at[0], *y = b.floats.data() + at[1];
+      float *o = out.floats.data() + row * n;
+      if (stepA == 1 && stepB == 1) {
+        for (int64_t i = 0; i < n; ++i)
+          o[i] = op(x[i], y[i]);
+      } else if (stepA == 1 && stepB == 0) {
+        const float c = y[0];
+        for (int64_t i = 0; i < n; ++i)
+          o[i] = op(x[i], c);
+      } else if (stepA == 0 && stepB == 1) {
+        const float c = x[0];
+        for (int64_t i = 0; i < n; ++i)
+          o[i] = op(c, y[i]);
+      } else {
+        for (int64_t i = 0; i < n; ++i)
+          o[i] = op(x[i * stepA], y[i * stepB]);
       }
     }
   });
@@ -973,6 +1012,29 @@ absl::Status runKernel(const plan::Kernel &k,
       {OpKind::logicalOr,
        binaryFn([](auto a, auto b) { return decltype(a)(a != 0 || b != 0); })},
   };
+  // The arithmetic of backward passes, inlined (the tables below call a
+  // function per element).
+  if (in.size() == 2) {
+    bool done = false;
+    switch (kind) {
+    case OpKind::add:
+      done = floatBinary(*in[0], *in[1], r, std::plus<float>());
+      break;
+    case OpKind::sub:
+      done = floatBinary(*in[0], *in[1], r, std::minus<float>());
+      break;
+    case OpKind::mul:
+      done = floatBinary(*in[0], *in[1], r, std::multiplies<float>());
+      break;
+    case OpKind::div:
+      done = floatBinary(*in[0], *in[1], r, std::divides<float>());
+      break;
+    default:
+      break;
+    }
+    if (done)
+      return absl::OkStatus();
+  }
   if (auto it = unary.find(kind); it != unary.end()) {
     float (*single)(float) = it->second.single;
     if (floatElementwise({in[0]}, r,
