@@ -299,22 +299,34 @@ absl::Status PeExecutor::holdShards(int64_t layer, int64_t tensor,
                width;
       });
     case core::Layout::summaColumnPiece: {
-      // Each block's part of the piece. Only the first PE tracked: it is
-      // charged the most any block column keeps, since the pieces' columns
-      // lie in different blocks.
-      int64_t first = layout->firstColumn, columns = layout->columns;
-      auto bytesAt = [&](int64_t mi, int64_t ni) {
+      // Each block's part of the piece.
+      auto keptOf = [&](const core::HeldTensor &piece, int64_t ni) {
         auto [n0, n1] = partOf(n, nBlocks, ni);
-        int64_t kept = std::max<int64_t>(0, std::min(n1, first + columns) -
-                                                std::max(n0, first));
-        return size(partOf(m, mBlocks, mi)) * kept * width;
+        return std::max<int64_t>(
+            0, std::min(n1, piece.firstColumn + piece.columns) -
+                   std::max(n0, piece.firstColumn));
+      };
+      auto bytesAt = [&](int64_t mi, int64_t ni) {
+        return size(partOf(m, mBlocks, mi)) * keptOf(*layout, ni) * width;
       };
       if (mem.tracksEveryPe())
         return holdOnGrid(bytesAt);
-      int64_t most = 0;
-      for (int64_t ni = 0; ni < nBlocks; ++ni)
-        most = std::max(most, bytesAt(0, ni));
-      return holdAt(0, most);
+      // Only the first PE tracked: the pieces' columns lie in different
+      // blocks, so each is charged what it keeps in the block column where
+      // the layer's pieces together keep the most (charging each its own
+      // most would count a PE's block up to once per piece).
+      int64_t busiest = 0, most = -1;
+      for (int64_t ni = 0; ni < nBlocks; ++ni) {
+        int64_t together = 0;
+        for (const auto &[id, held] : l.held)
+          if (held.layout == core::Layout::summaColumnPiece)
+            together += keptOf(held, ni);
+        if (together > most) {
+          most = together;
+          busiest = ni;
+        }
+      }
+      return holdAt(0, bytesAt(0, busiest));
     }
     case core::Layout::summaOutput: // m x n: the output's blocks.
     case core::Layout::summaColumnSlice: {
