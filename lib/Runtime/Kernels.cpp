@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <map>
 
 #include "Eigen/Core"
@@ -240,9 +239,9 @@ void elementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
 /// Elements per work item of the elementwise kernels.
 constexpr int64_t kElementChunk = 4096;
 
-/// The common elementwise case in float: fp32 operands that broadcast to
-/// the result, `fn(const float *args)` per element, in fixed chunks spread
-/// over the pool. False when the operands are not of that kind.
+/// The common elementwise case in float: fp32 operands of the result's shape
+/// or single elements, `fn(const float *args)` per element, in fixed chunks
+/// spread over the pool. False when the operands are not of that kind.
 template <typename Fn>
 bool floatElementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
   int64_t n = out.size();
@@ -250,48 +249,22 @@ bool floatElementwise(const std::vector<const Array *> &in, Array &out, Fn fn) {
     return false;
   const float *p[3] = {nullptr, nullptr, nullptr};
   int64_t step[3] = {0, 0, 0};
-  bool same = true;
   for (size_t k = 0; k < in.size(); ++k) {
-    if (in[k]->type != plan::F32 || in[k]->shape.size() > out.shape.size())
+    if (in[k]->type != plan::F32 ||
+        (in[k]->shape != out.shape && in[k]->size() != 1))
       return false;
     p[k] = in[k]->floats.data();
     step[k] = in[k]->size() == 1 && n != 1 ? 0 : 1;
-    same &= in[k]->shape == out.shape || in[k]->size() == 1;
   }
   float *o = out.floats.data();
   size_t arity = in.size();
-  if (same) {
-    parallelFor((n + kElementChunk - 1) / kElementChunk, [&](int64_t chunk) {
-      int64_t end = std::min(n, (chunk + 1) * kElementChunk);
-      float args[3];
-      for (int64_t i = chunk * kElementChunk; i < end; ++i) {
-        for (size_t k = 0; k < arity; ++k)
-          args[k] = p[k][i * step[k]];
-        o[i] = fn(args);
-      }
-    });
-    return true;
-  }
-  std::vector<Shape> strides;
-  for (const Array *a : in) {
-    if (!RowWalk::broadcasts(a->shape, out.shape))
-      return false; // The generic path's to refuse.
-    strides.push_back(RowWalk::broadcastStrides(out.shape, a->shape));
-  }
-  RowWalk walk(out.shape, std::move(strides));
-  for (size_t k = 0; k < arity; ++k)
-    step[k] = walk.step(k);
-  walk.forRows(kElementChunk, [&](int64_t first, int64_t last) {
-    int64_t at[3];
+  parallelFor((n + kElementChunk - 1) / kElementChunk, [&](int64_t chunk) {
+    int64_t end = std::min(n, (chunk + 1) * kElementChunk);
     float args[3];
-    for (int64_t row = first; row < last; ++row) {
-      walk.offsets(row, at);
-      float *target = o + row * walk.inner;
-      for (int64_t i = 0; i < walk.inner; ++i) {
-        for (size_t k = 0; k < arity; ++k)
-          args[k] = p[k][at[k] + i * step[k]];
-        target[i] = fn(args);
-      }
+    for (int64_t i = chunk * kElementChunk; i < end; ++i) {
+      for (size_t k = 0; k < arity; ++k)
+        args[k] = p[k][i * step[k]];
+      o[i] = fn(args);
     }
   });
   return true;
@@ -545,6 +518,11 @@ absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
     reduced[normalize(a, rank)] = true;
     group *= in.shape[normalize(a, rank)];
   }
+  // Where every output element's accumulation starts.
+  const double identity = kind == sem::ReduceKind::max    ? -INFINITY
+                          : kind == sem::ReduceKind::min  ? INFINITY
+                          : kind == sem::ReduceKind::prod ? 1.0
+                                                          : 0.0;
   if (in.type == plan::F32 && out.size() > 0) {
     // Reduced axes in one run [first, last): the input is outer x group x
     // inner and each output element takes its group in order, in double,
@@ -562,15 +540,12 @@ absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
         outer *= in.shape[d];
       for (int64_t d = sorted.back() + 1; d < rank; ++d)
         inner *= in.shape[d];
-      double initial = kind == sem::ReduceKind::max    ? -INFINITY
-                       : kind == sem::ReduceKind::min  ? INFINITY
-                       : kind == sem::ReduceKind::prod ? 1.0
-                                                       : 0.0;
+
       int64_t pieces = (inner + kElementChunk - 1) / kElementChunk;
       parallelFor(outer * pieces, [&](int64_t item) {
         int64_t o = item / pieces, i0 = item % pieces * kElementChunk;
         int64_t width = std::min(kElementChunk, inner - i0);
-        std::vector<double> acc(width, initial);
+        std::vector<double> acc(width, identity);
         for (int64_t g = 0; g < group; ++g) {
           const float *x = &in.floats[(o * group + g) * inner + i0];
           switch (kind) {
@@ -605,10 +580,7 @@ absl::Status reduce(const plan::Kernel &k, const Array &in, Array &out) {
   for (int64_t d = 0; d < rank; ++d)
     keep.push_back(reduced[d] ? 1 : in.shape[d]);
   Shape keepStrides = stridesOf(keep), index(rank, 0);
-  std::vector<double> acc(out.size(), kind == sem::ReduceKind::max   ? -INFINITY
-                                      : kind == sem::ReduceKind::min ? INFINITY
-                                      : kind == sem::ReduceKind::prod ? 1.0
-                                                                      : 0.0);
+  std::vector<double> acc(out.size(), identity);
   for (int64_t linear = 0; linear < in.size(); ++linear) {
     int64_t o = 0;
     for (int64_t d = 0; d < rank; ++d)
@@ -726,12 +698,44 @@ struct UnaryFn {
   float (*single)(float);
   double (*wide)(double);
 };
-struct BinaryFn {
-  float (*single)(float, float);
-  double (*wide)(double, double);
-};
 template <typename Fn> UnaryFn unaryFn(Fn fn) { return {fn, fn}; }
-template <typename Fn> BinaryFn binaryFn(Fn fn) { return {fn, fn}; }
+
+/// Calls `use(op)` with the generic lambda of binary elementwise `kind`
+/// (float or double in, the same type out); false if it is not one.
+template <typename Use> bool withBinaryOp(sem::OpKind kind, Use use) {
+  using sem::OpKind;
+  switch (kind) {
+  case OpKind::add:
+    use([](auto a, auto b) { return a + b; });
+    return true;
+  case OpKind::sub:
+    use([](auto a, auto b) { return a - b; });
+    return true;
+  case OpKind::mul:
+    use([](auto a, auto b) { return a * b; });
+    return true;
+  case OpKind::div:
+    use([](auto a, auto b) { return a / b; });
+    return true;
+  case OpKind::pow:
+    use([](auto a, auto b) { return std::pow(a, b); });
+    return true;
+  case OpKind::max:
+    use([](auto a, auto b) { return std::max(a, b); });
+    return true;
+  case OpKind::min:
+    use([](auto a, auto b) { return std::min(a, b); });
+    return true;
+  case OpKind::logicalAnd:
+    use([](auto a, auto b) { return decltype(a)(a != 0 && b != 0); });
+    return true;
+  case OpKind::logicalOr:
+    use([](auto a, auto b) { return decltype(a)(a != 0 || b != 0); });
+    return true;
+  default:
+    return false;
+  }
+}
 
 } // namespace
 
@@ -999,42 +1003,6 @@ absl::Status runKernel(const plan::Kernel &k,
       {OpKind::logicalNot, unaryFn([](auto x) { return decltype(x)(x == 0); })},
       {OpKind::cast, unaryFn([](auto x) { return x; })},
   };
-  static const std::map<OpKind, BinaryFn> binary = {
-      {OpKind::add, binaryFn([](auto a, auto b) { return a + b; })},
-      {OpKind::sub, binaryFn([](auto a, auto b) { return a - b; })},
-      {OpKind::mul, binaryFn([](auto a, auto b) { return a * b; })},
-      {OpKind::div, binaryFn([](auto a, auto b) { return a / b; })},
-      {OpKind::pow, binaryFn([](auto a, auto b) { return std::pow(a, b); })},
-      {OpKind::max, binaryFn([](auto a, auto b) { return std::max(a, b); })},
-      {OpKind::min, binaryFn([](auto a, auto b) { return std::min(a, b); })},
-      {OpKind::logicalAnd,
-       binaryFn([](auto a, auto b) { return decltype(a)(a != 0 && b != 0); })},
-      {OpKind::logicalOr,
-       binaryFn([](auto a, auto b) { return decltype(a)(a != 0 || b != 0); })},
-  };
-  // The arithmetic of backward passes, inlined (the tables below call a
-  // function per element).
-  if (in.size() == 2) {
-    bool done = false;
-    switch (kind) {
-    case OpKind::add:
-      done = floatBinary(*in[0], *in[1], r, std::plus<float>());
-      break;
-    case OpKind::sub:
-      done = floatBinary(*in[0], *in[1], r, std::minus<float>());
-      break;
-    case OpKind::mul:
-      done = floatBinary(*in[0], *in[1], r, std::multiplies<float>());
-      break;
-    case OpKind::div:
-      done = floatBinary(*in[0], *in[1], r, std::divides<float>());
-      break;
-    default:
-      break;
-    }
-    if (done)
-      return absl::OkStatus();
-  }
   if (auto it = unary.find(kind); it != unary.end()) {
     float (*single)(float) = it->second.single;
     if (floatElementwise({in[0]}, r,
@@ -1047,19 +1015,22 @@ absl::Status runKernel(const plan::Kernel &k,
     elementwise({in[0]}, r, [fn](const double *v) { return fn(v[0]); });
     return absl::OkStatus();
   }
-  if (auto it = binary.find(kind); it != binary.end()) {
-    float (*single)(float, float) = it->second.single;
-    if (floatElementwise({in[0], in[1]}, r, [single](const float *v) {
-          return single(v[0], v[1]);
-        }))
-      return absl::OkStatus();
-    double (*fn)(double, double) = it->second.wide;
+  // Binary kinds: the same lambda inlined in the fp32 rows (broadcasting
+  // included) and in the generic path, where it runs in double.
+  bool binaryDone = withBinaryOp(kind, [&](auto op) {
+    if (floatBinary(*in[0], *in[1], r,
+                    [op](float a, float b) { return op(a, b); }))
+      return;
     if (kind == OpKind::div && !r.isFloat())
-      fn = [](double a, double b) { return b == 0 ? 0.0 : std::trunc(a / b); };
-    elementwise({in[0], in[1]}, r,
-                [fn](const double *v) { return fn(v[0], v[1]); });
+      elementwise({in[0], in[1]}, r, [](const double *v) {
+        return v[1] == 0 ? 0.0 : std::trunc(v[0] / v[1]);
+      });
+    else
+      elementwise({in[0], in[1]}, r,
+                  [op](const double *v) { return op(v[0], v[1]); });
+  });
+  if (binaryDone)
     return absl::OkStatus();
-  }
   if (kind == OpKind::gelu) {
     elementwise({in[0]}, r, [&](const double *v) {
       return tanhGeluForm ? tanhGelu(v[0]) : erfGelu(v[0]);
